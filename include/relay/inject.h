@@ -1,0 +1,122 @@
+// The injector: what `sendmail` does with a message between reading it and
+// committing it to the spool. It consumes the input in pieces (memory does
+// not grow with the message, only with the header block, capped at
+// kMaxHeaderBytes), completes the header the way Postfix's cleanup does,
+// and writes a queue file through a QueueWriter. It does no other I/O, so
+// the golden tests drive it with fixed clocks, IDs and hosts.
+//
+// Header completion:
+//  - prepends "Received: by HOST (relay, from userid UID) id QUEUEID; DATE";
+//  - removes Bcc, Resent-Bcc, Return-Path and Content-Length (folded lines too);
+//  - qualifies unqualified addresses in From, Sender, Reply-To, To, Cc and
+//    their Resent- forms with the domain;
+//  - adds Message-ID, Date and From when missing (and Resent-Message-ID,
+//    Resent-Date, Resent-From when the message has Resent- fields but not
+//    those); nothing else, and no To for Bcc-only mail.
+// Everything else keeps its order, case and folding byte for byte; only
+// line ends become CRLF, and lines over 998 octets are broken by inserting
+// CRLF SPACE, as Postfix's smtp_line_length_limit does.
+#ifndef RELAY_INJECT_H_
+#define RELAY_INJECT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "relay/aliases.h"
+#include "relay/args.h"
+#include "relay/header.h"
+#include "relay/line_reader.h"
+#include "relay/queue_file.h"
+#include "relay/spool.h"
+#include "relay/status.h"
+
+namespace relay {
+
+inline constexpr size_t kMaxHeaderBytes = 1024 * 1024;
+inline constexpr int kMaxReceivedHeaders = 50;
+inline constexpr size_t kMaxLineLength = 998;
+
+struct Submitter {
+  int64_t uid = 0;
+  std::string login;      // from the passwd entry of the real uid
+  std::string full_name;  // -F, else NAME, else GECOS; may be empty
+};
+
+struct InjectParams {
+  Options opts;
+  std::string domain;    // qualifies addresses; Message-ID right-hand side
+  std::string hostname;  // the host's FQDN, for Received
+  LocalPolicy local;
+  const Aliases* aliases = nullptr;  // may be null: no aliases
+  Submitter submitter;
+  int64_t now_micros = 0;
+  long gmtoff = 0;          // local zone offset, seconds east of UTC
+  std::string queue_id;
+  std::string msgid_nonce;  // a few random characters for Message-ID
+  uint64_t size_limit = 0;  // maximum content bytes, 0 for none
+};
+
+// Parses and checks the recipient arguments: each may be an address list;
+// an empty one, one with CR/LF/NUL, one starting with '-' that was not
+// after "--", or one over 320 octets is a Usage error naming it.
+Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out);
+
+// Expands each address through the aliases (qualifying local ones) and
+// de-duplicates the result case-insensitively, keeping first-seen order.
+std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
+                                        const Aliases* aliases,
+                                        const LocalPolicy& local);
+
+class Injector : private LineSink {
+ public:
+  Injector(InjectParams params, QueueWriter* out);
+
+  // Checks the command-line sender and recipients. Call before Feed; on
+  // failure nothing has been written.
+  Status Start();
+  // Feeds input. Returns false once no more input is wanted: the lone "."
+  // was seen (without -i), or an error happened (see Finish).
+  bool Feed(std::string_view data);
+  // Ends the input and writes the trailer. The caller then commits the
+  // QueueWriter. Returns the first error met while reading, if any.
+  Status Finish();
+
+  const Envelope& envelope() const { return envelope_; }
+  uint64_t content_size() const { return content_size_; }
+
+ private:
+  enum class Phase { kLeading, kHeaders, kBody, kDone };
+  enum class Dest { kSkip, kHeader, kBody };
+
+  bool OnPiece(std::string_view text, bool end_of_line) override;
+  bool StartLine(std::string_view text, bool end_of_line);
+  Status EndHeaders();
+  Status ResolveEnvelope();
+  Status WriteHeaders();
+  void AddMissingHeaders(std::vector<std::string>* added) const;
+  // Writes a piece of a content line in wire form (see queue_file.h).
+  bool EmitPiece(std::string_view text, bool starts_line, bool ends_line);
+  bool EmitLine(std::string_view line) { return EmitPiece(line, true, true); }
+  bool Fail(Status s);
+
+  InjectParams p_;
+  QueueWriter* out_;
+  LineSplitter splitter_;
+  Status status_;
+  Phase phase_ = Phase::kLeading;
+  Dest dest_ = Dest::kSkip;
+  bool mid_line_ = false;
+  std::vector<HeaderField> headers_;
+  size_t header_bytes_ = 0;
+  std::vector<std::string> arg_recipients_;
+  std::string sender_;
+  Envelope envelope_;
+  uint64_t content_size_ = 0;
+  size_t column_ = 0;  // octets on the current wire line
+  bool eight_bit_ = false;
+};
+
+}  // namespace relay
+
+#endif  // RELAY_INJECT_H_

@@ -1,0 +1,90 @@
+// The spool directory and the commit that makes a message durable.
+//
+// Layout under spool_dir (modes as installed; a private instance creates
+// the directories 0700 for its own user):
+//   tmp/      1730 relay:relaydrop  messages being written by sendmail
+//   queue/    1730 relay:relaydrop  committed messages, one file per queue ID
+//   state/    0700 relay            relayd's per-message delivery state
+//   failed/   0700 relay            bounces that could not be delivered
+//   corrupt/  0700 relay            entries relayd could not parse
+//
+// Commit protocol (QueueWriter): create tmp/ID with O_EXCL|O_NOFOLLOW and a
+// private mode; append the head, content and trailer; fdatasync; link it to
+// queue/ID (failing, not replacing, if that exists) and unlink tmp/ID;
+// fsync queue/. Only then is the message accepted. A crash before the link
+// leaves a file in tmp/ only, which nothing delivers and relayd removes when
+// stale; a crash after it leaves a complete entry. Every failure path
+// removes the temporary file.
+#ifndef RELAY_SPOOL_H_
+#define RELAY_SPOOL_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/env.h"
+#include "relay/queue_file.h"
+#include "relay/status.h"
+
+namespace relay {
+
+struct SpoolPaths {
+  explicit SpoolPaths(std::string root) : root(std::move(root)) {}
+  std::string root;
+  std::string tmp() const { return root + "/tmp"; }
+  std::string queue() const { return root + "/queue"; }
+  std::string state() const { return root + "/state"; }
+  std::string failed() const { return root + "/failed"; }
+  std::string corrupt() const { return root + "/corrupt"; }
+  std::string queue_file(std::string_view id) const { return queue() + "/" + std::string(id); }
+};
+
+// Creates the spool's directories that are missing, mode 0700: for a
+// private instance, whose user owns everything. An installed spool is made
+// by the install step with the modes above instead.
+Status CreatePrivateSpool(Env* env, const SpoolPaths& paths);
+
+class QueueWriter {
+ public:
+  QueueWriter(Env* env, const SpoolPaths& paths) : env_(env), paths_(paths) {}
+  ~QueueWriter();  // Aborts unless committed.
+  QueueWriter(const QueueWriter&) = delete;
+  QueueWriter& operator=(const QueueWriter&) = delete;
+
+  // Creates tmp/<id> with the given mode. *exists tells the caller to pick
+  // another ID.
+  Status Begin(const std::string& id, mode_t mode, bool* exists);
+  Status Append(std::string_view data);
+  uint64_t Size() const;
+  // Makes the entry durable and visible, as described above.
+  Status Commit();
+  // Removes the temporary file; safe to call at any time, and again.
+  void Abort();
+
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  Env* env_;
+  SpoolPaths paths_;
+  std::string id_;
+  std::string temp_path_;
+  std::unique_ptr<WritableFile> file_;
+  bool committed_ = false;
+};
+
+// What mailq shows of one entry. Reads only the head and the trailer.
+struct QueueEntryInfo {
+  Envelope envelope;
+  uint64_t content_size = 0;
+  bool complete = false;  // trailer present and consistent with the size
+};
+
+// Reads the head and trailer of the queue file at path.
+Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info);
+
+}  // namespace relay
+
+#endif  // RELAY_SPOOL_H_

@@ -1,0 +1,218 @@
+#include "relay/config.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "relay/strings.h"
+
+namespace relay {
+namespace {
+
+Status BadValue(std::string_view why) { return Status::Config(std::string(why)); }
+
+bool ParseSize(std::string_view s, uint64_t* v) {
+  uint64_t mult = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'k': case 'K': mult = 1024; break;
+      case 'm': case 'M': mult = 1024 * 1024; break;
+      case 'g': case 'G': mult = 1024ull * 1024 * 1024; break;
+      default: break;
+    }
+    if (mult != 1) s.remove_suffix(1);
+  }
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  if (ec != std::errc() || p != s.data() + s.size()) return false;
+  *v *= mult;
+  return true;
+}
+
+bool ValidHostName(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  for (char c : h) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  return h.front() != '-' && h.front() != '.';
+}
+
+bool ValidIpv6(std::string_view h) {
+  if (h.size() < 2 || h.size() > 45) return false;
+  for (char c : h) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+              c == ':' || c == '.';
+    if (!ok) return false;
+  }
+  return h.find(':') != std::string_view::npos;
+}
+
+Status ParseOneSmarthost(std::string_view item, Smarthost* h) {
+  item = Trim(item);
+  std::string_view addr = item;
+  size_t sp = item.find_first_of(" \t");
+  if (sp != std::string_view::npos) {
+    addr = item.substr(0, sp);
+    std::string_view mode = Trim(item.substr(sp));
+    if (!ParseTlsMode(mode, &h->tls))
+      return BadValue("unknown TLS mode '" + std::string(mode) +
+                      "' (use starttls, smtps or none)");
+    h->tls_set = true;
+  }
+  std::string_view port;
+  if (!addr.empty() && addr.front() == '[') {
+    size_t close = addr.find(']');
+    if (close == std::string_view::npos) return BadValue("unclosed '[' in smarthost");
+    h->host = addr.substr(1, close - 1);
+    if (!ValidIpv6(h->host)) return BadValue("bad IPv6 address '" + h->host + "'");
+    std::string_view rest = addr.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return BadValue("junk after ']' in smarthost");
+      port = rest.substr(1);
+      if (port.empty()) return BadValue("empty port in smarthost");
+    }
+  } else {
+    size_t colon = addr.rfind(':');
+    if (colon != std::string_view::npos) {
+      if (addr.find(':') != colon)
+        return BadValue("IPv6 smarthost must be written in brackets, e.g. [::1]:25");
+      port = addr.substr(colon + 1);
+      if (port.empty()) return BadValue("empty port in smarthost");
+      addr = addr.substr(0, colon);
+    }
+    h->host = addr;
+    if (!ValidHostName(h->host)) return BadValue("bad host name '" + h->host + "'");
+  }
+  if (!port.empty()) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc() || p != port.data() + port.size() || v == 0 || v > 65535)
+      return BadValue("bad port '" + std::string(port) + "'");
+    h->port = static_cast<uint16_t>(v);
+  }
+  return Status::Ok();
+}
+
+using Setter = std::function<Status(std::string_view, Config*)>;
+
+Status SetPath(std::string_view v, std::string* field, std::string_view key) {
+  if (v.front() != '/') return BadValue(std::string(key) + " must be an absolute path");
+  *field = v;
+  return Status::Ok();
+}
+
+const std::map<std::string, Setter, std::less<>>& Setters() {
+  static const auto* setters = new std::map<std::string, Setter, std::less<>>{
+      {"spool_dir", [](std::string_view v, Config* c) { return SetPath(v, &c->spool_dir, "spool_dir"); }},
+      {"aliases", [](std::string_view v, Config* c) { return SetPath(v, &c->aliases, "aliases"); }},
+      {"domain",
+       [](std::string_view v, Config* c) {
+         if (!ValidHostName(v)) return BadValue("bad domain '" + std::string(v) + "'");
+         c->domain = v;
+         return Status::Ok();
+       }},
+      {"smarthost",
+       [](std::string_view v, Config* c) {
+         // Repeating the key adds hosts, in order.
+         return ParseSmarthosts(v, &c->smarthosts);
+       }},
+      {"tls",
+       [](std::string_view v, Config* c) {
+         if (!ParseTlsMode(v, &c->tls))
+           return BadValue("unknown TLS mode '" + std::string(v) + "' (use starttls, smtps or none)");
+         return Status::Ok();
+       }},
+      {"message_size_limit",
+       [](std::string_view v, Config* c) {
+         if (!ParseSize(v, &c->message_size_limit))
+           return BadValue("bad size '" + std::string(v) + "' (a number of bytes, or with K, M or G)");
+         return Status::Ok();
+       }},
+  };
+  return *setters;
+}
+
+}  // namespace
+
+uint16_t Smarthost::effective_port() const {
+  if (port != 0) return port;
+  switch (tls) {
+    case TlsMode::kSmtps: return 465;
+    case TlsMode::kNone: return 25;
+    case TlsMode::kStartTls: break;
+  }
+  return 587;
+}
+
+bool ParseTlsMode(std::string_view s, TlsMode* mode) {
+  if (s == "starttls") *mode = TlsMode::kStartTls;
+  else if (s == "smtps") *mode = TlsMode::kSmtps;
+  else if (s == "none") *mode = TlsMode::kNone;
+  else return false;
+  return true;
+}
+
+const char* TlsModeName(TlsMode mode) {
+  switch (mode) {
+    case TlsMode::kStartTls: return "starttls";
+    case TlsMode::kSmtps: return "smtps";
+    case TlsMode::kNone: return "none";
+  }
+  return "?";
+}
+
+Status ParseSmarthosts(std::string_view value, std::vector<Smarthost>* out) {
+  for (std::string_view item : Split(value, ',')) {
+    if (Trim(item).empty()) return BadValue("empty item in smarthost list");
+    Smarthost h;
+    Status s = ParseOneSmarthost(item, &h);
+    if (!s.ok()) return s;
+    out->push_back(std::move(h));
+  }
+  return Status::Ok();
+}
+
+Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
+  int lineno = 0;
+  for (std::string_view line : Split(text, '\n')) {
+    ++lineno;
+    auto where = [&](std::string_view what) {
+      return Status::Config(std::string(name) + ":" + std::to_string(lineno) + ": " +
+                            std::string(what));
+    };
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view t = Trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    size_t eq = t.find('=');
+    if (eq == std::string_view::npos) return where("expected 'key = value'");
+    std::string_view key = Trim(t.substr(0, eq));
+    std::string_view value = Trim(t.substr(eq + 1));
+    if (key.empty()) return where("missing key before '='");
+    auto it = Setters().find(key);
+    if (it == Setters().end()) return where("unknown key '" + std::string(key) + "'");
+    if (value.empty()) return where("empty value for '" + std::string(key) + "'");
+    for (char c : value)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+        return where("control character in value of '" + std::string(key) + "'");
+    Status s = it->second(value, cfg);
+    if (!s.ok()) return where(std::string(key) + ": " + s.message());
+  }
+  // A default TLS mode applies to hosts that did not name their own.
+  for (Smarthost& h : cfg->smarthosts)
+    if (!h.tls_set) h.tls = cfg->tls;
+  return Status::Ok();
+}
+
+Status LoadConfig(Env* env, const std::string& path, Config* cfg) {
+  std::string text;
+  bool missing = false;
+  Status s = env->ReadFile(path, &text, &missing);
+  if (missing) return Status::Ok();
+  if (!s.ok()) return Status::Config(s.message());
+  cfg->path = path;
+  return ParseConfig(text, path, cfg);
+}
+
+}  // namespace relay

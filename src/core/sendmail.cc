@@ -1,0 +1,335 @@
+#include "relay/sendmail.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "relay/address.h"
+#include "relay/aliases.h"
+#include "relay/args.h"
+#include "relay/config.h"
+#include "relay/host.h"
+#include "relay/inject.h"
+#include "relay/mailq.h"
+#include "relay/queue_id.h"
+#include "relay/spool.h"
+#include "relay/strings.h"
+
+#ifndef RELAY_DEFAULT_CONFIG
+#define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
+#endif
+
+namespace relay {
+namespace {
+
+std::string g_program = "sendmail";
+
+// The temporary file the signal handler removes. Set before the file is
+// created, cleared once it has been committed under its final name.
+char g_temp_path[4096];
+
+void OnFatalSignal(int) {
+  // Only async-signal-safe calls: remove the partial file, and report a
+  // temporary failure so the caller keeps its copy of the message.
+  if (g_temp_path[0] != '\0') unlink(g_temp_path);
+  _exit(EX_TEMPFAIL);
+}
+
+int Report(const Status& s) {
+  if (s.ok()) return 0;
+  std::string line = g_program + ": " + s.message() + "\n";
+  ssize_t ignored = write(2, line.data(), line.size());
+  (void)ignored;
+  return s.exit_code();
+}
+
+// fds 0-2 closed by the caller would otherwise be reused by our own files,
+// and a later write to "stderr" could land in a queue file.
+void ReopenStandardFds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (n != fd) _exit(EX_OSERR);
+    }
+  }
+}
+
+bool SafeTz(const char* tz) {
+  // A TZ naming a file could make a setgid process read any file it can;
+  // zone names and POSIX TZ strings need neither '/' nor "..".
+  if (!tz || std::strlen(tz) > 64) return false;
+  return std::strchr(tz, '/') == nullptr && std::strstr(tz, "..") == nullptr;
+}
+
+struct Process {
+  bool privileged = false;  // setgid (or setuid) to the spool group
+  std::string name_env;     // NAME, read before the environment is cleared
+};
+
+// Hardens the process before anything else is parsed.
+Process GuardProcess() {
+  Process p;
+  ReopenStandardFds();
+  p.privileged = getegid() != getgid() || geteuid() != getuid();
+  if (const char* n = getenv("NAME")) p.name_env = n;
+  if (p.privileged) {
+    std::string tz = SafeTz(getenv("TZ")) ? getenv("TZ") : "";
+    clearenv();
+    setenv("PATH", "/usr/bin:/bin", 1);
+    if (!tz.empty()) setenv("TZ", tz.c_str(), 1);
+  }
+  // A tiny RLIMIT_FSIZE must give a write error (EFBIG), not kill us
+  // between creating and removing the temporary file.
+  signal(SIGXFSZ, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  return p;
+}
+
+// As sendmail 8 does: a caller who is not root and names its own config
+// gives up the spool group first, so -C can only reach what the caller
+// could reach anyway (a private instance).
+Status DropPrivileges() {
+  gid_t g = getgid();
+  uid_t u = getuid();
+  if (setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0)
+    return Status::Software(std::string("cannot drop privileges: ") + std::strerror(errno));
+  return Status::Ok();
+}
+
+long LocalOffset(time_t t) {
+  struct tm tm;
+  localtime_r(&t, &tm);
+  return tm.tm_gmtoff;
+}
+
+Submitter GetSubmitter(const Process& proc) {
+  Submitter s;
+  s.uid = getuid();
+  struct passwd* pw = getpwuid(getuid());
+  s.login = pw ? pw->pw_name : "uid" + std::to_string(s.uid);
+  if (!proc.name_env.empty()) s.full_name = proc.name_env;
+  else if (pw && pw->pw_gecos) s.full_name = FullNameFromGecos(pw->pw_gecos, s.login);
+  return s;
+}
+
+LocalPolicy MakeLocalPolicy(const std::string& domain, const HostNames& host) {
+  LocalPolicy p;
+  p.domain = domain;
+  p.local_domains = {"localhost", "localhost.localdomain", host.short_name, host.fqdn};
+  return p;
+}
+
+Status LoadAliases(const Config& cfg, Aliases* aliases, std::vector<AliasProblem>* problems) {
+  std::string text;
+  bool missing = false;
+  Status s = Env::Default()->ReadFile(cfg.aliases, &text, &missing);
+  if (missing) return Status::Ok();
+  if (!s.ok()) return s;
+  *aliases = Aliases::Parse(text, problems);
+  return Status::Ok();
+}
+
+int NewAliases(const Config& cfg) {
+  Aliases aliases;
+  std::vector<AliasProblem> problems;
+  Status s = LoadAliases(cfg, &aliases, &problems);
+  if (!s.ok()) return Report(Status::Config(s.message()));
+  for (const AliasProblem& p : problems)
+    Report(Status::Config(cfg.aliases + ":" + std::to_string(p.line) + ": " + p.message));
+  return problems.empty() ? 0 : EX_CONFIG;
+}
+
+int ListQueue(const Config& cfg) {
+  std::vector<QueueListItem> items;
+  Status s = ReadQueueListing(SpoolPaths(cfg.spool_dir), &items);
+  if (!s.ok()) {
+    if (s.message().find("No such file") != std::string::npos) {
+      items.clear();
+    } else if (s.message().find("Permission denied") != std::string::npos) {
+      return Report(Status::NoPerm("cannot read the queue in " + cfg.spool_dir +
+                                   ": only root and the relay user may list it"));
+    } else {
+      return Report(s);
+    }
+  }
+  std::string out = FormatQueueListing(items, LocalOffset(time(nullptr)));
+  fwrite(out.data(), 1, out.size(), stdout);
+  return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+int Verify(const Options& opts, const Config& cfg, const LocalPolicy& local) {
+  std::vector<std::string> addrs;
+  Status s = ArgumentRecipients(opts, &addrs);
+  if (s.ok() && addrs.empty()) s = Status::Usage("no recipients given");
+  if (!s.ok()) return Report(s);
+  Aliases aliases;
+  s = LoadAliases(cfg, &aliases, nullptr);
+  if (!s.ok()) return Report(s);
+  for (const std::string& a : addrs) {
+    std::string line = a + " ->";
+    for (const Recipient& r : ExpandRecipients({a}, &aliases, local)) line += " " + r.address;
+    std::printf("%s\n", Printable(line).c_str());
+  }
+  return 0;
+}
+
+// The queue file's mode: private to its owner when the spool is ours (a
+// private instance); readable by "other" when the spool belongs to the
+// relay user, who is not in the spool group, while the spool directories
+// keep everyone else out. See the SECURITY section of sendmail(8).
+mode_t QueueFileMode(const SpoolPaths& paths) {
+  struct stat st;
+  if (stat(paths.queue().c_str(), &st) == 0 && st.st_uid != geteuid()) return 0604;
+  return 0600;
+}
+
+Status ReadInput(Injector* inj) {
+  char buf[65536];
+  bool wanted = true;
+  for (;;) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "read standard input");
+    }
+    if (n == 0) break;
+    // After the lone "." the rest is read and dropped, so that the writer
+    // does not die of SIGPIPE.
+    if (wanted) wanted = inj->Feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  return Status::Ok();
+}
+
+void InstallSignalHandlers() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = OnFatalSignal;
+  sigfillset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+}
+
+void BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
+  Env* env = Env::Default();
+  HostNames host = GetHostNames(env);
+  InjectParams p;
+  p.opts = opts;
+  p.domain = cfg.domain.empty() ? DefaultDomain(env, host) : cfg.domain;
+  p.hostname = host.fqdn;
+  p.local = MakeLocalPolicy(p.domain, host);
+  p.submitter = GetSubmitter(proc);
+  p.size_limit = cfg.message_size_limit;
+  p.now_micros = env->NowMicros();
+  p.gmtoff = LocalOffset(static_cast<time_t>(p.now_micros / 1000000));
+  uint32_t salt = QueueIdSalt();
+  p.queue_id = MakeQueueId(p.now_micros, salt);
+  p.msgid_nonce = MakeQueueId(0, salt ^ 0x2AAAAAAA).substr(13);
+
+  Aliases aliases;
+  Status s = LoadAliases(cfg, &aliases, nullptr);
+  if (!s.ok()) return Report(s.Prefixed("cannot read aliases"));
+  p.aliases = &aliases;
+
+  SpoolPaths paths(cfg.spool_dir);
+  if (!proc.privileged) {
+    s = CreatePrivateSpool(env, paths);
+    if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
+  }
+  QueueWriter writer(env, paths);
+  std::string id = p.queue_id;
+  Injector inj(std::move(p), &writer);
+  s = inj.Start();
+  if (!s.ok()) return Report(s);
+
+  std::snprintf(g_temp_path, sizeof g_temp_path, "%s/%s", paths.tmp().c_str(), id.c_str());
+  InstallSignalHandlers();
+  bool exists = false;
+  s = writer.Begin(id, QueueFileMode(paths), &exists);
+  if (!s.ok()) {
+    g_temp_path[0] = '\0';
+    return Report(s.Prefixed("cannot queue message"));
+  }
+  s = ReadInput(&inj);
+  Status fin = inj.Finish();
+  if (s.ok()) s = fin;
+  if (!s.ok()) {
+    writer.Abort();
+    return Report(s.temporary() ? s.Prefixed("cannot queue message") : s);
+  }
+  // From here to exit a signal must not leave us half done: the entry is
+  // either committed (exit 0) or removed (exit 75) by Commit itself.
+  BlockSignals();
+  s = writer.Commit();
+  g_temp_path[0] = '\0';
+  return Report(s.Prefixed("cannot queue message"));
+}
+
+std::string BaseName(const char* path) {
+  const char* slash = std::strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+}  // namespace
+
+int RunSendmail(int argc, char** argv) {
+  Process proc = GuardProcess();
+  if (argc > 0 && argv[0]) {
+    std::string base = BaseName(argv[0]);
+    if (base == "mailq" || base == "newaliases") g_program = base;
+  }
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.empty()) args.push_back("sendmail");
+  Options opts;
+  Status s = ParseArgs(args, &opts);
+  if (!s.ok()) return Report(s);
+  for (const std::string& w : opts.warnings) Report(Status::Usage("warning: " + w));
+
+  std::string config_path = RELAY_DEFAULT_CONFIG;
+  if (opts.config_path) {
+    if (proc.privileged && getuid() != 0) {
+      s = DropPrivileges();
+      if (!s.ok()) return Report(s);
+      proc.privileged = false;
+    }
+    config_path = *opts.config_path;
+  }
+  Config cfg;
+  s = LoadConfig(Env::Default(), config_path, &cfg);
+  if (!s.ok()) return Report(s);
+
+  switch (opts.mode) {
+    case Mode::kNoop: return 0;
+    case Mode::kSmtp:
+      return Report(Status::Usage("-bs: SMTP on standard input is not supported yet"));
+    case Mode::kFlush:
+      return Report(Status::Unavailable("-q: the queue runner is not available yet"));
+    case Mode::kNewAliases: return NewAliases(cfg);
+    case Mode::kListQueue: return ListQueue(cfg);
+    case Mode::kVerify: {
+      HostNames host = GetHostNames(Env::Default());
+      std::string domain = cfg.domain.empty() ? DefaultDomain(Env::Default(), host) : cfg.domain;
+      return Verify(opts, cfg, MakeLocalPolicy(domain, host));
+    }
+    case Mode::kDeliver: break;
+  }
+  return Deliver(proc, opts, cfg);
+}
+
+}  // namespace relay

@@ -1,0 +1,4 @@
+// relayd: the queue runner. See man/relayd.8.
+#include "relay/relayd.h"
+
+int main(int argc, char** argv) { return relay::RunRelayd(argc, argv); }
