@@ -115,6 +115,7 @@ class Injector : private LineSink {
   uint64_t content_size_ = 0;
   size_t column_ = 0;  // octets on the current wire line
   bool eight_bit_ = false;
+  std::string wire_;  // scratch for EmitPiece
 };
 
 }  // namespace relay

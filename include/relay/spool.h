@@ -3,7 +3,10 @@
 // Layout under spool_dir (modes as installed; a private instance creates
 // the directories 0700 for its own user):
 //   tmp/      1730 relay:relaydrop  messages being written by sendmail
-//   queue/    1730 relay:relaydrop  committed messages, one file per queue ID
+//   queue/    1770 relay:relaydrop  committed messages, one file per queue ID
+//                                   (group read: sendmail must open the
+//                                   directory to fsync it; the files stay
+//                                   closed to the group, see sendmail(8))
 //   state/    0700 relay            relayd's per-message delivery state
 //   failed/   0700 relay            bounces that could not be delivered
 //   corrupt/  0700 relay            entries relayd could not parse

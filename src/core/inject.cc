@@ -268,7 +268,8 @@ Status Injector::WriteHeaders() {
 
 bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line) {
   if (!status_.ok()) return false;
-  std::string buf;
+  std::string& buf = wire_;  // reused: no allocation per line
+  buf.clear();
   if (starts_line) {
     column_ = 0;
     if (!text.empty() && text[0] == '.') {  // dot-stuffing (RFC 5321 4.5.2)

@@ -301,15 +301,17 @@ int RunSendmail(int argc, char** argv) {
   if (!s.ok()) return Report(s);
   for (const std::string& w : opts.warnings) Report(Status::Usage("warning: " + w));
 
-  std::string config_path = RELAY_DEFAULT_CONFIG;
-  if (opts.config_path) {
-    if (proc.privileged && getuid() != 0) {
-      s = DropPrivileges();
-      if (!s.ok()) return Report(s);
-      proc.privileged = false;
-    }
-    config_path = *opts.config_path;
+  // The spool group is for adding messages and nothing else: every other
+  // mode (and -C from anyone but root) runs with the caller's own rights.
+  // mailq then lists the queue only for root and the relay user, who can
+  // read it anyway; the group itself cannot read any queue file.
+  bool keep_group = opts.mode == Mode::kDeliver && (!opts.config_path || getuid() == 0);
+  if (proc.privileged && !keep_group) {
+    s = DropPrivileges();
+    if (!s.ok()) return Report(s);
+    proc.privileged = false;
   }
+  std::string config_path = opts.config_path ? *opts.config_path : RELAY_DEFAULT_CONFIG;
   Config cfg;
   s = LoadConfig(Env::Default(), config_path, &cfg);
   if (!s.ok()) return Report(s);

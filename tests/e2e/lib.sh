@@ -1,0 +1,50 @@
+# Shared helpers for the end-to-end tests. Source it; it sets:
+#   BIN   the built programs (from RELAY_BIN, set by ctest)
+#   T     a private temporary directory, removed at exit
+#   CONF  a private instance's relay.conf under $T
+# and defines check/expect helpers that count failures.
+set -u
+BIN=${RELAY_BIN:?RELAY_BIN must point at build/bin}
+T=$(mktemp -d /tmp/relay-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+CONF=$T/relay.conf
+FAILS=0
+PASSES=0
+
+cat > "$CONF" <<CONF
+spool_dir = $T/spool
+domain = example.com
+aliases = $T/aliases
+CONF
+printf 'root: admin@example.net\npostmaster: root\n' > "$T/aliases"
+
+ok() { PASSES=$((PASSES + 1)); echo "ok: $*"; }
+bad() { FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
+
+# expect_exit CODE DESCRIPTION -- runs the rest of the arguments, with
+# standard input from $T/in if it exists.
+expect_exit() {
+  want=$1; what=$2; shift 3
+  if [ -f "$T/in" ]; then "$@" < "$T/in" > "$T/out" 2> "$T/err"; else "$@" < /dev/null > "$T/out" 2> "$T/err"; fi
+  got=$?
+  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, want $want; stderr: $(cat "$T/err")"; fi
+}
+
+queue_count() { ls "$T/spool/queue" 2>/dev/null | wc -l; }
+tmp_count() { ls "$T/spool/tmp" 2>/dev/null | wc -l; }
+last_entry() { ls "$T/spool/queue" | sort | tail -1; }
+clear_queue() { rm -f "$T"/spool/queue/* "$T"/spool/tmp/*; }
+
+# contains FILE STRING DESCRIPTION
+contains() {
+  if grep -qF -- "$2" "$1"; then ok "$3"; else bad "$3: '$2' not in $1"; fi
+}
+lacks() {
+  if grep -qF -- "$2" "$1"; then bad "$3: '$2' found in $1"; else ok "$3"; fi
+}
+
+finish() {
+  echo "$PASSES passed, $FAILS failed"
+  [ "$FAILS" = 0 ]
+  exit $?
+}
