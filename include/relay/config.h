@@ -34,7 +34,36 @@ struct Config {
   std::vector<Smarthost> smarthosts;  // in the order they are tried
   TlsMode tls = TlsMode::kStartTls;   // default for hosts that name none
   uint64_t message_size_limit = 0;    // bytes of content; 0: no limit
+
+  // relayd: TLS.
+  std::string tls_ca_file;   // "" : the system store
+  std::string tls_ca_dir;
+  std::string tls_cert_file;  // client certificate
+  std::string tls_key_file;
+  std::vector<std::string> tls_fingerprints;  // "sha256:" + lower-case hex
+  std::string tls_min_version = "1.2";        // "1.2" or "1.3"
+  std::string helo_name;  // "" : the host's FQDN
+
+  // relayd: delivery.
+  int max_connections = 4;
+  int max_messages_per_connection = 100;
+  int64_t retry_min = 300;        // seconds
+  int64_t retry_max = 3600;
+  int64_t queue_lifetime = 5 * 86400;
+  int64_t bounce_size_limit = 50000;  // bytes of the original in a bounce
+  std::string log = "syslog";          // syslog, stderr, or a file path
+
+  // relayd: timeouts in seconds (RFC 5321 4.5.3.2 and Postfix's defaults).
+  int64_t timeout_connect = 30;
+  int64_t timeout_greeting = 300;
+  int64_t timeout_command = 300;    // EHLO, STARTTLS, MAIL, RCPT, RSET, QUIT
+  int64_t timeout_data_init = 120;  // the reply to DATA
+  int64_t timeout_data_block = 180; // each block of the content written
+  int64_t timeout_data_done = 600;  // the reply to the final dot
 };
+
+// "30", "30s", "5m", "1h", "5d" -> seconds.
+bool ParseDuration(std::string_view s, int64_t* seconds);
 
 // Parses relay.conf text. `name` is used in error messages.
 Status ParseConfig(std::string_view text, std::string_view name, Config* cfg);

@@ -18,6 +18,8 @@
 //   envid VALUE              (optional) DSN ENVID from -V
 //   body 7BIT|8BITMIME       (optional) body type declared with -B
 //   queue-only               (optional) -odq: wait for the next queue run
+//   double-bounce            (optional) a notice to postmaster that a bounce
+//                            failed; if it fails too it is kept in failed/
 //   content                  the content starts after this line
 //   ...content...            the message as it goes on the wire: CRLF line
 //                            ends, dot-stuffed, no lone "." terminator
@@ -56,6 +58,7 @@ struct Envelope {
   std::string envid;
   std::string body_type;
   bool queue_only = false;
+  bool double_bounce = false;
 };
 
 struct Trailer {

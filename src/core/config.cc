@@ -97,6 +97,41 @@ Status ParseOneSmarthost(std::string_view item, Smarthost* h) {
 
 using Setter = std::function<Status(std::string_view, Config*)>;
 
+Setter Duration(int64_t Config::*field, int64_t min_seconds) {
+  return [field, min_seconds](std::string_view v, Config* c) {
+    int64_t secs = 0;
+    if (!ParseDuration(v, &secs) || secs < min_seconds)
+      return BadValue("bad duration '" + std::string(v) + "' (e.g. 30s, 5m, 1h, 5d)");
+    c->*field = secs;
+    return Status::Ok();
+  };
+}
+
+Setter Count(int Config::*field, int min, int max) {
+  return [field, min, max](std::string_view v, Config* c) {
+    int n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max)
+      return BadValue("must be a number from " + std::to_string(min) + " to " + std::to_string(max));
+    c->*field = n;
+    return Status::Ok();
+  };
+}
+
+Setter FilePath(std::string Config::*field) {
+  return [field](std::string_view v, Config* c) {
+    if (v.front() != '/') return BadValue("must be an absolute path");
+    c->*field = v;
+    return Status::Ok();
+  };
+}
+
+bool IsHex(std::string_view s) {
+  for (char ch : s)
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) return false;
+  return true;
+}
+
 Status SetPath(std::string_view v, std::string* field, std::string_view key) {
   if (v.front() != '/') return BadValue(std::string(key) + " must be an absolute path");
   *field = v;
@@ -124,6 +159,61 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
            return BadValue("unknown TLS mode '" + std::string(v) + "' (use starttls, smtps or none)");
          return Status::Ok();
        }},
+      {"tls_ca_file", FilePath(&Config::tls_ca_file)},
+      {"tls_ca_dir", FilePath(&Config::tls_ca_dir)},
+      {"tls_cert_file", FilePath(&Config::tls_cert_file)},
+      {"tls_key_file", FilePath(&Config::tls_key_file)},
+      {"tls_fingerprint",
+       [](std::string_view v, Config* c) {
+         // Repeating the key adds pins.
+         std::string pin = ToLower(v);
+         std::string hex;
+         if (pin.substr(0, 7) == "sha256:") {
+           for (char ch : pin.substr(7))
+             if (ch != ':') hex += ch;
+         }
+         if (hex.size() != 64 || !IsHex(hex))
+           return BadValue("expected sha256: and 64 hex digits (colons allowed)");
+         c->tls_fingerprints.push_back("sha256:" + hex);
+         return Status::Ok();
+       }},
+      {"tls_min_version",
+       [](std::string_view v, Config* c) {
+         if (v != "1.2" && v != "1.3") return BadValue("must be 1.2 or 1.3");
+         c->tls_min_version = v;
+         return Status::Ok();
+       }},
+      {"helo_name",
+       [](std::string_view v, Config* c) {
+         if (!ValidHostName(v)) return BadValue("bad host name '" + std::string(v) + "'");
+         c->helo_name = v;
+         return Status::Ok();
+       }},
+      {"max_connections", Count(&Config::max_connections, 1, 100)},
+      {"max_messages_per_connection", Count(&Config::max_messages_per_connection, 1, 100000)},
+      {"retry_min", Duration(&Config::retry_min, 1)},
+      {"retry_max", Duration(&Config::retry_max, 1)},
+      {"queue_lifetime", Duration(&Config::queue_lifetime, 0)},
+      {"bounce_size_limit",
+       [](std::string_view v, Config* c) {
+         uint64_t n = 0;
+         if (!ParseSize(v, &n)) return BadValue("bad size '" + std::string(v) + "'");
+         c->bounce_size_limit = static_cast<int64_t>(n);
+         return Status::Ok();
+       }},
+      {"log",
+       [](std::string_view v, Config* c) {
+         if (v != "syslog" && v != "stderr" && v.front() != '/')
+           return BadValue("must be syslog, stderr, or an absolute file path");
+         c->log = v;
+         return Status::Ok();
+       }},
+      {"timeout_connect", Duration(&Config::timeout_connect, 1)},
+      {"timeout_greeting", Duration(&Config::timeout_greeting, 1)},
+      {"timeout_command", Duration(&Config::timeout_command, 1)},
+      {"timeout_data_init", Duration(&Config::timeout_data_init, 1)},
+      {"timeout_data_block", Duration(&Config::timeout_data_block, 1)},
+      {"timeout_data_done", Duration(&Config::timeout_data_done, 1)},
       {"message_size_limit",
        [](std::string_view v, Config* c) {
          if (!ParseSize(v, &c->message_size_limit))
@@ -144,6 +234,27 @@ uint16_t Smarthost::effective_port() const {
     case TlsMode::kStartTls: break;
   }
   return 587;
+}
+
+bool ParseDuration(std::string_view s, int64_t* seconds) {
+  int64_t mult = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 's': mult = 1; break;
+      case 'm': mult = 60; break;
+      case 'h': mult = 3600; break;
+      case 'd': mult = 86400; break;
+      case 'w': mult = 7 * 86400; break;
+      default: mult = 0; break;
+    }
+    if (mult != 0) s.remove_suffix(1);
+    else mult = 1;
+  }
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n < 0) return false;
+  *seconds = n * mult;
+  return true;
 }
 
 bool ParseTlsMode(std::string_view s, TlsMode* mode) {
@@ -199,6 +310,10 @@ Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
     Status s = it->second(value, cfg);
     if (!s.ok()) return where(std::string(key) + ": " + s.message());
   }
+  if (cfg->retry_max < cfg->retry_min)
+    return Status::Config(std::string(name) + ": retry_max is shorter than retry_min");
+  if (cfg->tls_cert_file.empty() != cfg->tls_key_file.empty())
+    return Status::Config(std::string(name) + ": tls_cert_file and tls_key_file go together");
   // A default TLS mode applies to hosts that did not name their own.
   for (Smarthost& h : cfg->smarthosts)
     if (!h.tls_set) h.tls = cfg->tls;

@@ -61,6 +61,8 @@ bool ApplyRecord(std::string_view key, std::string_view value, Envelope* env, bo
     env->body_type = value;
   } else if (key == "queue-only") {
     env->queue_only = true;
+  } else if (key == "double-bounce") {
+    env->double_bounce = true;
   } else {
     return false;
   }
@@ -86,6 +88,7 @@ Status EncodeHead(const Envelope& env, std::string* out) {
   if (s.ok() && !env.envid.empty()) s = Put(out, "envid", env.envid);
   if (s.ok() && !env.body_type.empty()) s = Put(out, "body", env.body_type);
   if (s.ok() && env.queue_only) out->append("queue-only\n");
+  if (s.ok() && env.double_bounce) out->append("double-bounce\n");
   out->append("content\n");
   return s;
 }

@@ -1,0 +1,70 @@
+// Connection: one TCP connection to the smarthost, optionally under TLS,
+// with a deadline on every operation so that a stalled server can never
+// stall relayd. Blocking calls on a non-blocking socket, driven by poll().
+#ifndef RELAY_CONNECTION_H_
+#define RELAY_CONNECTION_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/config.h"
+#include "relay/status.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+namespace relay {
+
+// The client TLS settings: one SSL_CTX with the trust store loaded. It is
+// costly (the system CA bundle is several MB), so relayd creates it when
+// a delivery run needs it and drops it when the queue is idle.
+class TlsContext {
+ public:
+  ~TlsContext();
+  static Status Create(const Config& cfg, std::unique_ptr<TlsContext>* out);
+  SSL_CTX* ctx() const { return ctx_; }
+  const std::vector<std::string>& pins() const { return pins_; }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+  std::vector<std::string> pins_;
+};
+
+class Connection {
+ public:
+  ~Connection();
+
+  // Connects to host:port (every address getaddrinfo gives, in order, until
+  // one answers). *peer is set to "host[address]:port" for logs.
+  static Status Open(const std::string& host, uint16_t port, int timeout_ms,
+                     std::unique_ptr<Connection>* out, std::string* peer);
+
+  // Runs the TLS handshake and verifies the certificate chain and the host
+  // name (or a pinned fingerprint). *info describes the session for logs.
+  Status StartTls(TlsContext* tls, const std::string& host, int timeout_ms, std::string* info);
+  bool tls() const { return ssl_ != nullptr; }
+
+  Status Write(std::string_view data, int timeout_ms);
+  // Writes len bytes of fd from offset (the queue file's content).
+  Status WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms);
+  // Reads what is available (at least one byte) and appends it to *out.
+  Status Read(std::string* out, int timeout_ms);
+  // Shuts the socket down, waking any blocked call (used on SIGTERM).
+  void Abort();
+
+ private:
+  explicit Connection(int fd) : fd_(fd) {}
+  Status WaitFor(short events, int timeout_ms, const char* what);
+  Status TlsWait(int ret, int timeout_ms, const char* what);
+
+  int fd_;
+  SSL* ssl_ = nullptr;
+};
+
+}  // namespace relay
+
+#endif  // RELAY_CONNECTION_H_

@@ -1,0 +1,99 @@
+// Delivery of queued messages by one worker: loading an entry, driving an
+// SmtpSession over a Connection, and recording the outcome durably
+// (state file, bounces, removal). Used by QueueRunner's worker threads.
+#ifndef RELAY_DELIVERY_H_
+#define RELAY_DELIVERY_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "relay/aliases.h"
+#include "relay/config.h"
+#include "relay/delivery_state.h"
+#include "relay/log.h"
+#include "relay/queue_file.h"
+#include "relay/smtp_reply.h"
+#include "relay/smtp_session.h"
+#include "relay/spool.h"
+
+namespace relay {
+
+class Connection;
+class TlsContext;
+
+// One queue entry opened for delivery.
+struct LoadedMessage {
+  ~LoadedMessage();
+  std::string id;
+  int fd = -1;
+  uid_t owner = 0;  // the submitter, from fstat: never from the file's text
+  Envelope env;
+  uint64_t content_offset = 0;
+  Trailer trailer;
+  DeliveryState state;
+};
+
+// Opens queue/ID and its state. A DataErr status means the entry is corrupt.
+Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m);
+
+struct DeliveryContext {
+  const Config* cfg;
+  const SpoolPaths* paths;
+  const Aliases* aliases;
+  std::string hostname;
+  Logger* log;
+  std::atomic<bool>* dir_dirty;  // set after a removal; the runner fsyncs queue/
+};
+
+// What the runner needs back after an attempt.
+struct AttemptResult {
+  bool removed = false;   // every recipient done or bounced: entry gone
+  int64_t next = 0;       // otherwise: when to try again (micros)
+};
+
+// A worker's SMTP connection, reused across messages.
+class Deliverer {
+ public:
+  Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls);
+  ~Deliverer();
+
+  // Delivers the pending recipients of m. On a connection-level failure
+  // *site_error is set (and the message deferred with it).
+  AttemptResult Deliver(LoadedMessage* m, std::string* site_error);
+  // Records a failure that happened without trying (site known down,
+  // smarthost missing) as a deferral of every pending recipient.
+  AttemptResult Defer(LoadedMessage* m, const std::string& dsn, const std::string& reason);
+  // QUIT and close.
+  void Close();
+  // From another thread: break the connection so blocked I/O returns.
+  void Abort();
+  int messages_sent() const { return messages_on_conn_; }
+
+ private:
+  Status EnsureSession(std::string* error);
+  bool Drive(LoadedMessage* m);
+  AttemptResult Finish(LoadedMessage* m, const std::vector<size_t>& idx,
+                       std::vector<RcptOutcome> outcomes, bool possible_duplicate);
+  Status QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
+                     std::string* bounce_id);
+  void SetConnection(std::unique_ptr<Connection> c);
+  int TimeoutMs(Stage stage) const;
+
+  DeliveryContext ctx_;
+  std::shared_ptr<TlsContext> tls_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<SmtpSession> session_;
+  ReplyParser parser_;
+  std::string peer_;  // host[addr]:port
+  std::string session_host_;  // the smarthost's name, for TLS checks
+  int messages_on_conn_ = 0;
+  std::atomic<bool> aborted_{false};
+  std::mutex conn_mu_;  // conn_ is replaced by the worker, aborted by the main thread
+};
+
+}  // namespace relay
+
+#endif  // RELAY_DELIVERY_H_

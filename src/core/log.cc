@@ -1,0 +1,47 @@
+#include "relay/log.h"
+
+#include <sys/time.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <ctime>
+
+namespace relay {
+
+Logger::Logger(const std::string& target, bool verbose) : verbose_(verbose) {
+  if (target == "syslog") {
+    syslog_ = true;
+    openlog("relayd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+  } else if (target == "stderr") {
+    file_ = stderr;
+  } else {
+    file_ = fopen(target.c_str(), "ae");
+    owns_file_ = file_ != nullptr;
+    if (!file_) file_ = stderr;
+  }
+}
+
+Logger::~Logger() {
+  if (owns_file_) fclose(file_);
+  if (syslog_) closelog();
+}
+
+void Logger::Log(Level level, const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (syslog_) {
+    int pri = level == Level::kError ? LOG_ERR : level == Level::kWarning ? LOG_WARNING : LOG_INFO;
+    syslog(pri, "%s", line.c_str());
+    return;
+  }
+  // The syslog shape, so that log tools read a file the same way.
+  struct timeval tv;
+  gettimeofday(&tv, nullptr);
+  struct tm tm;
+  localtime_r(&tv.tv_sec, &tm);
+  char when[32];
+  strftime(when, sizeof when, "%b %e %H:%M:%S", &tm);
+  fprintf(file_, "%s relayd[%d]: %s\n", when, static_cast<int>(getpid()), line.c_str());
+  fflush(file_);
+}
+
+}  // namespace relay

@@ -1,0 +1,284 @@
+#include "relay/connection.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "relay/strings.h"
+
+namespace relay {
+namespace {
+
+Status Temp(std::string msg) { return Status::TempFail(std::move(msg)); }
+
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[p[i] >> 4];
+    out += kHex[p[i] & 15];
+  }
+  return out;
+}
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::string AddrString(const sockaddr* sa) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+TlsContext::~TlsContext() {
+  if (ctx_) SSL_CTX_free(ctx_);
+}
+
+Status TlsContext::Create(const Config& cfg, std::unique_ptr<TlsContext>* out) {
+  auto t = std::unique_ptr<TlsContext>(new TlsContext);
+  t->ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!t->ctx_) return Temp("TLS: " + OpenSslError());
+  SSL_CTX_set_min_proto_version(t->ctx_,
+                                cfg.tls_min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  t->pins_ = cfg.tls_fingerprints;
+  if (t->pins_.empty()) {
+    // Verify the chain against the trust store; the host name is set per
+    // connection. With pins, the pin is the trust decision instead.
+    SSL_CTX_set_verify(t->ctx_, SSL_VERIFY_PEER, nullptr);
+    int ok = 1;
+    if (cfg.tls_ca_file.empty() && cfg.tls_ca_dir.empty()) {
+      ok = SSL_CTX_set_default_verify_paths(t->ctx_);
+    } else {
+      ok = SSL_CTX_load_verify_locations(t->ctx_, cfg.tls_ca_file.empty() ? nullptr : cfg.tls_ca_file.c_str(),
+                                         cfg.tls_ca_dir.empty() ? nullptr : cfg.tls_ca_dir.c_str());
+    }
+    if (ok != 1) return Temp("TLS: cannot load CA certificates: " + OpenSslError());
+  }
+  if (!cfg.tls_cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(t->ctx_, cfg.tls_cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(t->ctx_, cfg.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+      return Temp("TLS: cannot load client certificate: " + OpenSslError());
+  }
+  *out = std::move(t);
+  return Status::Ok();
+}
+
+Connection::~Connection() {
+  if (ssl_) SSL_free(ssl_);
+  if (fd_ >= 0) close(fd_);
+}
+
+Status Connection::WaitFor(short events, int timeout_ms, const char* what) {
+  struct pollfd p = {fd_, events, 0};
+  for (;;) {
+    int n = poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "poll");
+    if (n == 0) return Temp(std::string("timeout ") + what);
+    return Status::Ok();
+  }
+}
+
+Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
+                        std::unique_ptr<Connection>* out, std::string* peer) {
+  struct addrinfo hints;
+  std::memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  struct addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+  if (rc != 0) return Temp("cannot resolve " + host + ": " + gai_strerror(rc));
+  std::string last = "no address for " + host;
+  for (struct addrinfo* ai = res; ai; ai = ai->ai_next) {
+    std::string addr = AddrString(ai->ai_addr);
+    *peer = host + "[" + addr + "]:" + service;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = std::string("socket: ") + std::strerror(errno);
+      continue;
+    }
+    auto c = std::unique_ptr<Connection>(new Connection(fd));
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = "connect to " + *peer + ": " + std::strerror(errno);
+      continue;
+    }
+    Status s = c->WaitFor(POLLOUT, timeout_ms, "connecting");
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (s.ok()) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (!s.ok() || err != 0) {
+      last = "connect to " + *peer + ": " + (s.ok() ? std::strerror(err) : "timed out");
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    freeaddrinfo(res);
+    *out = std::move(c);
+    return Status::Ok();
+  }
+  freeaddrinfo(res);
+  return Temp(last);
+}
+
+Status Connection::TlsWait(int ret, int timeout_ms, const char* what) {
+  int e = SSL_get_error(ssl_, ret);
+  if (e == SSL_ERROR_WANT_READ) return WaitFor(POLLIN, timeout_ms, what);
+  if (e == SSL_ERROR_WANT_WRITE) return WaitFor(POLLOUT, timeout_ms, what);
+  if (e == SSL_ERROR_ZERO_RETURN) return Temp(std::string("connection closed ") + what);
+  if (e == SSL_ERROR_SYSCALL) {
+    std::string why = errno ? std::strerror(errno) : "connection closed";
+    ERR_clear_error();
+    return Temp(why + " " + what);
+  }
+  return Temp(std::string("TLS error ") + what + ": " + OpenSslError());
+}
+
+Status Connection::StartTls(TlsContext* tls, const std::string& host, int timeout_ms,
+                            std::string* info) {
+  ssl_ = SSL_new(tls->ctx());
+  if (!ssl_) return Temp("TLS: " + OpenSslError());
+  SSL_set_fd(ssl_, fd_);
+  if (tls->pins().empty()) {
+    if (IsIpLiteral(host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+    } else {
+      SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      SSL_set1_host(ssl_, host.c_str());
+    }
+  }
+  if (!IsIpLiteral(host)) SSL_set_tlsext_host_name(ssl_, host.c_str());
+  for (;;) {
+    int r = SSL_connect(ssl_);
+    if (r == 1) break;
+    long v = SSL_get_verify_result(ssl_);
+    if (v != X509_V_OK)
+      return Temp(std::string("TLS certificate verification failed: ") +
+                  X509_verify_cert_error_string(v));
+    Status s = TlsWait(r, timeout_ms, "in TLS handshake");
+    if (!s.ok()) return s;
+  }
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (!cert) return Temp("TLS: the server sent no certificate");
+  std::string subject = "?";
+  if (char* line = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0)) {
+    subject = line;
+    OPENSSL_free(line);
+  }
+  if (!tls->pins().empty()) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    X509_digest(cert, EVP_sha256(), md, &n);
+    std::string fp = "sha256:" + Hex(md, n);
+    bool pinned = false;
+    for (const std::string& p : tls->pins()) pinned |= p == fp;
+    if (!pinned) {
+      X509_free(cert);
+      return Temp("TLS certificate fingerprint " + fp + " matches no tls_fingerprint");
+    }
+  }
+  X509_free(cert);
+  *info = std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) +
+          (tls->pins().empty() ? " verified " : " pinned ") + Printable(subject);
+  return Status::Ok();
+}
+
+Status Connection::Write(std::string_view data, int timeout_ms) {
+  while (!data.empty()) {
+    if (ssl_) {
+      size_t written = 0;
+      int r = SSL_write_ex(ssl_, data.data(), data.size(), &written);
+      if (r == 1) {
+        data.remove_prefix(written);
+        continue;
+      }
+      Status s = TlsWait(r, timeout_ms, "writing");
+      if (!s.ok()) return s;
+      continue;
+    }
+    ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return Temp(std::string("write: ") + std::strerror(errno));
+    Status s = WaitFor(POLLOUT, timeout_ms, "writing");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Connection::WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms) {
+  char buf[65536];
+  while (len > 0) {
+    size_t want = len < sizeof buf ? static_cast<size_t>(len) : sizeof buf;
+    ssize_t n = pread(fd, buf, want, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "read queue file");
+    if (n == 0) return Status::TempFail("queue file shorter than its end record says");
+    Status s = Write(std::string_view(buf, static_cast<size_t>(n)), block_timeout_ms);
+    if (!s.ok()) return s;
+    offset += n;
+    len -= static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status Connection::Read(std::string* out, int timeout_ms) {
+  char buf[16384];
+  for (;;) {
+    if (ssl_) {
+      size_t got = 0;
+      int r = SSL_read_ex(ssl_, buf, sizeof buf, &got);
+      if (r == 1) {
+        out->append(buf, got);
+        return Status::Ok();
+      }
+      Status s = TlsWait(r, timeout_ms, "reading");
+      if (!s.ok()) return s;
+      continue;
+    }
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+      return Status::Ok();
+    }
+    if (n == 0) return Temp("connection closed by server");
+    if (errno != EAGAIN && errno != EINTR) return Temp(std::string("read: ") + std::strerror(errno));
+    Status s = WaitFor(POLLIN, timeout_ms, "reading reply");
+    if (!s.ok()) return s;
+  }
+}
+
+void Connection::Abort() { shutdown(fd_, SHUT_RDWR); }
+
+}  // namespace relay

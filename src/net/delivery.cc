@@ -1,0 +1,468 @@
+#include "relay/delivery.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "relay/bounce.h"
+#include "relay/connection.h"
+#include "relay/queue_id.h"
+#include "relay/strings.h"
+
+namespace relay {
+namespace {
+
+int64_t NowMicros() { return Env::Default()->NowMicros(); }
+
+long LocalOffset(int64_t micros) {
+  time_t t = static_cast<time_t>(micros / 1000000);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  return tm.tm_gmtoff;
+}
+
+double Jitter() {
+  thread_local std::mt19937 rng(static_cast<unsigned>(QueueIdSalt()));
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+std::string Delay(const LoadedMessage& m) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(NowMicros() - m.env.arrival_micros) / 1e6);
+  return buf;
+}
+
+const char* StatusWord(RcptState s) {
+  switch (s) {
+    case RcptState::kDone: return "sent";
+    case RcptState::kBounced: return "bounced";
+    default: return "deferred";
+  }
+}
+
+}  // namespace
+
+LoadedMessage::~LoadedMessage() {
+  if (fd >= 0) close(fd);
+}
+
+Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m) {
+  m->id = id;
+  std::string path = paths.queue_file(id);
+  m->fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (m->fd < 0) {
+    if (errno == ELOOP) return Status::DataErr("queue entry is a symbolic link");
+    return Status::FromErrno(errno, "open " + path);
+  }
+  struct stat st;
+  if (fstat(m->fd, &st) != 0) return Status::FromErrno(errno, "stat " + path);
+  if (!S_ISREG(st.st_mode)) return Status::DataErr("queue entry is not a regular file");
+  // Two links: the injector is between link() and unlink(); not ready yet.
+  if (st.st_nlink > 2) return Status::DataErr("queue entry has extra hard links");
+  if (st.st_nlink == 2) return Status::TempFail("queue entry is still being committed");
+  m->owner = st.st_uid;
+  std::string head;
+  size_t head_size = 0;
+  for (size_t want = 8192;; want *= 4) {
+    head.resize(want);
+    ssize_t n = pread(m->fd, head.data(), want, 0);
+    if (n < 0) return Status::FromErrno(errno, "read " + path);
+    head.resize(static_cast<size_t>(n));
+    bool incomplete = false;
+    Status s = ParseHead(head, &m->env, &head_size, &incomplete);
+    if (s.ok()) break;
+    if (!incomplete || static_cast<size_t>(n) < want || want > (64u << 20)) return s;
+  }
+  char tail[128];
+  off_t off = st.st_size > static_cast<off_t>(sizeof tail) ? st.st_size - static_cast<off_t>(sizeof tail) : 0;
+  ssize_t n = pread(m->fd, tail, sizeof tail, off);
+  size_t trailer_size = 0;
+  Status s = n > 0 ? ParseTrailer(std::string_view(tail, static_cast<size_t>(n)), &m->trailer, &trailer_size)
+                   : Status::DataErr("queue file is empty");
+  if (!s.ok()) return s;
+  if (head_size + m->trailer.content_size + trailer_size != static_cast<uint64_t>(st.st_size))
+    return Status::DataErr("queue file size does not match its end record");
+  m->content_offset = head_size;
+  if (m->env.id != id) return Status::DataErr("queue file id does not match its name");
+
+  std::string text;
+  bool missing = false;
+  s = Env::Default()->ReadFile(paths.state() + "/" + id, &text, &missing);
+  if (missing) {
+    m->state = DeliveryState();
+    m->state.rcpts.assign(m->env.recipients.size(), RcptStatus());
+    return Status::Ok();
+  }
+  if (!s.ok()) return s;
+  if (!ParseState(text, m->env.recipients.size(), &m->state).ok()) {
+    // A damaged state file loses only progress: start again from the queue
+    // file (possible duplicates, no loss).
+    m->state = DeliveryState();
+    m->state.rcpts.assign(m->env.recipients.size(), RcptStatus());
+  }
+  return Status::Ok();
+}
+
+Deliverer::Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls)
+    : ctx_(std::move(ctx)), tls_(std::move(tls)) {}
+
+Deliverer::~Deliverer() = default;
+
+int Deliverer::TimeoutMs(Stage stage) const {
+  const Config& c = *ctx_.cfg;
+  int64_t s = c.timeout_command;
+  switch (stage) {
+    case Stage::kGreeting: s = c.timeout_greeting; break;
+    case Stage::kData: s = c.timeout_data_init; break;
+    case Stage::kDot: s = c.timeout_data_done; break;
+    default: break;
+  }
+  return static_cast<int>(std::min<int64_t>(s * 1000, 1 << 30));
+}
+
+// Runs the session until it is ready for a message or closed. Returns true
+// when it is ready.
+bool Deliverer::Drive(LoadedMessage* m) {
+  for (;;) {
+    std::string out = session_->TakeOutput();
+    if (!out.empty()) {
+      if (ctx_.log->verbose())
+        for (std::string_view l : Split(out, '\n'))
+          if (!l.empty()) ctx_.log->Transcript(peer_ + " > " + Printable(Trim(l)));
+      Status s = conn_->Write(out, TimeoutMs(Stage::kMail));
+      if (!s.ok()) session_->OnConnectionLost(s.message());
+    }
+    switch (session_->want()) {
+      case SmtpSession::Want::kReply: {
+        Reply r;
+        std::string err;
+        ReplyParser::Result res;
+        while ((res = parser_.Next(&r, &err)) == ReplyParser::Result::kNeedMore) {
+          std::string data;
+          Status s = aborted_ ? Status::TempFail("shutting down") : conn_->Read(&data, TimeoutMs(session_->stage()));
+          if (!s.ok()) {
+            err = s.message();
+            break;
+          }
+          parser_.Feed(data);
+        }
+        if (res == ReplyParser::Result::kReply) {
+          ctx_.log->Transcript(peer_ + " < " + r.Text());
+          session_->OnReply(r);
+        } else {
+          session_->OnConnectionLost(res == ReplyParser::Result::kError ? "protocol error: " + err : err);
+        }
+        break;
+      }
+      case SmtpSession::Want::kTlsHandshake: {
+        // CVE-2011-0411: plaintext sent after the 220 would be taken as if
+        // it had come over TLS. Refuse the connection.
+        if (parser_.buffered() > 0) {
+          session_->OnConnectionLost("server sent data after its STARTTLS reply (possible command injection)");
+          break;
+        }
+        std::string info;
+        Status s = conn_->StartTls(tls_.get(), session_host_, TimeoutMs(Stage::kStartTls), &info);
+        if (!s.ok()) {
+          session_->OnConnectionLost(s.message());
+        } else {
+          ctx_.log->Info("TLS connection to " + peer_ + ": " + info);
+          session_->OnTlsUp();
+        }
+        break;
+      }
+      case SmtpSession::Want::kBody: {
+        Status s = conn_->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
+                                    m->trailer.content_size,
+                                    static_cast<int>(ctx_.cfg->timeout_data_block * 1000));
+        if (s.ok()) session_->OnBodySent();
+        else session_->OnConnectionLost(s.message());
+        break;
+      }
+      case SmtpSession::Want::kMessage: return true;
+      case SmtpSession::Want::kClosed: return false;
+    }
+  }
+}
+
+Status Deliverer::EnsureSession(std::string* error) {
+  if (session_ && session_->want() == SmtpSession::Want::kMessage) return Status::Ok();
+  SetConnection(nullptr);
+  session_.reset();
+  if (ctx_.cfg->smarthosts.empty()) {
+    *error = "no smarthost is configured (set smarthost in relay.conf)";
+    return Status::TempFail(*error);
+  }
+  std::string errors;
+  for (const Smarthost& h : ctx_.cfg->smarthosts) {
+    parser_.Clear();
+    messages_on_conn_ = 0;
+    session_host_ = h.host;
+    std::unique_ptr<Connection> c;
+    Status s = Connection::Open(h.host, h.effective_port(),
+                                static_cast<int>(ctx_.cfg->timeout_connect * 1000), &c, &peer_);
+    SetConnection(std::move(c));
+    if (s.ok() && h.tls == TlsMode::kSmtps) {
+      std::string info;
+      s = conn_->StartTls(tls_.get(), h.host, TimeoutMs(Stage::kGreeting), &info);
+      if (s.ok()) ctx_.log->Info("TLS connection to " + peer_ + ": " + info);
+    }
+    if (s.ok()) {
+      SessionParams p;
+      p.helo_name = ctx_.cfg->helo_name.empty() ? ctx_.hostname : ctx_.cfg->helo_name;
+      p.require_tls = h.tls != TlsMode::kNone;
+      p.tls_active = h.tls == TlsMode::kSmtps;
+      session_ = std::make_unique<SmtpSession>(p);
+      if (Drive(nullptr)) return Status::Ok();
+      s = Status::TempFail(session_->session_error());
+      // Do not leave the server waiting for our QUIT reply.
+    }
+    std::string why = s.message();
+    if (why.find(h.host) == std::string::npos) why = peer_ + ": " + why;
+    ctx_.log->Warn("cannot use smarthost " + h.host + ": " + why);
+    errors += (errors.empty() ? "" : "; ") + why;
+    SetConnection(nullptr);
+    session_.reset();
+  }
+  *error = errors;
+  return Status::TempFail(errors);
+}
+
+AttemptResult Deliverer::Deliver(LoadedMessage* m, std::string* site_error) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < m->state.rcpts.size(); ++i)
+    if (m->state.rcpts[i].kind == RcptStatus::Kind::kPending) idx.push_back(i);
+  if (idx.empty()) return Finish(m, idx, {}, false);
+  ctx_.log->Info(m->id + ": from=<" + Printable(m->env.sender) + ">, size=" +
+                 std::to_string(m->trailer.content_size) + ", nrcpt=" + std::to_string(idx.size()) +
+                 ", uid=" + std::to_string(m->owner) + " (queue active)");
+  if (aborted_) return Defer(m, "4.3.2", "relayd is shutting down");
+  std::string err;
+  if (!EnsureSession(&err).ok()) {
+    *site_error = err;
+    return Defer(m, "4.4.1", err);
+  }
+  MessageJob job;
+  job.sender = m->env.sender;
+  for (size_t i : idx) {
+    job.recipients.push_back(m->env.recipients[i].address);
+    job.orcpts.push_back(m->env.recipients[i].original);
+  }
+  job.size = m->trailer.content_size;
+  job.eight_bit = m->trailer.eight_bit;
+  job.dsn_notify = m->env.dsn_notify;
+  job.dsn_ret = m->env.dsn_ret;
+  job.envid = m->env.envid;
+  session_->SendMessage(job);
+  bool alive = Drive(m);
+  std::vector<RcptOutcome> outcomes;
+  if (session_->HasOutcome()) outcomes = session_->TakeOutcome();
+  outcomes.resize(idx.size(), RcptOutcome{RcptState::kDeferred, "4.4.0", "no outcome from session"});
+  bool dup = session_->possible_duplicate();
+  ++messages_on_conn_;
+  if (!alive) {
+    SetConnection(nullptr);
+    session_.reset();
+  } else if (messages_on_conn_ >= ctx_.cfg->max_messages_per_connection) {
+    Close();
+  }
+  return Finish(m, idx, std::move(outcomes), dup);
+}
+
+AttemptResult Deliverer::Defer(LoadedMessage* m, const std::string& dsn, const std::string& reason) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < m->state.rcpts.size(); ++i)
+    if (m->state.rcpts[i].kind == RcptStatus::Kind::kPending) idx.push_back(i);
+  std::vector<RcptOutcome> outcomes(idx.size(), RcptOutcome{RcptState::kDeferred, dsn, reason});
+  return Finish(m, idx, std::move(outcomes), false);
+}
+
+AttemptResult Deliverer::Finish(LoadedMessage* m, const std::vector<size_t>& idx,
+                                std::vector<RcptOutcome> outcomes, bool possible_duplicate) {
+  const Config& c = *ctx_.cfg;
+  int64_t now = NowMicros();
+  bool expired = now - m->env.arrival_micros >= c.queue_lifetime * 1000000;
+  std::string relay = peer_.empty() ? "none" : peer_;
+  std::vector<size_t> bounce;  // positions in idx/outcomes
+  for (size_t k = 0; k < idx.size(); ++k) {
+    RcptOutcome& o = outcomes[k];
+    const Recipient& r = m->env.recipients[idx[k]];
+    if (o.state == RcptState::kDeferred && expired) {
+      o.state = RcptState::kBounced;
+      o.reason = "message expired after " + std::to_string(c.queue_lifetime / 86400) +
+                 " days in the queue; last error: " + o.reason;
+      if (o.dsn.empty() || o.dsn[0] != '4') o.dsn = "4.4.7";
+    }
+    std::string line = m->id + ": to=<" + Printable(r.address) + ">, ";
+    if (!r.original.empty()) line += "orig_to=<" + Printable(r.original) + ">, ";
+    ctx_.log->Info(line + "relay=" + relay + ", delay=" + Delay(*m) + ", dsn=" + Printable(o.dsn) +
+                   ", status=" + StatusWord(o.state) + " (" + Printable(o.reason) + ")");
+    RcptStatus& st = m->state.rcpts[idx[k]];
+    if (o.state == RcptState::kDone) {
+      st = RcptStatus{RcptStatus::Kind::kDone, "", ""};
+    } else if (o.state == RcptState::kBounced) {
+      st.dsn = o.dsn;
+      st.reason = o.reason;
+      bounce.push_back(k);
+    } else {
+      st.dsn = o.dsn;
+      st.reason = o.reason;
+    }
+  }
+  if (possible_duplicate)
+    ctx_.log->Warn(m->id + ": connection lost after the final dot: the smarthost may have the "
+                   "message already; it will be sent again (possible duplicate)");
+  if (!bounce.empty()) {
+    std::vector<size_t> failed_idx;
+    for (size_t k : bounce) failed_idx.push_back(idx[k]);
+    std::string bounce_id;
+    Status s = QueueBounce(m, failed_idx, &bounce_id);
+    for (size_t k : bounce) {
+      RcptStatus& st = m->state.rcpts[idx[k]];
+      if (s.ok()) {
+        st = RcptStatus{RcptStatus::Kind::kBounced, "", ""};
+      } else {
+        // No bounce, no forgetting: the recipient stays queued.
+        st.dsn = "4.3.0";
+        st.reason = "permanent failure (" + outcomes[k].reason + "), but the bounce could not be queued: " + s.message();
+      }
+    }
+    if (!s.ok()) ctx_.log->Error(m->id + ": cannot queue a bounce: " + s.message() + "; the message stays queued");
+  }
+  AttemptResult res;
+  if (m->state.pending() == 0) {
+    std::string qf = ctx_.paths->queue_file(m->id);
+    if (unlink(qf.c_str()) != 0 && errno != ENOENT) {
+      ctx_.log->Error(m->id + ": cannot remove " + qf + ": " + std::strerror(errno));
+    } else {
+      unlink((ctx_.paths->state() + "/" + m->id).c_str());
+      ctx_.dir_dirty->store(true);
+      ctx_.log->Info(m->id + ": removed");
+      res.removed = true;
+      return res;
+    }
+  }
+  m->state.attempts++;
+  int64_t delay = RetryDelaySeconds(m->state.attempts, c.retry_min, c.retry_max, Jitter());
+  m->state.next_attempt_micros = now + delay * 1000000;
+  res.next = m->state.next_attempt_micros;
+  Status s = Env::Default()->WriteFileAtomic(ctx_.paths->state() + "/" + m->id, EncodeState(m->state), 0600);
+  if (!s.ok()) ctx_.log->Warn(m->id + ": cannot save delivery state: " + s.message());
+  return res;
+}
+
+Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
+                              std::string* bounce_id) {
+  const Envelope& o = m->env;
+  Envelope b;
+  if (!o.sender.empty()) {
+    b.recipients.push_back({o.sender, ""});
+  } else if (!o.double_bounce) {
+    // A bounce is never bounced: it goes to the postmaster.
+    LocalPolicy lp{ctx_.cfg->domain.empty() ? ctx_.hostname : ctx_.cfg->domain, {"localhost"}};
+    for (const std::string& a : ctx_.aliases->Expand("postmaster", lp)) b.recipients.push_back({a, ""});
+    b.double_bounce = true;
+  } else {
+    // A notice to the postmaster failed too: keep it for the admin.
+    std::string to = ctx_.paths->failed() + "/" + m->id;
+    Status s = Env::Default()->RenameFile(ctx_.paths->queue_file(m->id), to);
+    if (!s.ok()) return s;
+    rename((ctx_.paths->state() + "/" + m->id).c_str(), (to + ".state").c_str());
+    ctx_.log->Error(m->id + ": undeliverable notice to the postmaster kept in " + to);
+    *bounce_id = "(kept)";
+    return Env::Default()->SyncDir(ctx_.paths->failed());
+  }
+  int64_t now = NowMicros();
+  b.id = MakeQueueId(now, QueueIdSalt());
+  b.arrival_micros = now;
+  b.uid = getuid();
+  b.sender = "";
+  std::string domain = ctx_.cfg->domain.empty() ? ctx_.hostname : ctx_.cfg->domain;
+
+  BounceParams p;
+  p.reporting_host = ctx_.hostname;
+  p.domain = domain;
+  p.remote_mta = session_host_;
+  p.bounce_id = b.id;
+  p.to = b.recipients.front().address;
+  p.now_micros = now;
+  p.gmtoff = LocalOffset(now);
+  p.original = &o;
+  for (size_t k = 0; k < failed_idx.size(); ++k) {
+    const Recipient& r = o.recipients[failed_idx[k]];
+    // outcomes are indexed like the attempt's idx; find the matching one.
+    const RcptStatus& st = m->state.rcpts[failed_idx[k]];
+    p.failed.push_back({r.address, r.original, st.dsn, st.reason, false});
+  }
+  p.headers_only = o.dsn_ret == "HDRS" ||
+                   m->trailer.content_size > static_cast<uint64_t>(ctx_.cfg->bounce_size_limit);
+
+  std::string head;
+  Status s = EncodeHead(b, &head);
+  if (!s.ok()) return s;
+  QueueWriter w(Env::Default(), *ctx_.paths);
+  bool exists = false;
+  s = w.Begin(b.id, 0600, &exists);
+  if (s.ok()) s = w.Append(head);
+  if (s.ok()) s = w.Append(BounceHead(p));
+  // The original, or its header: already in wire form, copied as it is.
+  uint64_t len = m->trailer.content_size;
+  off_t off = static_cast<off_t>(m->content_offset);
+  std::string buf;
+  bool header_done = false;
+  while (s.ok() && len > 0 && !header_done) {
+    buf.resize(std::min<uint64_t>(len, 65536));
+    ssize_t n = pread(m->fd, buf.data(), buf.size(), off);
+    if (n <= 0) {
+      s = Status::FromErrno(n < 0 ? errno : EIO, "read queue file");
+      break;
+    }
+    buf.resize(static_cast<size_t>(n));
+    if (p.headers_only) {
+      size_t end = buf.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        buf.resize(end + 2);
+        header_done = true;
+      }
+    }
+    s = w.Append(buf);
+    off += n;
+    len -= static_cast<uint64_t>(n);
+  }
+  if (s.ok()) s = w.Append(BounceTail(p));
+  if (s.ok()) s = w.Append(EncodeTrailer({w.Size() - head.size(), m->trailer.eight_bit}));
+  if (s.ok()) s = w.Commit();
+  if (!s.ok()) return s;
+  *bounce_id = b.id;
+  ctx_.log->Info(m->id + ": sender non-delivery notification: " + b.id);
+  return Status::Ok();
+}
+
+void Deliverer::Close() {
+  if (session_ && conn_ && session_->want() == SmtpSession::Want::kMessage) {
+    session_->Quit();
+    Drive(nullptr);
+  }
+  session_.reset();
+  SetConnection(nullptr);
+}
+
+void Deliverer::Abort() {
+  aborted_ = true;
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  if (conn_) conn_->Abort();
+}
+
+void Deliverer::SetConnection(std::unique_ptr<Connection> c) {
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  conn_ = std::move(c);
+  if (conn_ && aborted_) conn_->Abort();
+}
+
+}  // namespace relay

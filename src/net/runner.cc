@@ -1,0 +1,305 @@
+#include "relay/runner.h"
+
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "relay/connection.h"
+#include "relay/delivery.h"
+#include "relay/delivery_state.h"
+#include "relay/queue_id.h"
+
+namespace relay {
+namespace {
+
+int64_t Now() { return Env::Default()->NowMicros(); }
+
+// A temporary file older than this was left by an injector that was killed
+// (SIGKILL cannot be caught); nothing will ever commit it.
+constexpr int64_t kStaleTempSeconds = 24 * 3600;
+
+}  // namespace
+
+struct QueueRunner::Worker {
+  std::thread thread;
+  std::unique_ptr<Deliverer> deliverer;
+  std::atomic<bool> done{false};
+};
+
+QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname)
+    : cfg_(cfg), log_(log), hostname_(std::move(hostname)), paths_(cfg.spool_dir) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  std::string text;
+  bool missing = false;
+  if (Env::Default()->ReadFile(cfg.aliases, &text, &missing).ok()) aliases_ = Aliases::Parse(text, nullptr);
+}
+
+QueueRunner::~QueueRunner() {
+  Shutdown(0);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void QueueRunner::Scan() {
+  std::vector<std::string> names;
+  Status s = Env::Default()->ListDir(paths_.queue(), &names);
+  if (!s.ok()) {
+    log_->Error("cannot scan the queue: " + s.message());
+    return;
+  }
+  for (const std::string& n : names) {
+    if (n == ".flush") {
+      unlink((paths_.queue() + "/" + n).c_str());
+      FlushAll();
+      continue;
+    }
+    if (!IsQueueId(n) || items_.count(n)) continue;
+    Item it;
+    std::string text;
+    if (Env::Default()->ReadFile(paths_.state() + "/" + n, &text, nullptr).ok()) {
+      DeliveryState st;
+      // The recipient count does not matter for the retry time.
+      if (ParseState(text, 1000000, &st).ok()) it.next = st.next_attempt_micros;
+    }
+    items_[n] = it;
+  }
+  // Remove what injectors killed by SIGKILL left behind.
+  if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
+    time_t now = time(nullptr);
+    for (const std::string& n : names) {
+      std::string p = paths_.tmp() + "/" + n;
+      struct stat st;
+      if (lstat(p.c_str(), &st) == 0 && now - st.st_mtime > kStaleTempSeconds) {
+        unlink(p.c_str());
+        log_->Info("removed stale temporary file " + p);
+      }
+    }
+  }
+}
+
+void QueueRunner::Add(const std::string& id) {
+  if (id == ".flush") {
+    unlink((paths_.queue() + "/.flush").c_str());
+    FlushAll();
+    return;
+  }
+  if (!IsQueueId(id) || items_.count(id)) return;
+  items_[id] = Item();
+}
+
+void QueueRunner::FlushAll() {
+  for (auto& [id, it] : items_) it.next = 0;
+  site_down_until_ = 0;
+}
+
+bool QueueRunner::PopWork(std::string* id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || work_.empty()) return false;
+  *id = work_.front();
+  work_.pop_front();
+  return true;
+}
+
+void QueueRunner::Post(Report r) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reports_.push_back(std::move(r));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof one);
+  (void)ignored;
+}
+
+void QueueRunner::WorkerMain(Worker* w) {
+  DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_};
+  std::string id;
+  while (PopWork(&id)) {
+    Report r;
+    r.id = id;
+    LoadedMessage m;
+    Status s = LoadMessage(paths_, id, &m);
+    if (!s.ok()) {
+      if (s.kind() == Status::Kind::kDataErr) {
+        // Never delivered half, never crashing the runner: moved aside.
+        std::string to = paths_.corrupt() + "/" + id;
+        rename(paths_.queue_file(id).c_str(), to.c_str());
+        log_->Error(id + ": corrupt queue entry moved to " + to + ": " + s.message());
+        r.removed = true;
+      } else if (s.message().find("No such file") != std::string::npos) {
+        r.removed = true;  // gone meanwhile (relayctl delete, another runner)
+      } else {
+        log_->Warn(id + ": " + s.message());
+        r.next = Now() + 1000000;
+      }
+      Post(std::move(r));
+      continue;
+    }
+    std::string site_error;
+    AttemptResult a = w->deliverer->Deliver(&m, &site_error);
+    r.removed = a.removed;
+    r.next = a.next;
+    if (!site_error.empty()) {
+      r.site_failed = true;
+      r.site_error = site_error;
+      Post(std::move(r));
+      break;  // this worker's connection failed; the main loop decides what next
+    }
+    Post(std::move(r));
+  }
+  w->deliverer->Close();
+  w->done = true;
+  Post(Report());  // wakes the main loop so it can join this thread
+}
+
+void QueueRunner::Dispatch() {
+  int64_t now = Now();
+  if (now < site_down_until_) return;
+  size_t queued;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    for (auto& [id, it] : items_) {
+      if (it.busy || it.next > now) continue;
+      it.busy = true;
+      work_.push_back(id);
+    }
+    queued = work_.size();
+  }
+  size_t active = 0;
+  for (auto& w : workers_) active += !w->done;
+  while (queued > 0 && active < static_cast<size_t>(cfg_.max_connections)) {
+    if (!tls_) {
+      std::unique_ptr<TlsContext> t;
+      Status s = TlsContext::Create(cfg_, &t);
+      if (!s.ok()) {
+        log_->Error(s.message());
+        return;
+      }
+      tls_ = std::move(t);
+    }
+    auto w = std::make_unique<Worker>();
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_};
+    w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
+    Worker* raw = w.get();
+    w->thread = std::thread([this, raw] { WorkerMain(raw); });
+    workers_.push_back(std::move(w));
+    ++active;
+    // One worker per message waiting, up to the limit: a worker takes
+    // messages one after another over its connection.
+    if (queued <= active) break;
+  }
+}
+
+void QueueRunner::Collect() {
+  uint64_t n;
+  while (read(wake_fd_, &n, sizeof n) > 0) {
+  }
+  std::vector<Report> reports;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reports.swap(reports_);
+  }
+  for (Report& r : reports) {
+    if (r.id.empty()) continue;
+    auto it = items_.find(r.id);
+    if (it == items_.end()) continue;
+    if (r.removed) {
+      items_.erase(it);
+      continue;
+    }
+    it->second.busy = false;
+    it->second.next = r.next;
+    if (r.site_failed) {
+      // The smarthost is unreachable: stop handing out work until it might
+      // be back, instead of failing every queued message against it.
+      ++site_failures_;
+      int64_t delay = RetryDelaySeconds(site_failures_, std::min<int64_t>(cfg_.retry_min, 60),
+                                        cfg_.retry_min, 0.5);
+      site_down_until_ = Now() + delay * 1000000;
+      log_->Warn("smarthost unavailable, pausing deliveries for " + std::to_string(delay) +
+                 "s: " + r.site_error);
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const std::string& id : work_) {
+        auto w = items_.find(id);
+        if (w != items_.end()) {
+          w->second.busy = false;
+          w->second.next = std::max(w->second.next, site_down_until_);
+        }
+      }
+      work_.clear();
+    } else {
+      site_failures_ = 0;
+    }
+  }
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if ((*it)->done) {
+      (*it)->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  SyncQueueDirIfDirty();
+  // Idle: give back the TLS context (and the CA store it holds).
+  if (workers_.empty()) tls_.reset();
+}
+
+void QueueRunner::SyncQueueDirIfDirty() {
+  // Removals are made durable in batches: one directory fsync covers many
+  // delivered messages. Losing an unsynced removal in a crash means a
+  // duplicate, never a loss.
+  int64_t now = Now();
+  if (!dir_dirty_ || (now - last_dir_sync_ < 50000 && !workers_.empty())) return;
+  dir_dirty_ = false;
+  last_dir_sync_ = now;
+  Env::Default()->SyncDir(paths_.queue());
+}
+
+bool QueueRunner::Idle() const {
+  if (!workers_.empty()) return false;
+  for (const auto& [id, it] : items_)
+    if (it.busy) return false;
+  return true;
+}
+
+int64_t QueueRunner::MicrosUntilDue() const {
+  int64_t now = Now();
+  int64_t best = -1;
+  for (const auto& [id, it] : items_) {
+    if (it.busy) continue;
+    int64_t due = std::max(it.next, site_down_until_);
+    int64_t wait = std::max<int64_t>(0, due - now);
+    if (best < 0 || wait < best) best = wait;
+  }
+  return best;
+}
+
+void QueueRunner::Shutdown(int grace_ms) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    work_.clear();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  for (;;) {
+    bool all_done = true;
+    for (auto& w : workers_) all_done &= w->done.load();
+    if (all_done || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Whatever is still in flight is abandoned: the server's reply never
+  // came, so nothing is marked done and the message stays queued.
+  for (auto& w : workers_) w->deliverer->Abort();
+  for (auto& w : workers_) w->thread.join();
+  workers_.clear();
+  dir_dirty_ = true;
+  last_dir_sync_ = 0;
+  SyncQueueDirIfDirty();
+  tls_.reset();
+}
+
+}  // namespace relay
