@@ -131,7 +131,7 @@ TEST_F(InjectTest, ResentHeadersSelectRecipients) {
                  kReceived +
                      "To: old@x.org\r\nResent-To: new@y.org\r\nFrom: a@x.org\r\n"
                      "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <m@x>\r\n" +
-                     "Resent-Message-ID: <6610AAE723F5700TMGJ.NONCE1@example.com>\r\n"
+                     "Resent-Message-ID: <6610AAE723F5700TMGJ.RNONCE1@example.com>\r\n"
                      "Resent-Date: Tue, 24 Nov 2026 20:26:04 +0100\r\n"
                      "Resent-From: Alice Example <alice@example.com>\r\n\r\nb\r\n"));
 }

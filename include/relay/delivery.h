@@ -61,8 +61,9 @@ class Deliverer {
   ~Deliverer();
 
   // Delivers the pending recipients of m. On a connection-level failure
-  // *site_error is set (and the message deferred with it).
-  AttemptResult Deliver(LoadedMessage* m, std::string* site_error);
+  // *site_error is set (and the message deferred with it). A queue-only
+  // (-odq) message waits retry_min for its first attempt unless forced.
+  AttemptResult Deliver(LoadedMessage* m, bool forced, std::string* site_error);
   // Records a failure that happened without trying (site known down,
   // smarthost missing) as a deferral of every pending recipient.
   AttemptResult Defer(LoadedMessage* m, const std::string& dsn, const std::string& reason);

@@ -65,6 +65,11 @@ class QueueRunner {
   struct Item {
     int64_t next = 0;  // micros; when it is due
     bool busy = false;
+    bool forced = false;  // flushed: attempt now even if queue-only (-odq)
+  };
+  struct Work {
+    std::string id;
+    bool forced;
   };
   struct Report {
     std::string id;
@@ -77,7 +82,7 @@ class QueueRunner {
 
   void WorkerMain(Worker* w);
   void Post(Report r);
-  bool PopWork(std::string* id);
+  bool PopWork(Work* w);
   void SyncQueueDirIfDirty();
 
   Config cfg_;
@@ -95,7 +100,7 @@ class QueueRunner {
   // Shared with workers, under mu_.
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> work_;
+  std::deque<Work> work_;
   std::vector<Report> reports_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<TlsContext> tls_;

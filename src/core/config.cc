@@ -1,6 +1,7 @@
 #include "relay/config.h"
 
 #include <charconv>
+#include <cstdint>
 #include <functional>
 #include <map>
 
@@ -25,6 +26,7 @@ bool ParseSize(std::string_view s, uint64_t* v) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
   if (ec != std::errc() || p != s.data() + s.size()) return false;
+  if (*v > UINT64_MAX / mult) return false;  // overflow
   *v *= mult;
   return true;
 }

@@ -175,7 +175,13 @@ Status Injector::ResolveEnvelope() {
       bool take = resent ? (f.Is("Resent-To") || f.Is("Resent-Cc") || f.Is("Resent-Bcc"))
                          : (f.Is("To") || f.Is("Cc") || f.Is("Bcc"));
       if (!take) continue;
-      for (const Mailbox& m : ParseAddressList(f.Unfolded()).mailboxes) {
+      AddressList list = ParseAddressList(f.Unfolded());
+      // Refused rather than skipped: with -t, a recipient we cannot parse
+      // would otherwise be lost without a word.
+      if (list.errors > 0)
+        return Status::DataErr("cannot parse the recipients in the " + std::string(f.name()) +
+                               " header (-t)");
+      for (const Mailbox& m : list.mailboxes) {
         std::string a = m.addr_spec();
         Status s = CheckEnvelopeAddress(a);
         if (!s.ok())
@@ -232,13 +238,15 @@ void Injector::AddMissingHeaders(std::vector<std::string>* added) const {
     if (!HasHeader(headers_, name)) added->push_back(std::string(name) + ": " + value);
   };
   add("Message-ID", msgid);
+  // Distinct from Message-ID when both are added.
+  std::string resent_msgid = "<" + p_.queue_id + ".R" + p_.msgid_nonce + "@" + p_.domain + ">";
   add("Date", date);
   add("From", from);
   bool resent = false;
   for (const HeaderField& f : headers_)
     if (StartsWithIgnoreCase(f.name(), "Resent-")) resent = true;
   if (resent) {
-    add("Resent-Message-ID", msgid);
+    add("Resent-Message-ID", resent_msgid);
     add("Resent-Date", date);
     add("Resent-From", from);
   }

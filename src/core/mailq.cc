@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "relay/delivery_state.h"
 #include "relay/queue_id.h"
 #include "relay/strings.h"
 
@@ -38,19 +39,22 @@ std::string FormatQueueListing(const std::vector<QueueListItem>& items, long gmt
   return out;
 }
 
-Status ReadQueueListing(const SpoolPaths& paths, std::vector<QueueListItem>* items) {
-  items->clear();
+namespace {
+
+// Lists one directory of entries (queue/ or failed/) into items.
+Status ListDirectory(const SpoolPaths& paths, const std::string& dir, const std::string& mark,
+                     std::vector<QueueListItem>* items) {
   std::vector<std::string> names;
-  Status s = Env::Default()->ListDir(paths.queue(), &names);
+  Status s = Env::Default()->ListDir(dir, &names);
   if (!s.ok()) return s;
-  std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     if (!IsQueueId(name)) continue;
     QueueEntryInfo info;
     QueueListItem item;
     item.id = name;
+    item.mark = mark;
     item.arrival_micros = QueueIdMicros(name);
-    Status r = ReadQueueEntryInfo(paths.queue_file(name), &info);
+    Status r = ReadQueueEntryInfo(dir + "/" + name, &info);
     if (!r.ok() || !info.complete) {
       item.mark = "#";
       items->push_back(std::move(item));
@@ -59,10 +63,33 @@ Status ReadQueueListing(const SpoolPaths& paths, std::vector<QueueListItem>* ite
     item.size = info.content_size;
     item.arrival_micros = info.envelope.arrival_micros;
     item.sender = info.envelope.sender;
-    for (const Recipient& rc : info.envelope.recipients) item.pending.push_back({rc.address, ""});
+    // Delivery progress, when relayd has recorded any: done and bounced
+    // recipients are not pending any more; the others show the last error.
+    const auto& rcpts = info.envelope.recipients;
+    DeliveryState st;
+    std::string text;
+    bool have_state = Env::Default()->ReadFile(paths.state() + "/" + name, &text, nullptr).ok() &&
+                      ParseState(text, rcpts.size(), &st).ok();
+    for (size_t i = 0; i < rcpts.size(); ++i) {
+      if (have_state && st.rcpts[i].kind != RcptStatus::Kind::kPending) continue;
+      item.pending.push_back({rcpts[i].address, have_state ? st.rcpts[i].reason : ""});
+    }
     items->push_back(std::move(item));
   }
   return Status::Ok();
 }
 
+}  // namespace
+
+Status ReadQueueListing(const SpoolPaths& paths, std::vector<QueueListItem>* items) {
+  items->clear();
+  Status s = ListDirectory(paths, paths.queue(), "", items);
+  if (!s.ok()) return s;
+  // Notices that could not be delivered even to the postmaster, kept for
+  // the admin: shown with '!' so they are never silently forgotten.
+  ListDirectory(paths, paths.failed(), "!", items);
+  std::sort(items->begin(), items->end(),
+            [](const QueueListItem& a, const QueueListItem& b) { return a.id < b.id; });
+  return Status::Ok();
+}
 }  // namespace relay

@@ -240,7 +240,10 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   p.gmtoff = LocalOffset(static_cast<time_t>(p.now_micros / 1000000));
   uint32_t salt = QueueIdSalt();
   p.queue_id = MakeQueueId(p.now_micros, salt);
-  p.msgid_nonce = MakeQueueId(0, salt ^ 0x2AAAAAAA).substr(13);
+  // Message-ID = queue ID (unique here) + random bits (unique across hosts
+  // that share a domain).
+  p.msgid_nonce = MakeQueueId(0, QueueIdSalt() ^ static_cast<uint32_t>(p.now_micros)).substr(13) +
+                  MakeQueueId(0, QueueIdSalt()).substr(16);
 
   Aliases aliases;
   Status s = LoadAliases(cfg, &aliases, nullptr);
@@ -281,6 +284,34 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   return Report(s.Prefixed("cannot queue message"));
 }
 
+// sendmail -q. The setgid injector never delivers and never reads the
+// smarthost credentials: an ordinary user's request is a trigger file that
+// the running relayd sees through inotify. Root, or the user of a private
+// instance, runs the flush in the foreground through relayd (which, when
+// started as root, becomes the spool's owner first).
+int Flush(const Process& proc, const Options& opts, const Config& cfg, const std::string& config_path) {
+  if (proc.privileged && getuid() != 0) {
+    std::string trigger = SpoolPaths(cfg.spool_dir).queue() + "/.flush";
+    int fd = open(trigger.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0604);
+    if (fd < 0 && errno != EEXIST)
+      return Report(Status::FromErrno(errno, "cannot ask relayd to flush the queue: " + trigger));
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string relayd = "/usr/sbin/relayd";
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    relayd = dir.substr(0, dir.rfind('/')) + "/relayd";
+  }
+  std::vector<const char*> argv = {"relayd", "-C", config_path.c_str(), "--flush"};
+  if (opts.verbose) argv.push_back("-v");
+  argv.push_back(nullptr);
+  execv(relayd.c_str(), const_cast<char* const*>(argv.data()));
+  return Report(Status::Unavailable("cannot run " + relayd + ": " + std::strerror(errno)));
+}
+
 std::string BaseName(const char* path) {
   const char* slash = std::strrchr(path, '/');
   return slash ? slash + 1 : path;
@@ -305,7 +336,8 @@ int RunSendmail(int argc, char** argv) {
   // mode (and -C from anyone but root) runs with the caller's own rights.
   // mailq then lists the queue only for root and the relay user, who can
   // read it anyway; the group itself cannot read any queue file.
-  bool keep_group = opts.mode == Mode::kDeliver && (!opts.config_path || getuid() == 0);
+  bool keep_group = (opts.mode == Mode::kDeliver || opts.mode == Mode::kFlush) &&
+                    (!opts.config_path || getuid() == 0);
   if (proc.privileged && !keep_group) {
     s = DropPrivileges();
     if (!s.ok()) return Report(s);
@@ -320,8 +352,7 @@ int RunSendmail(int argc, char** argv) {
     case Mode::kNoop: return 0;
     case Mode::kSmtp:
       return Report(Status::Usage("-bs: SMTP on standard input is not supported yet"));
-    case Mode::kFlush:
-      return Report(Status::Unavailable("-q: the queue runner is not available yet"));
+    case Mode::kFlush: return Flush(proc, opts, cfg, config_path);
     case Mode::kNewAliases: return NewAliases(cfg);
     case Mode::kListQueue: return ListQueue(cfg);
     case Mode::kVerify: {

@@ -234,7 +234,13 @@ Status Deliverer::EnsureSession(std::string* error) {
   return Status::TempFail(errors);
 }
 
-AttemptResult Deliverer::Deliver(LoadedMessage* m, std::string* site_error) {
+AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* site_error) {
+  int64_t first_try = m->env.arrival_micros + ctx_.cfg->retry_min * 1000000;
+  if (m->env.queue_only && m->state.attempts == 0 && !forced && NowMicros() < first_try) {
+    AttemptResult wait;
+    wait.next = first_try;  // -odq: queued, not delivered, until a queue run
+    return wait;
+  }
   std::vector<size_t> idx;
   for (size_t i = 0; i < m->state.rcpts.size(); ++i)
     if (m->state.rcpts[i].kind == RcptStatus::Kind::kPending) idx.push_back(i);

@@ -92,14 +92,17 @@ void QueueRunner::Add(const std::string& id) {
 }
 
 void QueueRunner::FlushAll() {
-  for (auto& [id, it] : items_) it.next = 0;
+  for (auto& [id, it] : items_) {
+    it.next = 0;
+    it.forced = true;
+  }
   site_down_until_ = 0;
 }
 
-bool QueueRunner::PopWork(std::string* id) {
+bool QueueRunner::PopWork(Work* w) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_ || work_.empty()) return false;
-  *id = work_.front();
+  *w = work_.front();
   work_.pop_front();
   return true;
 }
@@ -115,9 +118,9 @@ void QueueRunner::Post(Report r) {
 }
 
 void QueueRunner::WorkerMain(Worker* w) {
-  DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_};
-  std::string id;
-  while (PopWork(&id)) {
+  Work work;
+  while (PopWork(&work)) {
+    const std::string& id = work.id;
     Report r;
     r.id = id;
     LoadedMessage m;
@@ -139,7 +142,7 @@ void QueueRunner::WorkerMain(Worker* w) {
       continue;
     }
     std::string site_error;
-    AttemptResult a = w->deliverer->Deliver(&m, &site_error);
+    AttemptResult a = w->deliverer->Deliver(&m, work.forced, &site_error);
     r.removed = a.removed;
     r.next = a.next;
     if (!site_error.empty()) {
@@ -165,7 +168,8 @@ void QueueRunner::Dispatch() {
     for (auto& [id, it] : items_) {
       if (it.busy || it.next > now) continue;
       it.busy = true;
-      work_.push_back(id);
+      work_.push_back({id, it.forced});
+      it.forced = false;
     }
     queued = work_.size();
   }
@@ -223,8 +227,8 @@ void QueueRunner::Collect() {
       log_->Warn("smarthost unavailable, pausing deliveries for " + std::to_string(delay) +
                  "s: " + r.site_error);
       std::lock_guard<std::mutex> lock(mu_);
-      for (const std::string& id : work_) {
-        auto w = items_.find(id);
+      for (const Work& work : work_) {
+        auto w = items_.find(work.id);
         if (w != items_.end()) {
           w->second.busy = false;
           w->second.next = std::max(w->second.next, site_down_until_);
