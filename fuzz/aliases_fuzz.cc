@@ -49,10 +49,10 @@ void CheckExpansion(const relay::Aliases& aliases, const std::string& recipient)
   for (const std::string& address : result) {
     Require(seen.insert(Lower(address)).second);  // de-duplicated
     // Everything local was either expanded or qualified with the policy
-    // domain, which is not a local one. The exception is an address with
-    // nothing before its '@', passed through for the envelope checks.
+    // domain, which is not a local one. The exceptions are addresses with
+    // nothing before their '@', passed through for the envelope checks.
     if (relay::Aliases::IsLocal(address, kPolicy)) {
-      Require(address == recipient);
+      Require(address == recipient || address.empty() || address.front() == '@');
     }
   }
 }

@@ -54,13 +54,16 @@ struct AddressList {
 // local parts, domain literals, obsolete routes (<@r1,@r2:a@x>, route
 // dropped), and folding whitespace (CR and LF count as whitespace, so a raw
 // folded header value can be passed as it is). Empty elements (",,") are
-// ignored, not errors.
+// ignored, not errors. Local parts may have doubled, leading or trailing
+// dots ("john..doe"), which exist in the wild; two words without a dot
+// ("Joe Smith") are an error, not an address.
 AddressList ParseAddressList(std::string_view text);
 
 // Returns text with "@" + domain inserted after the local part of every
 // unqualified mailbox, and every other byte unchanged. Used on From, To,
 // Cc and friends so that cron's "root (Cron Daemon)" leaves as
-// "root@example.com (Cron Daemon)".
+// "root@example.com (Cron Daemon)". Elements that do not parse are left
+// as they are; with an empty domain the text is returned unchanged.
 std::string QualifyAddresses(std::string_view text, std::string_view domain);
 
 // Parses the argument of -f or -r: the first address of an RFC 5322 parse

@@ -6,6 +6,10 @@
 // relay delivers nothing locally, so "|command", "/file" and ":include:"
 // targets are problems (reported by newaliases, skipped at expansion).
 // A "*" entry (dma's extension) catches every local recipient with no alias.
+// A name defined twice keeps its first definition (the second is a
+// problem), even when the first had no usable target. Quoted names and
+// names with "@domain" are problems. Sendmail's "\user" target is kept: it
+// is delivered to user (qualified) without further alias expansion.
 #ifndef RELAY_ALIASES_H_
 #define RELAY_ALIASES_H_
 

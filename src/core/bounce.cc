@@ -11,7 +11,9 @@ std::string Boundary(const BounceParams& p) { return p.bounce_id + "/" + p.repor
 void Line(std::string* out, const std::string& s) {
   // The text parts are ours, but reasons quote the server: make sure no
   // line can start with a lone dot or exceed the line limit.
-  std::string l = Printable(s);
+  std::string l = s;
+  for (char& c : l)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) c = '?';
   if (!l.empty() && l[0] == '.') l.insert(0, ".");
   if (l.size() > 990) l.resize(990);
   *out += l + "\r\n";
