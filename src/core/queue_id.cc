@@ -8,7 +8,6 @@ namespace {
 constexpr char kHex[] = "0123456789ABCDEF";
 constexpr char kBase32[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
 constexpr size_t kTimeDigits = 13;
-constexpr size_t kSaltDigits = 6;
 }  // namespace
 
 std::string MakeQueueId(int64_t now_micros, uint32_t salt) {
