@@ -48,3 +48,32 @@ finish() {
   [ "$FAILS" = 0 ]
   exit $?
 }
+
+# free_port: prints a loopback TCP port nothing listens on now.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
+# a bound on how long a test may hang, not a performance assertion.
+wait_for() {
+  limit=$(( $1 * 10 )); shift
+  n=0
+  until "$@" >/dev/null 2>&1; do
+    n=$((n + 1)); [ $n -ge $limit ] && return 1
+    sleep 0.1
+  done
+}
+
+# relay_private_spool: makes the private spool's directories, owned by
+# nobody when the test runs as root (relayd never runs as root; started as
+# root it becomes the spool's owner).
+relay_private_spool() {
+  mkdir -p "$T/spool/tmp" "$T/spool/queue" "$T/spool/state" "$T/spool/failed" "$T/spool/corrupt"
+  chmod 700 "$T/spool" "$T/spool"/*
+  if [ "$(id -u)" = 0 ]; then
+    chmod 755 "$T"
+    chown -R 65534 "$T/spool"
+    chmod 644 "$T/aliases" "$CONF"
+  fi
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# relayd against a real SMTP server it did not write (Python's aiosmtpd,
+# Debian's python3-aiosmtpd) on a loopback port: daemon pickup through
+# inotify, connection reuse, deferral and retry, sendmail -q, SIGTERM.
+. "$(dirname "$0")/lib.sh"
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "SKIP: python3-aiosmtpd is not installed"; exit 77; }
+
+PORT=$(free_port)
+SINK=$T/sink.out
+cat >> "$CONF" <<CONF
+smarthost = 127.0.0.1:$PORT none
+log = $T/relayd.log
+max_connections = 1
+retry_min = 1s
+retry_max = 2s
+CONF
+relay_private_spool
+touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
+
+sink_pid=
+start_sink() {
+  PYTHONUNBUFFERED=1 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$PORT" -c aiosmtpd.handlers.Debugging >> "$SINK" 2>&1 &
+  sink_pid=$!
+  wait_for 10 /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)"
+}
+stop_sink() { [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; wait "$sink_pid" 2>/dev/null; sink_pid=; }
+relayd_pid=
+cleanup() { stop_sink; [ -n "$relayd_pid" ] && kill "$relayd_pid" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+received() { n=$(grep -c '^---------- MESSAGE FOLLOWS' "$SINK" 2>/dev/null); echo "${n:-0}"; }
+send() { printf 'Subject: %s\n\n%s body\n' "$1" "$1" | "$BIN/sendmail" -C "$CONF" -i "${2:-bob@example.net}"; }
+
+start_sink
+
+# 1. Daemon mode: a new entry is picked up through inotify, no -q needed.
+"$BIN/relayd" -C "$CONF" &
+relayd_pid=$!
+wait_for 10 grep -q starting "$T/relayd.log" || bad "relayd did not start"
+send first
+if wait_for 30 sh -c "[ \$(grep -c '^---------- MESSAGE FOLLOWS' '$SINK') -ge 1 ]"; then
+  ok "daemon picked up and delivered a new message"
+else
+  bad "daemon did not deliver: $(cat "$T/relayd.log")"
+fi
+contains "$SINK" "Subject: first" "the smarthost got the message"
+wait_for 10 sh -c "! ls '$T/spool/queue' | grep -q ." && ok "queue empty after delivery" || bad "queue not empty"
+contains "$T/relayd.log" "status=sent (250 OK)" "Postfix-style sent line"
+contains "$T/relayd.log" ": removed" "removed line"
+
+# 2. SIGTERM: relayd exits, promptly, with status 0.
+kill -TERM $relayd_pid
+wait $relayd_pid; rc=$?; relayd_pid=
+[ $rc = 0 ] && ok "SIGTERM: clean exit" || bad "SIGTERM: exit $rc"
+
+# 3. Connection reuse: 20 queued messages go over one connection.
+: > "$SINK"
+i=0; while [ $i -lt 20 ]; do send "batch$i"; i=$((i+1)); done
+"$BIN/relayd" -C "$CONF" --once
+[ "$(received)" = 20 ] && ok "20 messages delivered by one --once run" || bad "received $(received) of 20"
+peers=$(grep '^X-Peer:' "$SINK" | sort -u | wc -l)
+[ "$peers" = 1 ] && ok "all 20 over one connection" || bad "$peers connections for 20 messages"
+
+# 4. Smarthost down: deferred with the reason, kept, then delivered once
+#    by sendmail -q when it is back.
+stop_sink
+: > "$SINK"
+send deferred carol@example.net
+"$BIN/relayd" -C "$CONF" --once
+[ "$(ls "$T/spool/queue" | wc -l)" = 1 ] && ok "message kept while the smarthost is down" || bad "message lost or not queued"
+contains "$T/relayd.log" "status=deferred" "deferral logged"
+"$BIN/mailq" -C "$CONF" > "$T/mailq.out"
+contains "$T/mailq.out" "carol@example.net" "mailq shows the pending recipient"
+contains "$T/mailq.out" "Connection refused" "mailq shows the last error"
+start_sink
+"$BIN/sendmail" -C "$CONF" -q
+[ "$(received)" = 1 ] && ok "delivered once after the smarthost came back" || bad "received $(received)"
+[ -z "$(ls "$T/spool/queue")" ] && ok "queue empty" || bad "queue not empty"
+[ -z "$(ls "$T/spool/state")" ] && ok "state file removed" || bad "state left"
+
+# 5. -odq: queued, not delivered, until a queue run.
+: > "$SINK"
+printf 'Subject: held\n\nb\n' | "$BIN/sendmail" -C "$CONF" -odq -i dave@example.net
+sed -i 's/^retry_min = .*/retry_min = 1h/; s/^retry_max = .*/retry_max = 2h/' "$CONF"
+"$BIN/relayd" -C "$CONF" --once
+[ "$(received)" = 0 ] && ok "-odq message not delivered by a normal run" || bad "-odq delivered at once"
+"$BIN/sendmail" -C "$CONF" -q
+[ "$(received)" = 1 ] && ok "-odq message delivered by sendmail -q" || bad "-odq not flushed"
+finish
