@@ -23,6 +23,9 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "relay/sasl.h"
 #include "relay/smtp_reply.h"
 
 namespace relay {
@@ -31,6 +34,12 @@ struct SessionParams {
   std::string helo_name;
   bool require_tls = true;  // starttls or smtps
   bool tls_active = false;  // smtps: TLS is up before the greeting
+  // Set when credentials are configured: the session logs in once, after
+  // the final EHLO, before the first message.
+  SaslClientFactory* sasl = nullptr;
+  // Credentials may go over a connection without TLS: only ever set for a
+  // loopback smarthost whose config says so explicitly.
+  bool auth_without_tls = false;
 };
 
 struct MessageJob {
@@ -53,7 +62,7 @@ struct RcptOutcome {
 };
 
 // Which reply the session waits for; selects the timeout.
-enum class Stage { kGreeting, kEhlo, kHelo, kStartTls, kMail, kRcpt, kData, kDot, kRset, kQuit, kNone };
+enum class Stage { kGreeting, kEhlo, kHelo, kStartTls, kAuth, kMail, kRcpt, kData, kDot, kRset, kQuit, kNone };
 
 class SmtpSession {
  public:
@@ -95,14 +104,18 @@ class SmtpSession {
   const std::string& session_error() const { return session_error_; }
   const Capabilities& capabilities() const { return caps_; }
   bool tls_active() const { return params_.tls_active; }
+  bool authenticated() const { return authenticated_; }
 
  private:
   enum class State {
-    kGreeting, kEhlo, kHelo, kStartTls, kTls, kReady, kInMessage, kBody, kDot, kRset, kQuit, kClosed
+    kGreeting, kEhlo, kHelo, kStartTls, kTls, kAuth, kReady, kInMessage, kBody, kDot, kRset, kQuit,
+    kClosed
   };
   enum class Expect { kMail, kRcpt, kData, kDot, kRset, kQuit };
 
   void SessionFail(const std::string& why);
+  void Ready();  // after the last EHLO: log in if configured, else ready
+  void HandleAuthReply(const Reply& r);
   void SendEhlo();
   void Send(const std::string& line) { out_ += line + "\r\n"; }
   void HandleSessionReply(const Reply& r);
@@ -119,6 +132,9 @@ class SmtpSession {
   Capabilities caps_;
   std::string out_;
   std::string session_error_;
+  std::unique_ptr<SaslMechanism> mech_;
+  std::string pending_initial_;  // too long for the AUTH line (RFC 4954 4)
+  bool has_pending_initial_ = false;
 
   // The message in flight.
   MessageJob job_;
@@ -130,6 +146,7 @@ class SmtpSession {
   bool data_ok_ = false;
   bool has_outcome_ = false;
   bool possible_duplicate_ = false;
+  bool authenticated_ = false;
 };
 
 // xtext (RFC 3461 4): '+', '=' and bytes outside 33-126 become "+HH".

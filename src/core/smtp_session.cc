@@ -48,6 +48,7 @@ Stage SmtpSession::stage() const {
     case State::kEhlo: return Stage::kEhlo;
     case State::kHelo: return Stage::kHelo;
     case State::kStartTls: return Stage::kStartTls;
+    case State::kAuth: return Stage::kAuth;
     case State::kDot: return Stage::kDot;
     case State::kRset: return Stage::kRset;
     case State::kQuit: return Stage::kQuit;
@@ -94,6 +95,9 @@ void SmtpSession::OnReply(const Reply& r) {
     case State::kStartTls:
       HandleSessionReply(r);
       return;
+    case State::kAuth:
+      HandleAuthReply(r);
+      return;
     case State::kInMessage:
     case State::kDot:
     case State::kRset:
@@ -124,8 +128,7 @@ void SmtpSession::HandleSessionReply(const Reply& r) {
           state_ = State::kStartTls;
           return;
         }
-        state_ = State::kReady;
-        want_ = Want::kMessage;
+        Ready();
       } else if (r.permanent() && !params_.require_tls) {
         Send("HELO " + params_.helo_name);
         state_ = State::kHelo;
@@ -136,8 +139,7 @@ void SmtpSession::HandleSessionReply(const Reply& r) {
     case State::kHelo:
       if (!r.positive()) return SessionFail("HELO: " + r.Text());
       caps_ = Capabilities();
-      state_ = State::kReady;
-      want_ = Want::kMessage;
+      Ready();
       return;
     case State::kStartTls:
       if (r.code != 220) return SessionFail("STARTTLS: " + r.Text());
@@ -147,6 +149,78 @@ void SmtpSession::HandleSessionReply(const Reply& r) {
     default:
       return;
   }
+}
+
+void SmtpSession::Ready() {
+  if (params_.sasl && !authenticated_) {
+    // Credentials never cross a connection that TLS does not protect.
+    if (!params_.tls_active && !params_.auth_without_tls)
+      return SessionFail("credentials are configured but the connection has no TLS: not sending them");
+    if (caps_.auth.empty())
+      return SessionFail(params_.tls_active ? "the server offers no AUTH after STARTTLS"
+                                            : "the server offers no AUTH");
+    std::string err;
+    mech_ = params_.sasl->Create(caps_.auth, &err);
+    if (!mech_) return SessionFail(err);
+    std::string initial;
+    bool has_initial = false;
+    Status s = mech_->Start(&initial, &has_initial);
+    if (!s.ok()) return SessionFail("AUTH " + mech_->name() + ": " + s.message());
+    std::string line = "AUTH " + mech_->name();
+    has_pending_initial_ = false;
+    if (has_initial) {
+      std::string b64 = initial.empty() ? "=" : Base64Encode(initial);
+      // The AUTH line must stay within 512 octets; a longer initial
+      // response (a large OAuth token) follows an empty challenge.
+      if (line.size() + 1 + b64.size() + 2 <= 512) {
+        line += " " + b64;
+      } else {
+        pending_initial_ = b64;
+        has_pending_initial_ = true;
+      }
+    }
+    Send(line);
+    state_ = State::kAuth;
+    want_ = Want::kReply;
+    return;
+  }
+  state_ = State::kReady;
+  want_ = Want::kMessage;
+}
+
+void SmtpSession::HandleAuthReply(const Reply& r) {
+  if (r.code == 334) {
+    if (has_pending_initial_) {
+      has_pending_initial_ = false;
+      Send(pending_initial_);
+      pending_initial_.clear();
+      return;
+    }
+    std::string challenge, response;
+    std::string text = r.lines.empty() ? "" : r.lines.front();
+    if (!Base64Decode(text, &challenge)) {
+      Send("*");  // cancel (RFC 4954 4)
+      return;
+    }
+    Status s = mech_->Step(challenge, &response);
+    if (!s.ok()) {
+      Send("*");
+      return;
+    }
+    Send(response.empty() ? "" : Base64Encode(response));
+    return;
+  }
+  if (r.code == 235) {
+    authenticated_ = true;
+    mech_.reset();
+    state_ = State::kReady;
+    want_ = Want::kMessage;
+    return;
+  }
+  std::string why = r.code == 535 ? "authentication failed (check auth_user and the password): "
+                                  : "AUTH " + (mech_ ? mech_->name() : std::string()) + ": ";
+  mech_.reset();
+  SessionFail(why + r.Text());
 }
 
 void SmtpSession::OnTlsUp() {
