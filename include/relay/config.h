@@ -44,6 +44,13 @@ struct Config {
   std::string tls_min_version = "1.2";        // "1.2" or "1.3"
   std::string helo_name;  // "" : the host's FQDN
 
+  // relayd: authentication. The secret lives apart from this file.
+  std::string auth_user;
+  std::string auth_password_file;     // holds only the secret; mode 0600/0400
+  std::string auth_password_command;  // first line of its output is the secret
+  std::vector<std::string> auth_mechanisms;  // allow-list in preference order
+  bool auth_without_tls = false;      // honoured for loopback smarthosts only
+
   // relayd: delivery.
   int max_connections = 4;
   int max_messages_per_connection = 100;

@@ -47,6 +47,8 @@ class Connection {
   // name (or a pinned fingerprint). *info describes the session for logs.
   Status StartTls(TlsContext* tls, const std::string& host, int timeout_ms, std::string* info);
   bool tls() const { return ssl_ != nullptr; }
+  // The peer is 127.0.0.0/8 or ::1.
+  bool loopback() const { return loopback_; }
 
   Status Write(std::string_view data, int timeout_ms);
   // Writes len bytes of fd from offset (the queue file's content).
@@ -63,6 +65,7 @@ class Connection {
 
   int fd_;
   SSL* ssl_ = nullptr;
+  bool loopback_ = false;
 };
 
 }  // namespace relay

@@ -86,6 +86,7 @@ class Deliverer {
   DeliveryContext ctx_;
   std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<Connection> conn_;
+  std::unique_ptr<SaslClientFactory> sasl_;  // outlives session_
   std::unique_ptr<SmtpSession> session_;
   ReplyParser parser_;
   std::string peer_;  // host[addr]:port

@@ -1,5 +1,6 @@
 #include "relay/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <functional>
@@ -191,6 +192,33 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          c->helo_name = v;
          return Status::Ok();
        }},
+      {"auth_user",
+       [](std::string_view v, Config* c) {
+         c->auth_user = v;
+         return Status::Ok();
+       }},
+      {"auth_password_file", FilePath(&Config::auth_password_file)},
+      {"auth_password_command",
+       [](std::string_view v, Config* c) {
+         c->auth_password_command = v;
+         return Status::Ok();
+       }},
+      {"auth_mechanisms",
+       [](std::string_view v, Config* c) {
+         c->auth_mechanisms.clear();
+         std::string list(v);
+         for (char& ch : list) ch = ch == ',' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+         for (std::string_view m : Split(list, ' '))
+           if (!m.empty()) c->auth_mechanisms.emplace_back(m);
+         if (c->auth_mechanisms.empty()) return BadValue("empty mechanism list");
+         return Status::Ok();
+       }},
+      {"auth_without_tls",
+       [](std::string_view v, Config* c) {
+         if (v != "yes" && v != "no") return BadValue("must be yes or no");
+         c->auth_without_tls = v == "yes";
+         return Status::Ok();
+       }},
       {"max_connections", Count(&Config::max_connections, 1, 100)},
       {"max_messages_per_connection", Count(&Config::max_messages_per_connection, 1, 100000)},
       {"retry_min", Duration(&Config::retry_min, 1)},
@@ -314,6 +342,8 @@ Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
   }
   if (cfg->retry_max < cfg->retry_min)
     return Status::Config(std::string(name) + ": retry_max is shorter than retry_min");
+  if (!cfg->auth_user.empty() && cfg->auth_password_file.empty() && cfg->auth_password_command.empty())
+    return Status::Config(std::string(name) + ": auth_user needs auth_password_file or auth_password_command");
   if (cfg->tls_cert_file.empty() != cfg->tls_key_file.empty())
     return Status::Config(std::string(name) + ": tls_cert_file and tls_key_file go together");
   // A default TLS mode applies to hosts that did not name their own.

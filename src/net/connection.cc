@@ -141,6 +141,7 @@ Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->loopback_ = addr.rfind("127.", 0) == 0 || addr == "::1";
     freeaddrinfo(res);
     *out = std::move(c);
     return Status::Ok();

@@ -12,6 +12,8 @@
 
 #include "relay/bounce.h"
 #include "relay/connection.h"
+#include "relay/credentials.h"
+#include "relay/sasl_cyrus.h"
 #include "relay/queue_id.h"
 #include "relay/strings.h"
 
@@ -132,9 +134,16 @@ bool Deliverer::Drive(LoadedMessage* m) {
   for (;;) {
     std::string out = session_->TakeOutput();
     if (!out.empty()) {
-      if (ctx_.log->verbose())
-        for (std::string_view l : Split(out, '\n'))
-          if (!l.empty()) ctx_.log->Transcript(peer_ + " > " + Printable(Trim(l)));
+      if (ctx_.log->verbose()) {
+        // Nothing of a login goes to the log: not the response, not even
+        // the initial response on the AUTH line.
+        if (session_->stage() == Stage::kAuth) {
+          ctx_.log->Transcript(peer_ + " > (authentication data hidden)");
+        } else {
+          for (std::string_view l : Split(out, '\n'))
+            if (!l.empty()) ctx_.log->Transcript(peer_ + " > " + Printable(Trim(l)));
+        }
+      }
       Status s = conn_->Write(out, TimeoutMs(Stage::kMail));
       if (!s.ok()) session_->OnConnectionLost(s.message());
     }
@@ -213,11 +222,22 @@ Status Deliverer::EnsureSession(std::string* error) {
       s = conn_->StartTls(tls_.get(), h.host, TimeoutMs(Stage::kGreeting), &info);
       if (s.ok()) ctx_.log->Info("TLS connection to " + peer_ + ": " + info);
     }
+    sasl_.reset();
+    if (s.ok() && !ctx_.cfg->auth_user.empty()) {
+      // The secret is loaded per connection: tokens from a command expire.
+      std::string secret;
+      s = LoadSecret(*ctx_.cfg, &secret);
+      if (s.ok()) sasl_ = NewSaslFactory(ctx_.cfg->auth_user, secret, ctx_.cfg->auth_mechanisms, h.host);
+      else s = Status::TempFail("cannot load the smarthost secret: " + s.message());
+      std::fill(secret.begin(), secret.end(), '\0');
+    }
     if (s.ok()) {
       SessionParams p;
       p.helo_name = ctx_.cfg->helo_name.empty() ? ctx_.hostname : ctx_.cfg->helo_name;
       p.require_tls = h.tls != TlsMode::kNone;
       p.tls_active = h.tls == TlsMode::kSmtps;
+      p.sasl = sasl_.get();
+      p.auth_without_tls = ctx_.cfg->auth_without_tls && conn_->loopback();
       session_ = std::make_unique<SmtpSession>(p);
       if (Drive(nullptr)) return Status::Ok();
       s = Status::TempFail(session_->session_error());

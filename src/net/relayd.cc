@@ -19,6 +19,7 @@
 #include <string>
 
 #include "relay/config.h"
+#include "relay/credentials.h"
 #include "relay/env.h"
 #include "relay/host.h"
 #include "relay/log.h"
@@ -107,6 +108,11 @@ int RunRelayd(int argc, char** argv) {
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
+  // A secret others can read is refused at start, naming the mode to set.
+  if (!cfg.auth_password_file.empty()) {
+    s = CheckSecretFile(cfg.auth_password_file);
+    if (!s.ok()) return Fail(s.message(), s.exit_code());
+  }
   signal(SIGPIPE, SIG_IGN);
 
   Logger log(args.once && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);

@@ -1,0 +1,27 @@
+// The smarthost secret: read by relayd only (never by the setgid sendmail),
+// from a file only the relay user can read, or from a command's output
+// (keyrings, systemd credentials, OAuth 2.0 token helpers).
+#ifndef RELAY_CREDENTIALS_H_
+#define RELAY_CREDENTIALS_H_
+
+#include <string>
+
+#include "relay/config.h"
+#include "relay/status.h"
+
+namespace relay {
+
+// Refuses a password file that others could read or change: it must be a
+// regular file, not group- or world-accessible. The message names the
+// chmod to run. A Config-kind status on failure.
+Status CheckSecretFile(const std::string& path);
+
+// Loads the secret for one connection: the file's first line, or the first
+// line of auth_password_command's output. The command runs through /bin/sh
+// as the relay user with an empty environment (PATH only) and no access to
+// the secret through argv or environment; a non-zero exit is temporary.
+Status LoadSecret(const Config& cfg, std::string* secret);
+
+}  // namespace relay
+
+#endif  // RELAY_CREDENTIALS_H_

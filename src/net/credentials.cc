@@ -1,0 +1,89 @@
+#include "relay/credentials.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace relay {
+namespace {
+
+std::string FirstLine(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+Status RunCommand(const std::string& cmd, std::string* out) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
+  pid_t pid = fork();
+  if (pid < 0) return Status::FromErrno(errno, "fork");
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) dup2(null, 0);
+    char path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+    char* envp[] = {path, nullptr};
+    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+    execve("/bin/sh", const_cast<char* const*>(argv), envp);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0 && out->size() < (1 << 20)) out->append(buf, static_cast<size_t>(n));
+  }
+  close(pipefd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return Status::TempFail("auth_password_command failed (exit status " +
+                            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckSecretFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    return Status::Config("auth_password_file " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Status::Config("auth_password_file " + path + " is not a regular file");
+  if (st.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return Status::Config("auth_password_file " + path + " has mode " + mode +
+                          ": others could read it; run: chmod 600 " + path);
+  }
+  return Status::Ok();
+}
+
+Status LoadSecret(const Config& cfg, std::string* secret) {
+  secret->clear();
+  if (!cfg.auth_password_command.empty()) {
+    std::string out;
+    Status s = RunCommand(cfg.auth_password_command, &out);
+    if (!s.ok()) return s;
+    *secret = FirstLine(out);
+    std::fill(out.begin(), out.end(), '\0');
+    if (secret->empty()) return Status::TempFail("auth_password_command printed no secret");
+    return Status::Ok();
+  }
+  Status s = CheckSecretFile(cfg.auth_password_file);
+  if (!s.ok()) return Status::TempFail(s.message());
+  std::string text;
+  s = Env::Default()->ReadFile(cfg.auth_password_file, &text, nullptr);
+  if (!s.ok()) return s;
+  *secret = FirstLine(text);
+  std::fill(text.begin(), text.end(), '\0');
+  return Status::Ok();
+}
+
+}  // namespace relay

@@ -1,0 +1,141 @@
+#include "relay/sasl_cyrus.h"
+
+#include <sasl/sasl.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "relay/strings.h"
+
+namespace relay {
+namespace {
+
+std::once_flag g_init;
+int g_init_result = SASL_FAIL;
+
+struct Secrets {
+  std::string user;
+  std::string password;
+  sasl_secret_t* secret = nullptr;
+  ~Secrets() {
+    if (secret) {
+      std::memset(secret->data, 0, secret->len);
+      free(secret);
+    }
+    std::fill(password.begin(), password.end(), '\0');
+  }
+};
+
+int GetSimple(void* ctx, int id, const char** result, unsigned* len) {
+  auto* s = static_cast<Secrets*>(ctx);
+  if (id != SASL_CB_USER && id != SASL_CB_AUTHNAME) return SASL_BADPARAM;
+  // The authorization identity is left empty: the server derives it.
+  *result = id == SASL_CB_USER ? "" : s->user.c_str();
+  if (len) *len = static_cast<unsigned>(std::strlen(*result));
+  return SASL_OK;
+}
+
+int GetSecret(sasl_conn_t*, void* ctx, int id, sasl_secret_t** psecret) {
+  auto* s = static_cast<Secrets*>(ctx);
+  if (id != SASL_CB_PASS) return SASL_BADPARAM;
+  if (!s->secret) {
+    s->secret = static_cast<sasl_secret_t*>(malloc(sizeof(sasl_secret_t) + s->password.size()));
+    s->secret->len = s->password.size();
+    std::memcpy(s->secret->data, s->password.data(), s->password.size());
+  }
+  *psecret = s->secret;
+  return SASL_OK;
+}
+
+class CyrusMechanism : public SaslMechanism {
+ public:
+  CyrusMechanism(std::string mech, std::string host, std::string user, std::string password)
+      : name_(std::move(mech)), host_(std::move(host)) {
+    secrets_.user = std::move(user);
+    secrets_.password = std::move(password);
+    callbacks_[0] = {SASL_CB_USER, reinterpret_cast<int (*)()>(&GetSimple), &secrets_};
+    callbacks_[1] = {SASL_CB_AUTHNAME, reinterpret_cast<int (*)()>(&GetSimple), &secrets_};
+    callbacks_[2] = {SASL_CB_PASS, reinterpret_cast<int (*)()>(&GetSecret), &secrets_};
+    callbacks_[3] = {SASL_CB_LIST_END, nullptr, nullptr};
+  }
+  ~CyrusMechanism() override {
+    if (conn_) sasl_dispose(&conn_);
+  }
+  const std::string& name() const override { return name_; }
+
+  Status Start(std::string* initial, bool* has_initial) override {
+    std::call_once(g_init, [] { g_init_result = sasl_client_init(nullptr); });
+    if (g_init_result != SASL_OK) return Status::TempFail("cannot initialise libsasl2");
+    int r = sasl_client_new("smtp", host_.c_str(), nullptr, nullptr, callbacks_, 0, &conn_);
+    if (r != SASL_OK) return Status::TempFail("libsasl2: " + std::string(sasl_errstring(r, nullptr, nullptr)));
+    const char* out = nullptr;
+    unsigned len = 0;
+    const char* chosen = nullptr;
+    r = sasl_client_start(conn_, name_.c_str(), nullptr, &out, &len, &chosen);
+    if (r != SASL_OK && r != SASL_CONTINUE) return Error(r);
+    *has_initial = out != nullptr;
+    initial->assign(out ? out : "", out ? len : 0);
+    return Status::Ok();
+  }
+
+  Status Step(std::string_view challenge, std::string* response) override {
+    const char* out = nullptr;
+    unsigned len = 0;
+    int r = sasl_client_step(conn_, challenge.data(), static_cast<unsigned>(challenge.size()), nullptr,
+                             &out, &len);
+    if (r != SASL_OK && r != SASL_CONTINUE) return Error(r);
+    response->assign(out ? out : "", out ? len : 0);
+    return Status::Ok();
+  }
+
+ private:
+  Status Error(int r) {
+    const char* detail = conn_ ? sasl_errdetail(conn_) : sasl_errstring(r, nullptr, nullptr);
+    return Status::TempFail("libsasl2 " + name_ + ": " + Printable(detail ? detail : "error"));
+  }
+
+  std::string name_;
+  std::string host_;
+  Secrets secrets_;
+  sasl_callback_t callbacks_[4];
+  sasl_conn_t* conn_ = nullptr;
+};
+
+class Factory : public SaslClientFactory {
+ public:
+  Factory(std::string user, std::string secret, std::vector<std::string> pref, std::string host)
+      : user_(std::move(user)), secret_(std::move(secret)), pref_(std::move(pref)), host_(std::move(host)) {}
+  ~Factory() override { std::fill(secret_.begin(), secret_.end(), '\0'); }
+
+  std::unique_ptr<SaslMechanism> Create(const std::vector<std::string>& server,
+                                        std::string* error) override {
+    const std::vector<std::string>& pref = pref_.empty() ? DefaultMechanismPreference() : pref_;
+    std::string mech = ChooseMechanism(pref, server);
+    if (mech.empty()) {
+      std::string offered, allowed;
+      for (const std::string& m : server) offered += (offered.empty() ? "" : " ") + m;
+      for (const std::string& m : pref) allowed += (allowed.empty() ? "" : " ") + m;
+      *error = "no acceptable AUTH mechanism: the server offers " + offered + "; allowed: " + allowed;
+      return nullptr;
+    }
+    if (mech == "XOAUTH2") return NewXOAuth2(user_, secret_);
+    if (mech == "OAUTHBEARER") return NewOAuthBearer(user_, secret_);
+    return std::make_unique<CyrusMechanism>(mech, host_, user_, secret_);
+  }
+
+ private:
+  std::string user_, secret_;
+  std::vector<std::string> pref_;
+  std::string host_;
+};
+
+}  // namespace
+
+std::unique_ptr<SaslClientFactory> NewSaslFactory(std::string user, std::string secret,
+                                                  std::vector<std::string> preference,
+                                                  std::string host) {
+  return std::make_unique<Factory>(std::move(user), std::move(secret), std::move(preference),
+                                   std::move(host));
+}
+
+}  // namespace relay
