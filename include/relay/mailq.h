@@ -1,7 +1,7 @@
 // mailq: the queue listing, in the shape Postfix's mailq prints, so that
 // admins and the scripts they already have can read it:
 //
-//   -Queue ID-          --Size-- ----Arrival Time---- -Sender/Recipient-------
+//   -Queue ID-           --Size-- ----Arrival Time---- -Sender/Recipient-------
 //   19A3F2C41B2E5K3M2P      2905 Tue Nov 24 19:30:00  root@example.com
 //                                                 (last temporary error)
 //                                                   admin@example.com

@@ -227,7 +227,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"bounce_size_limit",
        [](std::string_view v, Config* c) {
          uint64_t n = 0;
-         if (!ParseSize(v, &n)) return BadValue("bad size '" + std::string(v) + "'");
+         if (!ParseSize(v, &n) || n > static_cast<uint64_t>(INT64_MAX))
+           return BadValue("bad size '" + std::string(v) + "'");
          c->bounce_size_limit = static_cast<int64_t>(n);
          return Status::Ok();
        }},
@@ -283,6 +284,7 @@ bool ParseDuration(std::string_view s, int64_t* seconds) {
   int64_t n = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n < 0) return false;
+  if (n > INT64_MAX / mult) return false;  // overflow
   *seconds = n * mult;
   return true;
 }

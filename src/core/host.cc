@@ -12,6 +12,7 @@ std::string FqdnFromHosts(std::string_view hosts_text, std::string_view short_na
   std::string prefix = std::string(short_name) + ".";
   for (std::string_view line : Split(hosts_text, '\n')) {
     line = line.substr(0, line.find('#'));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::vector<std::string_view> names;
     for (std::string_view w : Split(line, ' '))
       for (std::string_view x : Split(w, '\t'))

@@ -12,9 +12,9 @@ namespace relay {
 
 std::string FormatQueueListing(const std::vector<QueueListItem>& items, long gmtoff) {
   if (items.empty()) return "Mail queue is empty\n";
-  std::string out = "-Queue ID-          --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+  // Columns: ID 0-18, mark 19, size 21-28, arrival 30-48, sender 51.
+  std::string out = "-Queue ID-           --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
   uint64_t total = 0;
-  char line[512];
   for (const QueueListItem& it : items) {
     total += it.size;
     time_t t = static_cast<time_t>(it.arrival_micros / 1000000) + gmtoff;
@@ -23,10 +23,12 @@ std::string FormatQueueListing(const std::vector<QueueListItem>& items, long gmt
     char when[32];
     std::strftime(when, sizeof when, "%a %b %e %H:%M:%S", &tm);
     std::string sender = it.sender.empty() ? "MAILER-DAEMON" : Printable(it.sender);
-    std::snprintf(line, sizeof line, "%-19s%1s %8llu %s  %s\n", it.id.c_str(),
-                  it.mark.empty() ? " " : it.mark.c_str(),
-                  static_cast<unsigned long long>(it.size), when, sender.c_str());
-    out += line;
+    char size[32];
+    std::snprintf(size, sizeof size, "%8llu", static_cast<unsigned long long>(it.size));
+    // Built piecewise: an address of any length is printed whole.
+    out += it.id + std::string(it.id.size() < 19 ? 19 - it.id.size() : 0, ' ');
+    out += it.mark.empty() ? " " : it.mark;
+    out += std::string(" ") + size + " " + when + "  " + sender + "\n";
     for (const QueueListRecipient& r : it.pending) {
       if (!r.last_error.empty()) out += std::string(49, ' ') + "(" + Printable(r.last_error) + ")\n";
       out += std::string(51, ' ') + Printable(r.address) + "\n";
