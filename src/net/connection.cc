@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "relay/resolver.h"
 #include "relay/strings.h"
 
 namespace relay {
@@ -45,15 +46,6 @@ std::string Hex(const unsigned char* p, size_t n) {
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
-std::string AddrString(const sockaddr* sa) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (sa->sa_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
-  else if (sa->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
-  return buf;
 }
 
 }  // namespace
@@ -109,45 +101,21 @@ Status Connection::WaitFor(short events, int timeout_ms, const char* what) {
 
 Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
                         std::unique_ptr<Connection>* out, std::string* peer) {
-  struct addrinfo hints;
-  std::memset(&hints, 0, sizeof hints);
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-  struct addrinfo* res = nullptr;
-  std::string service = std::to_string(port);
-  int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-  if (rc != 0) return Temp("cannot resolve " + host + ": " + gai_strerror(rc));
-  std::string last = "no address for " + host;
-  for (struct addrinfo* ai = res; ai; ai = ai->ai_next) {
-    std::string addr = AddrString(ai->ai_addr);
-    *peer = host + "[" + addr + "]:" + service;
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last = std::string("socket: ") + std::strerror(errno);
-      continue;
-    }
-    auto c = std::unique_ptr<Connection>(new Connection(fd));
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = "connect to " + *peer + ": " + std::strerror(errno);
-      continue;
-    }
-    Status s = c->WaitFor(POLLOUT, timeout_ms, "connecting");
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (s.ok()) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (!s.ok() || err != 0) {
-      last = "connect to " + *peer + ": " + (s.ok() ? std::strerror(err) : "timed out");
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->loopback_ = addr.rfind("127.", 0) == 0 || addr == "::1";
-    freeaddrinfo(res);
-    *out = std::move(c);
-    return Status::Ok();
-  }
-  freeaddrinfo(res);
-  return Temp(last);
+  std::vector<SockAddr> addrs;
+  *peer = host + "[?]:" + std::to_string(port);
+  Status s = Resolve(host, port, timeout_ms, &addrs);
+  if (!s.ok()) return s;
+  int fd = -1;
+  SockAddr which;
+  s = ConnectHappyEyeballs(addrs, timeout_ms, &fd, &which);
+  if (!s.ok()) return Temp(host + ": " + s.message());
+  auto c = std::unique_ptr<Connection>(new Connection(fd));
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->loopback_ = which.text.rfind("127.", 0) == 0 || which.text == "::1";
+  *peer = host + "[" + which.text + "]:" + std::to_string(port);
+  *out = std::move(c);
+  return Status::Ok();
 }
 
 Status Connection::TlsWait(int ret, int timeout_ms, const char* what) {
