@@ -5,6 +5,7 @@
 #define RELAY_DELIVERY_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@ namespace relay {
 
 class Connection;
 class TlsContext;
+class HostHealth;
 
 // One queue entry opened for delivery.
 struct LoadedMessage {
@@ -46,6 +48,23 @@ struct DeliveryContext {
   std::string hostname;
   Logger* log;
   std::atomic<bool>* dir_dirty;  // set after a removal; the runner fsyncs queue/
+  HostHealth* hosts;
+};
+
+// Which smarthosts failed recently, shared by the workers: a host that
+// failed is skipped for kHostPenaltySeconds so that the next messages go
+// straight to one that works; it is tried again after that (or at once if
+// every host is marked down).
+class HostHealth {
+ public:
+  static constexpr int64_t kHostPenaltySeconds = 60;
+  void MarkDown(const std::string& host);
+  void MarkUp(const std::string& host);
+  bool IsDown(const std::string& host) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int64_t> down_until_;  // micros
 };
 
 // What the runner needs back after an attempt.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "relay/aliases.h"
+#include "relay/delivery.h"
 #include "relay/config.h"
 #include "relay/log.h"
 #include "relay/spool.h"
@@ -90,6 +91,7 @@ class QueueRunner {
   std::string hostname_;
   SpoolPaths paths_;
   Aliases aliases_;
+  HostHealth hosts_;
   int wake_fd_ = -1;
 
   std::map<std::string, Item> items_;  // main thread only

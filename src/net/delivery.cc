@@ -111,6 +111,22 @@ Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage
   return Status::Ok();
 }
 
+void HostHealth::MarkDown(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  down_until_[host] = NowMicros() + kHostPenaltySeconds * 1000000;
+}
+
+void HostHealth::MarkUp(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  down_until_.erase(host);
+}
+
+bool HostHealth::IsDown(const std::string& host) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = down_until_.find(host);
+  return it != down_until_.end() && it->second > NowMicros();
+}
+
 Deliverer::Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls)
     : ctx_(std::move(ctx)), tls_(std::move(tls)) {}
 
@@ -209,7 +225,16 @@ Status Deliverer::EnsureSession(std::string* error) {
     return Status::TempFail(*error);
   }
   std::string errors;
-  for (const Smarthost& h : ctx_.cfg->smarthosts) {
+  // Hosts that failed recently go last, so the next messages go straight
+  // to one that works; they are still tried if nothing else answers.
+  std::vector<const Smarthost*> order;
+  for (const Smarthost& h : ctx_.cfg->smarthosts)
+    if (!ctx_.hosts->IsDown(h.host + ":" + std::to_string(h.effective_port()))) order.push_back(&h);
+  for (const Smarthost& h : ctx_.cfg->smarthosts)
+    if (ctx_.hosts->IsDown(h.host + ":" + std::to_string(h.effective_port()))) order.push_back(&h);
+  for (const Smarthost* hp : order) {
+    const Smarthost& h = *hp;
+    std::string key = h.host + ":" + std::to_string(h.effective_port());
     parser_.Clear();
     messages_on_conn_ = 0;
     session_host_ = h.host;
@@ -239,13 +264,17 @@ Status Deliverer::EnsureSession(std::string* error) {
       p.sasl = sasl_.get();
       p.auth_without_tls = ctx_.cfg->auth_without_tls && conn_->loopback();
       session_ = std::make_unique<SmtpSession>(p);
-      if (Drive(nullptr)) return Status::Ok();
+      if (Drive(nullptr)) {
+        ctx_.hosts->MarkUp(key);
+        return Status::Ok();
+      }
       s = Status::TempFail(session_->session_error());
       // Do not leave the server waiting for our QUIT reply.
     }
     std::string why = s.message();
     if (why.find(h.host) == std::string::npos) why = peer_ + ": " + why;
     ctx_.log->Warn("cannot use smarthost " + h.host + ": " + why);
+    ctx_.hosts->MarkDown(key);
     errors += (errors.empty() ? "" : "; ") + why;
     SetConnection(nullptr);
     session_.reset();

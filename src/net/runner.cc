@@ -186,7 +186,7 @@ void QueueRunner::Dispatch() {
       tls_ = std::move(t);
     }
     auto w = std::make_unique<Worker>();
-    DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_};
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_};
     w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
     Worker* raw = w.get();
     w->thread = std::thread([this, raw] { WorkerMain(raw); });
