@@ -23,6 +23,7 @@
 #include "relay/env.h"
 #include "relay/host.h"
 #include "relay/log.h"
+#include "relay/privileges.h"
 #include "relay/runner.h"
 
 #ifndef RELAY_DEFAULT_CONFIG
@@ -64,23 +65,6 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
     }
   }
   return true;
-}
-
-// relayd never runs as root: started as root, it becomes the spool's owner.
-Status DropToSpoolOwner(const Config& cfg) {
-  if (geteuid() != 0) return Status::Ok();
-  struct stat st;
-  std::string q = SpoolPaths(cfg.spool_dir).queue();
-  if (stat(q.c_str(), &st) != 0) return Status::Config("cannot stat " + q + ": " + std::strerror(errno));
-  if (st.st_uid == 0)
-    return Status::Config(q + " belongs to root; relayd does not run as root "
-                          "(give the spool to the relay user: scripts/install-spool)");
-  struct passwd* pw = getpwuid(st.st_uid);
-  gid_t gid = pw ? pw->pw_gid : st.st_uid;
-  if (setgroups(0, nullptr) != 0 || setresgid(gid, gid, gid) != 0 ||
-      setresuid(st.st_uid, st.st_uid, st.st_uid) != 0)
-    return Status::Software(std::string("cannot drop privileges: ") + std::strerror(errno));
-  return Status::Ok();
 }
 
 int RunOnce(QueueRunner* runner, bool flush) {

@@ -1,0 +1,290 @@
+#include "relay/relayctl.h"
+
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "relay/aliases.h"
+#include "relay/config.h"
+#include "relay/connection.h"
+#include "relay/credentials.h"
+#include "relay/host.h"
+#include "relay/privileges.h"
+#include "relay/resolver.h"
+#include "relay/sasl_cyrus.h"
+#include "relay/smtp_session.h"
+#include "relay/spool.h"
+#include "relay/strings.h"
+
+#ifndef RELAY_DEFAULT_CONFIG
+#define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
+#endif
+
+namespace relay {
+namespace {
+
+void Step(const std::string& what, const std::string& detail) {
+  std::printf("%-9s %s\n", what.c_str(), detail.c_str());
+  std::fflush(stdout);
+}
+
+int Failed(const std::string& what, const std::string& why, const std::string& fix) {
+  Step(what, "FAILED: " + why);
+  if (!fix.empty()) std::printf("%-9s fix: %s\n", "", fix.c_str());
+  return 1;
+}
+
+// A plain diagnosis of what to change, from the error text.
+std::string Advice(const std::string& err) {
+  struct Rule {
+    const char* match;
+    const char* fix;
+  };
+  static const Rule rules[] = {
+      {"certificate verification failed",
+       "the server's certificate did not verify: set tls_ca_file to the CA that signed it, and "
+       "make smarthost name the host the certificate is for"},
+      {"fingerprint", "the certificate changed or the pin is wrong: check tls_fingerprint"},
+      {"does not offer STARTTLS",
+       "the server offers no STARTTLS: use its TLS port with 'smtps' (often 465), or tls = none "
+       "only if it is on this machine or a trusted network"},
+      {"authentication failed", "the server refused the login: check auth_user and the secret"},
+      {"no acceptable AUTH", "set auth_mechanisms to one the server offers"},
+      {"no TLS", "credentials are only sent over TLS: enable tls, or auth_without_tls for loopback"},
+      {"offers no AUTH", "the server wants no login here, or only on another port: check smarthost"},
+      {"Connection refused", "nothing listens there: check the host and port in smarthost"},
+      {"timed out", "no answer: a firewall, or the wrong port in smarthost"},
+      {"resolve", "the name does not resolve: check smarthost and /etc/resolv.conf"},
+      {"secret", "check auth_password_file (mode 600, owned by the relay user) or auth_password_command"},
+  };
+  for (const Rule& r : rules)
+    if (err.find(r.match) != std::string::npos) return r.fix;
+  return "";
+}
+
+struct Probe {
+  std::unique_ptr<Connection> conn;
+  ReplyParser parser;
+  Status ReadReply(Reply* r, int timeout_ms) {
+    std::string err;
+    ReplyParser::Result res;
+    while ((res = parser.Next(r, &err)) == ReplyParser::Result::kNeedMore) {
+      std::string data;
+      Status s = conn->Read(&data, timeout_ms);
+      if (!s.ok()) return s;
+      parser.Feed(data);
+    }
+    if (res == ReplyParser::Result::kError) return Status::TempFail("protocol error: " + err);
+    return Status::Ok();
+  }
+};
+
+int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& sender,
+                  const std::string& rcpt, const std::string& hostname) {
+  int timeout = static_cast<int>(cfg.timeout_command * 1000);
+  std::printf("== smarthost %s port %u, tls %s\n", h.host.c_str(), h.effective_port(), TlsModeName(h.tls));
+  std::vector<SockAddr> addrs;
+  Status s = Resolve(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &addrs);
+  if (!s.ok()) return Failed("resolve", s.message(), Advice(s.message()));
+  std::string list;
+  for (const SockAddr& a : addrs) list += (list.empty() ? "" : ", ") + a.text;
+  Step("resolve", h.host + " -> " + list);
+  Probe p;
+  std::string peer;
+  auto t0 = std::chrono::steady_clock::now();
+  s = Connection::Open(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &p.conn, &peer);
+  if (!s.ok()) return Failed("connect", s.message(), Advice(s.message()));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  Step("connect", peer + " (" + std::to_string(ms) + " ms)");
+  std::unique_ptr<TlsContext> tls;
+  if (h.tls != TlsMode::kNone) {
+    s = TlsContext::Create(cfg, &tls);
+    if (!s.ok()) return Failed("tls", s.message(), "check tls_ca_file, tls_ca_dir and the client certificate");
+  }
+  if (h.tls == TlsMode::kSmtps) {
+    std::string info;
+    s = p.conn->StartTls(tls.get(), h.host, timeout, &info);
+    if (!s.ok()) return Failed("tls", s.message(), Advice(s.message()));
+    Step("tls", info);
+  }
+  std::unique_ptr<SaslClientFactory> sasl;
+  if (!cfg.auth_user.empty()) {
+    std::string secret;
+    s = LoadSecret(cfg, &secret);
+    if (!s.ok()) return Failed("secret", s.message(), Advice("secret"));
+    sasl = NewSaslFactory(cfg.auth_user, secret, cfg.auth_mechanisms, h.host);
+    std::fill(secret.begin(), secret.end(), '\0');
+  }
+  SessionParams sp;
+  sp.helo_name = cfg.helo_name.empty() ? hostname : cfg.helo_name;
+  sp.require_tls = h.tls != TlsMode::kNone;
+  sp.tls_active = h.tls == TlsMode::kSmtps;
+  sp.sasl = sasl.get();
+  sp.auth_without_tls = cfg.auth_without_tls && p.conn->loopback();
+  SmtpSession session(sp);
+  for (;;) {
+    std::string out = session.TakeOutput();
+    Stage stage = session.stage();
+    if (!out.empty()) {
+      s = p.conn->Write(out, timeout);
+      if (!s.ok()) session.OnConnectionLost(s.message());
+    }
+    SmtpSession::Want want = session.want();
+    if (want == SmtpSession::Want::kMessage) break;
+    if (want == SmtpSession::Want::kClosed) {
+      std::string why = session.session_error();
+      return Failed("session", why, Advice(why));
+    }
+    if (want == SmtpSession::Want::kTlsHandshake) {
+      if (p.parser.buffered() > 0) {
+        session.OnConnectionLost("server sent data after its STARTTLS reply");
+        continue;
+      }
+      std::string info;
+      s = p.conn->StartTls(tls.get(), h.host, timeout, &info);
+      if (!s.ok()) {
+        session.OnConnectionLost(s.message());
+        continue;
+      }
+      Step("starttls", info);
+      session.OnTlsUp();
+      continue;
+    }
+    Reply r;
+    s = p.ReadReply(&r, timeout);
+    if (!s.ok()) {
+      session.OnConnectionLost(s.message());
+      continue;
+    }
+    if (stage == Stage::kGreeting) Step("greeting", r.Text());
+    if (stage == Stage::kEhlo && r.positive()) {
+      std::string caps;
+      for (size_t i = 1; i < r.lines.size(); ++i) caps += (caps.empty() ? "" : ", ") + Printable(r.lines[i]);
+      Step("ehlo", caps.empty() ? "(no extensions)" : caps);
+    }
+    if (stage == Stage::kAuth && r.code != 334) Step("auth", r.Text());
+    session.OnReply(r);
+  }
+  if (session.authenticated()) Step("login", "ok as " + cfg.auth_user);
+  else if (!cfg.auth_user.empty()) Step("login", "not done");
+  else Step("login", "no credentials configured (auth_user)");
+  // MAIL and RCPT, then RSET and QUIT: nothing is sent.
+  for (const std::string& cmd : {"MAIL FROM:<" + sender + ">", "RCPT TO:<" + rcpt + ">", std::string("RSET"),
+                                 std::string("QUIT")}) {
+    s = p.conn->Write(cmd + "\r\n", timeout);
+    Reply r;
+    if (s.ok()) s = p.ReadReply(&r, timeout);
+    if (!s.ok()) return Failed(cmd.substr(0, 4), s.message(), Advice(s.message()));
+    Step(cmd.substr(0, 4) == "MAIL" ? "mail" : cmd.substr(0, 4) == "RCPT" ? "rcpt" : ToLower(cmd), r.Text());
+    if (!r.positive() && cmd.substr(0, 4) != "QUIT")
+      return Failed(cmd.substr(0, 4), "the server refused " + cmd, r.permanent()
+                        ? "the server will not take this address from this sender: check domain (the sender is " + sender + ")"
+                        : "a temporary refusal: try again later");
+  }
+  std::printf("== %s works: mail to %s would be accepted\n", h.host.c_str(), rcpt.c_str());
+  return 0;
+}
+
+int Check(const Config& cfg) {
+  int problems = 0;
+  auto problem = [&](const std::string& what) {
+    std::printf("problem: %s\n", what.c_str());
+    ++problems;
+  };
+  std::printf("config   %s: ok\n", cfg.path.empty() ? "(defaults: file missing)" : cfg.path.c_str());
+  if (cfg.smarthosts.empty()) problem("no smarthost: set smarthost = host[:port] in relay.conf");
+  std::string text;
+  bool missing = false;
+  if (Env::Default()->ReadFile(cfg.aliases, &text, &missing).ok()) {
+    std::vector<AliasProblem> ps;
+    Aliases::Parse(text, &ps);
+    for (const AliasProblem& p : ps) problem(cfg.aliases + ":" + std::to_string(p.line) + ": " + p.message);
+    std::printf("aliases  %s: %s\n", cfg.aliases.c_str(), ps.empty() ? "ok" : "see problems");
+  } else if (!missing) {
+    problem("cannot read " + cfg.aliases);
+  }
+  if (!cfg.auth_password_file.empty()) {
+    Status s = CheckSecretFile(cfg.auth_password_file);
+    if (!s.ok()) problem(s.message());
+    else std::printf("secret   %s: ok\n", cfg.auth_password_file.c_str());
+  }
+  SpoolPaths paths(cfg.spool_dir);
+  struct Dir {
+    std::string path;
+    mode_t mode;
+  };
+  for (const Dir& d : {Dir{paths.tmp(), 01730}, Dir{paths.queue(), 01770}, Dir{paths.state(), 0700},
+                       Dir{paths.failed(), 0700}, Dir{paths.corrupt(), 0700}}) {
+    struct stat st;
+    if (stat(d.path.c_str(), &st) != 0) {
+      problem(d.path + " is missing: run scripts/install-spool");
+      continue;
+    }
+    mode_t m = st.st_mode & 07777;
+    // A private instance (everything 0700 for one user) is fine too.
+    if (m != d.mode && m != 0700) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%s has mode %04o: run chmod %04o %s", d.path.c_str(), m, d.mode, d.path.c_str());
+      problem(buf);
+    }
+  }
+  std::printf("%d problem%s\n", problems, problems == 1 ? "" : "s");
+  return problems ? EX_CONFIG : 0;
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: relayctl [-C FILE] check\n"
+               "       relayctl [-C FILE] test [-f SENDER] ADDRESS\n");
+  return EX_USAGE;
+}
+
+}  // namespace
+
+int RunRelayctl(int argc, char** argv) {
+  std::string config = RELAY_DEFAULT_CONFIG;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-C" && i + 1 < argc) config = argv[++i];
+    else args.push_back(a);
+  }
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") return Usage();
+  Config cfg;
+  Status s = LoadConfig(Env::Default(), config, &cfg);
+  if (!s.ok()) {
+    std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+    return s.exit_code();
+  }
+  if (args[0] == "check") return Check(cfg);
+  if (args[0] == "test") {
+    std::string sender, rcpt;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "-f" && i + 1 < args.size()) sender = args[++i];
+      else rcpt = args[i];
+    }
+    if (rcpt.empty()) return Usage();
+    s = DropToSpoolOwner(cfg);
+    if (!s.ok()) {
+      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+      return s.exit_code();
+    }
+    HostNames host = GetHostNames(Env::Default());
+    std::string domain = cfg.domain.empty() ? DefaultDomain(Env::Default(), host) : cfg.domain;
+    if (sender.empty()) sender = "postmaster@" + domain;
+    if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
+    int rc = 1;
+    for (const Smarthost& h : cfg.smarthosts)
+      if ((rc = TestSmarthost(cfg, h, sender, rcpt, host.fqdn)) == 0) break;
+    return rc == 0 ? 0 : EX_UNAVAILABLE;
+  }
+  return Usage();
+}
+
+}  // namespace relay
