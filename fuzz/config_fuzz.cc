@@ -123,12 +123,18 @@ bool ReferenceValue(std::string_view s, std::string_view suffixes, const unsigne
       s.remove_suffix(1);
     }
   }
-  if (s.empty() || s.size() > 30) return false;
-  unsigned __int128 v = 0;
-  for (char c : s) {
+  // ParseDuration reads a signed number and refuses negative ones, so "-0"
+  // (zero) gets through; take it as the harmless quirk it is.
+  if (s.size() > 1 && s.front() == '-' && s.find_first_not_of('0', 1) == std::string_view::npos)
+    s.remove_prefix(1);
+  if (s.empty()) return false;
+  for (char c : s)
     if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
+  // Leading zeros are allowed; after them, more than 30 digits cannot fit.
+  while (s.size() > 1 && s.front() == '0') s.remove_prefix(1);
+  if (s.size() > 30) return false;
+  unsigned __int128 v = 0;
+  for (char c : s) v = v * 10 + static_cast<unsigned>(c - '0');
   v *= mult;
   if (v > max) return false;
   *out = v;

@@ -619,3 +619,19 @@ TEST(Config, LoadUnreadableIsAConfigError) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+// Found by fuzz/config_fuzz.cc: from_chars took a leading minus sign.
+TEST(Config, SignedNumbersAreRefused) {
+  for (const char* v : {"-0", "-0s", "+5m", "-1"}) {
+    int64_t secs = -7;
+    EXPECT_FALSE(ParseDuration(v, &secs)) << v;
+  }
+  Config cfg;
+  EXPECT_FALSE(ParseConfig("max_connections = -0\n", "relay.conf", &cfg).ok());
+}
+
+}  // namespace
+}  // namespace relay

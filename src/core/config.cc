@@ -113,6 +113,7 @@ Setter Duration(int64_t Config::*field, int64_t min_seconds) {
 Setter Count(int Config::*field, int min, int max) {
   return [field, min, max](std::string_view v, Config* c) {
     int n = 0;
+    if (v.front() < '0' || v.front() > '9') return BadValue("must be a number from " + std::to_string(min) + " to " + std::to_string(max));
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max)
       return BadValue("must be a number from " + std::to_string(min) + " to " + std::to_string(max));
@@ -282,8 +283,10 @@ bool ParseDuration(std::string_view s, int64_t* seconds) {
     else mult = 1;
   }
   int64_t n = 0;
+  // Digits only: from_chars would take "-0".
+  if (s.empty() || s.front() < '0' || s.front() > '9') return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n < 0) return false;
+  if (ec != std::errc() || p != s.data() + s.size() || n < 0) return false;
   if (n > INT64_MAX / mult) return false;  // overflow
   *seconds = n * mult;
   return true;
