@@ -30,7 +30,7 @@ void SetNotify(std::string_view v, Options* o) {
     for (char c : t) upper += static_cast<char>(c - 32 * (c >= 'a' && c <= 'z'));
   }
   if (!ok || (never && upper != "NEVER")) {
-    o->warnings.push_back("ignoring bad -N value '" + std::string(v) +
+    o->warnings.push_back("ignoring bad -N value '" + Printable(v) +
                           "' (use never, or a list of success, failure, delay)");
     return;
   }
@@ -51,7 +51,7 @@ Status ApplyBMode(std::string_view m, Options* o) {
   else if (m == "s") o->mode = Mode::kSmtp;
   else if (m == "d" || m == "D") return Status::Usage("-b" + std::string(m) + ": relay runs no SMTP daemon from sendmail; use relayd");
   else if (m == "t") return Status::Usage("-bt: address test mode is not supported; use -bv");
-  else return Status::Usage("unknown mode -b" + std::string(m));
+  else return Status::Usage("unknown mode -b" + Printable(m));
   return Status::Ok();
 }
 
@@ -78,7 +78,7 @@ Status ApplyWithArgument(char opt, const std::string& v, Options* o) {
     case 'R': {
       std::string t = ToLower(v);
       if (t == "full" || t == "hdrs") o->dsn_ret = t == "full" ? "FULL" : "HDRS";
-      else o->warnings.push_back("ignoring bad -R value '" + v + "' (use full or hdrs)");
+      else o->warnings.push_back("ignoring bad -R value '" + Printable(v) + "' (use full or hdrs)");
       break;
     }
     case 'V':
@@ -89,7 +89,7 @@ Status ApplyWithArgument(char opt, const std::string& v, Options* o) {
       std::string t = ToLower(v);
       if (t == "7bit") o->body_type = "7BIT";
       else if (t == "8bitmime") o->body_type = "8BITMIME";
-      else o->warnings.push_back("ignoring bad -B value '" + v + "' (use 7BIT or 8BITMIME)");
+      else o->warnings.push_back("ignoring bad -B value '" + Printable(v) + "' (use 7BIT or 8BITMIME)");
       break;
     }
     case 'o':
@@ -136,7 +136,7 @@ Status ParseOptionWord(const std::vector<std::string>& argv, size_t* i, Options*
       return ApplyWithArgument(opt, value, o);
     }
     if (kFlags.find(opt) == std::string_view::npos)
-      return Status::Usage(std::string("unknown option -") + opt);
+      return Status::Usage("unknown option -" + Printable(std::string(1, opt)));
     Status s = ApplyFlag(opt, o);
     if (!s.ok()) return s;
   }
