@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <linux/fs.h>
 #include <ctime>
 
 namespace relay {
@@ -145,9 +146,16 @@ class PosixEnv : public Env {
   Status RenameNoReplace(const std::string& from, const std::string& to,
                          bool* exists) override {
     if (exists) *exists = false;
-    // link() fails with EEXIST rather than replacing; unlinking the old
-    // name afterwards leaves the file in one place only. (renameat2 with
-    // RENAME_NOREPLACE would save a syscall but is not on every file system.)
+    // renameat2(RENAME_NOREPLACE) is atomic and keeps one link, so a reader
+    // woken by inotify never sees the file under two names. File systems
+    // without it get link() + unlink(), which also never replaces.
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+      return Status::Ok();
+    if (errno == EEXIST) {
+      if (exists) *exists = true;
+      return Status::FromErrno(errno, "rename " + from + " to " + to);
+    }
+    if (errno != EINVAL && errno != ENOSYS) return Status::FromErrno(errno, "rename " + from + " to " + to);
     if (::link(from.c_str(), to.c_str()) != 0) {
       if (errno == EEXIST && exists) *exists = true;
       return Status::FromErrno(errno, "link " + from + " to " + to);

@@ -350,8 +350,8 @@ AttemptResult Deliverer::Finish(LoadedMessage* m, const std::vector<size_t>& idx
     const Recipient& r = m->env.recipients[idx[k]];
     if (o.state == RcptState::kDeferred && expired) {
       o.state = RcptState::kBounced;
-      o.reason = "message expired after " + std::to_string(c.queue_lifetime / 86400) +
-                 " days in the queue; last error: " + o.reason;
+      o.reason = "message expired after " + std::to_string(c.queue_lifetime / 3600) +
+                 " hours in the queue; last error: " + o.reason;
       if (o.dsn.empty() || o.dsn[0] != '4') o.dsn = "4.4.7";
     }
     std::string line = m->id + ": to=<" + Printable(r.address) + ">, ";
@@ -420,7 +420,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     b.recipients.push_back({o.sender, ""});
   } else if (!o.double_bounce) {
     // A bounce is never bounced: it goes to the postmaster.
-    LocalPolicy lp{ctx_.cfg->domain.empty() ? ctx_.hostname : ctx_.cfg->domain, {"localhost"}};
+    LocalPolicy lp{ctx_.cfg->domain, {"localhost", ctx_.hostname}};
     for (const std::string& a : ctx_.aliases->Expand("postmaster", lp)) b.recipients.push_back({a, ""});
     b.double_bounce = true;
   } else {
@@ -438,7 +438,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   b.arrival_micros = now;
   b.uid = getuid();
   b.sender = "";
-  std::string domain = ctx_.cfg->domain.empty() ? ctx_.hostname : ctx_.cfg->domain;
+  const std::string& domain = ctx_.cfg->domain;
 
   BounceParams p;
   p.reporting_host = ctx_.hostname;
@@ -455,7 +455,9 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     const RcptStatus& st = m->state.rcpts[failed_idx[k]];
     p.failed.push_back({r.address, r.original, st.dsn, st.reason, false});
   }
-  p.headers_only = o.dsn_ret == "HDRS" ||
+  // An 8-bit original goes back as its header only: the failure may be
+  // exactly that the path does not carry 8-bit data.
+  p.headers_only = o.dsn_ret == "HDRS" || m->trailer.eight_bit ||
                    m->trailer.content_size > static_cast<uint64_t>(ctx_.cfg->bounce_size_limit);
 
   std::string head;
@@ -471,6 +473,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   off_t off = static_cast<off_t>(m->content_offset);
   std::string buf;
   bool header_done = false;
+  bool eight_bit = false;
   while (s.ok() && len > 0 && !header_done) {
     buf.resize(std::min<uint64_t>(len, 65536));
     ssize_t n = pread(m->fd, buf.data(), buf.size(), off);
@@ -486,12 +489,13 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
         header_done = true;
       }
     }
+    for (char c : buf) eight_bit |= static_cast<unsigned char>(c) >= 0x80;
     s = w.Append(buf);
     off += n;
     len -= static_cast<uint64_t>(n);
   }
   if (s.ok()) s = w.Append(BounceTail(p));
-  if (s.ok()) s = w.Append(EncodeTrailer({w.Size() - head.size(), m->trailer.eight_bit}));
+  if (s.ok()) s = w.Append(EncodeTrailer({w.Size() - head.size(), eight_bit}));
   if (s.ok()) s = w.Commit();
   if (!s.ok()) return s;
   *bounce_id = b.id;

@@ -68,14 +68,19 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
 }
 
 int RunOnce(QueueRunner* runner, bool flush) {
-  runner->Scan();
-  if (flush) runner->FlushAll();
-  runner->Dispatch();
-  while (!runner->Idle()) {
-    struct pollfd p = {runner->wake_fd(), POLLIN, 0};
-    poll(&p, 1, 1000);
-    runner->Collect();
+  // A few rounds: a round may queue bounces, which this run delivers too.
+  for (int round = 0; round < 3; ++round) {
+    size_t before = runner->size();
+    runner->Scan();
+    if (flush && round == 0) runner->FlushAll();
+    if (round > 0 && runner->size() == before) break;
     runner->Dispatch();
+    while (!runner->Idle()) {
+      struct pollfd p = {runner->wake_fd(), POLLIN, 0};
+      poll(&p, 1, 1000);
+      runner->Collect();
+      runner->Dispatch();
+    }
   }
   runner->Shutdown(0);
   return 0;
@@ -101,6 +106,7 @@ int RunRelayd(int argc, char** argv) {
 
   Logger log(args.once && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
   HostNames host = GetHostNames(Env::Default());
+  if (cfg.domain.empty()) cfg.domain = DefaultDomain(Env::Default(), host);
   auto runner = std::make_unique<QueueRunner>(cfg, &log, host.fqdn);
   if (args.once) return RunOnce(runner.get(), args.flush);
 
@@ -141,6 +147,7 @@ int RunRelayd(int argc, char** argv) {
           } else {
             // Work in flight finishes under the old settings.
             runner->Shutdown(kShutdownGraceMs);
+            if (fresh.domain.empty()) fresh.domain = DefaultDomain(Env::Default(), host);
             runner = std::make_unique<QueueRunner>(fresh, &log, host.fqdn);
             cfg = fresh;
             runner->Scan();

@@ -51,10 +51,11 @@ void QueueRunner::Scan() {
     log_->Error("cannot scan the queue: " + s.message());
     return;
   }
+  bool flush = false;
   for (const std::string& n : names) {
     if (n == ".flush") {
       unlink((paths_.queue() + "/" + n).c_str());
-      FlushAll();
+      flush = true;  // applied once every entry is known
       continue;
     }
     if (!IsQueueId(n) || items_.count(n)) continue;
@@ -67,6 +68,7 @@ void QueueRunner::Scan() {
     }
     items_[n] = it;
   }
+  if (flush) FlushAll();
   // Remove what injectors killed by SIGKILL left behind.
   if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
     time_t now = time(nullptr);
@@ -161,6 +163,28 @@ void QueueRunner::WorkerMain(Worker* w) {
 void QueueRunner::Dispatch() {
   int64_t now = Now();
   if (now < site_down_until_) return;
+  size_t active = 0;
+  for (auto& w : workers_) active += !w->done;
+  if (active >= static_cast<size_t>(cfg_.max_connections)) {
+    // Workers pull more work by themselves; only queue what is due.
+  }
+  bool any_due = false;
+  for (auto& [id, it] : items_) any_due |= !it.busy && it.next <= now;
+  if (!any_due) return;
+  bool need_tls = false;
+  for (const Smarthost& h : cfg_.smarthosts) need_tls |= h.tls != TlsMode::kNone;
+  if (need_tls && !tls_) {
+    std::unique_ptr<TlsContext> t;
+    Status s = TlsContext::Create(cfg_, &t);
+    if (!s.ok()) {
+      // Nothing can be delivered until the files are fixed: pause, as for a
+      // dead smarthost, rather than spin (--once then ends).
+      site_down_until_ = now + cfg_.retry_min * 1000000;
+      log_->Error(s.message() + "; deliveries paused for " + std::to_string(cfg_.retry_min) + "s");
+      return;
+    }
+    tls_ = std::move(t);
+  }
   size_t queued;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -173,18 +197,9 @@ void QueueRunner::Dispatch() {
     }
     queued = work_.size();
   }
-  size_t active = 0;
-  for (auto& w : workers_) active += !w->done;
-  while (queued > 0 && active < static_cast<size_t>(cfg_.max_connections)) {
-    if (!tls_) {
-      std::unique_ptr<TlsContext> t;
-      Status s = TlsContext::Create(cfg_, &t);
-      if (!s.ok()) {
-        log_->Error(s.message());
-        return;
-      }
-      tls_ = std::move(t);
-    }
+  while (queued > active && active < static_cast<size_t>(cfg_.max_connections)) {
+    // One worker per waiting message, up to the limit: each takes messages
+    // one after another over its connection.
     auto w = std::make_unique<Worker>();
     DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_};
     w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
@@ -192,9 +207,6 @@ void QueueRunner::Dispatch() {
     w->thread = std::thread([this, raw] { WorkerMain(raw); });
     workers_.push_back(std::move(w));
     ++active;
-    // One worker per message waiting, up to the limit: a worker takes
-    // messages one after another over its connection.
-    if (queued <= active) break;
   }
 }
 

@@ -49,8 +49,10 @@ int GetSecret(sasl_conn_t*, void* ctx, int id, sasl_secret_t** psecret) {
 
 class CyrusMechanism : public SaslMechanism {
  public:
-  CyrusMechanism(std::string mech, std::string host, std::string user, std::string password)
-      : name_(std::move(mech)), host_(std::move(host)) {
+  // mechs: every acceptable mechanism, space-separated; libsasl2 picks the
+  // strongest one it has a plugin for, and name() is that one after Start.
+  CyrusMechanism(std::string mechs, std::string host, std::string user, std::string password)
+      : name_(std::move(mechs)), host_(std::move(host)) {
     secrets_.user = std::move(user);
     secrets_.password = std::move(password);
     callbacks_[0] = {SASL_CB_USER, reinterpret_cast<int (*)()>(&GetSimple), &secrets_};
@@ -73,6 +75,7 @@ class CyrusMechanism : public SaslMechanism {
     const char* chosen = nullptr;
     r = sasl_client_start(conn_, name_.c_str(), nullptr, &out, &len, &chosen);
     if (r != SASL_OK && r != SASL_CONTINUE) return Error(r);
+    if (chosen) name_ = chosen;
     *has_initial = out != nullptr;
     initial->assign(out ? out : "", out ? len : 0);
     return Status::Ok();
@@ -120,6 +123,14 @@ class Factory : public SaslClientFactory {
     }
     if (mech == "XOAUTH2") return NewXOAuth2(user_, secret_);
     if (mech == "OAUTHBEARER") return NewOAuthBearer(user_, secret_);
+    // Every acceptable password mechanism the server offers, so that a
+    // missing libsasl2 plugin means the next one, not a failed login.
+    std::string list;
+    for (const std::string& want : pref)
+      for (const std::string& have : server)
+        if (EqualsIgnoreCase(want, have) && want != "XOAUTH2" && want != "OAUTHBEARER")
+          list += (list.empty() ? "" : " ") + have;
+    mech = list;
     return std::make_unique<CyrusMechanism>(mech, host_, user_, secret_);
   }
 
