@@ -36,7 +36,8 @@ STAGES and their built-in replies
   helo         250 fault.test
   starttls     220 2.0.0 Ready to start TLS  (454 4.7.0 ... without --tls-cert)
   auth         235 2.7.0 Authentication successful, after the exchange:
-               PLAIN without an initial response gets "334 ", LOGIN gets
+               PLAIN, XOAUTH2 or OAUTHBEARER without an initial response
+               get "334 ", LOGIN gets
                "334 VXNlcm5hbWU6" (unless it had one) and "334 UGFzc3dvcmQ6",
                CRAM-MD5 a "334 <challenge>"; a "*" line aborts (501 5.7.0)
   mail         250 2.1.0 Ok            (503 5.5.1 if a transaction is open)
@@ -679,7 +680,9 @@ class Conn:
         initial = parts[1] if len(parts) > 1 else None
         responses = []
         challenges = []
-        if mech == "PLAIN" and initial is None:
+        if mech in ("PLAIN", "XOAUTH2", "OAUTHBEARER") and initial is None:
+            # RFC 4954 4: an empty challenge asks for the initial response
+            # (sent this way when it is too long for the AUTH line).
             challenges = ["334 "]
         elif mech == "LOGIN":
             challenges = (["334 VXNlcm5hbWU6"] if initial is None else []) + ["334 UGFzc3dvcmQ6"]
