@@ -36,6 +36,7 @@ struct LoadedMessage {
   uint64_t content_offset = 0;
   Trailer trailer;
   DeliveryState state;
+  bool can_downgrade = false;  // 8-bit and convertible (downgrade.h)
 };
 
 // Opens queue/ID and its state. A DataErr status means the entry is corrupt.
@@ -101,6 +102,8 @@ class Deliverer {
                      std::string* bounce_id);
   void SetConnection(std::unique_ptr<Connection> c);
   int TimeoutMs(Stage stage) const;
+  // Sends the content converted to quoted-printable (downgrade.h).
+  Status WriteDowngraded(LoadedMessage* m, int block_ms);
 
   DeliveryContext ctx_;
   std::shared_ptr<TlsContext> tls_;

@@ -12,8 +12,9 @@
 //    or forged reply must not bounce the queue.
 //  - PIPELINING when offered: MAIL, every RCPT and DATA in one write.
 //  - SIZE: a message larger than the server's limit is bounced before MAIL.
-//    8-bit content needs 8BITMIME and SMTPUTF8 addresses need SMTPUTF8, or
-//    the message is bounced before MAIL (never sent as it is).
+//    8-bit content without 8BITMIME is converted to quoted-printable when
+//    that can be done MIME-correctly (downgrade.h), else bounced before
+//    MAIL; SMTPUTF8 addresses need SMTPUTF8 or bounce. Never sent as is.
 //  - Per recipient: 2xx then a 2xx to the final dot is done; 4xx (and any
 //    trouble with the connection) deferred; 5xx bounced.
 #ifndef RELAY_SMTP_SESSION_H_
@@ -48,6 +49,7 @@ struct MessageJob {
   std::vector<std::string> orcpts;  // parallel to recipients; "" for none
   uint64_t size = 0;                // bytes of content in wire form
   bool eight_bit = false;
+  bool can_downgrade = false;       // see downgrade.h: QP for a 7-bit server
   std::string dsn_notify;  // "" or e.g. "SUCCESS,FAILURE"
   std::string dsn_ret;     // "" / "FULL" / "HDRS"
   std::string envid;
@@ -98,6 +100,9 @@ class SmtpSession {
   // True when the connection dropped after the final dot and before its
   // reply: the server may have accepted the message (a possible duplicate).
   bool possible_duplicate() const { return possible_duplicate_; }
+  // The body must go through a Downgrader (8-bit message, server without
+  // 8BITMIME, message convertible).
+  bool downgrade() const { return downgrade_; }
 
   // Why the session failed before or between messages ("" if it did not):
   // every job not yet started is to be deferred with this reason.
@@ -147,6 +152,7 @@ class SmtpSession {
   bool has_outcome_ = false;
   bool possible_duplicate_ = false;
   bool authenticated_ = false;
+  bool downgrade_ = false;
 };
 
 // xtext (RFC 3461 4): '+', '=' and bytes outside 33-126 become "+HH".

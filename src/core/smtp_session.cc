@@ -267,9 +267,12 @@ void SmtpSession::SendMessage(const MessageJob& job) {
             false);
     return FinishMessage();
   }
-  if (job.eight_bit && !caps_.eightbitmime) {
+  downgrade_ = job.eight_bit && !caps_.eightbitmime;
+  if (downgrade_ && !job.can_downgrade) {
     FailAll(RcptState::kBounced, "5.6.3",
-            "the message has 8-bit content and the server does not support 8BITMIME", false);
+            "the message has 8-bit content the server cannot take (no 8BITMIME) and it cannot be "
+            "converted to 7-bit without damage",
+            false);
     return FinishMessage();
   }
   if (utf8 && !caps_.smtputf8) {

@@ -12,6 +12,7 @@
 
 #include "relay/bounce.h"
 #include "relay/connection.h"
+#include "relay/downgrade.h"
 #include "relay/credentials.h"
 #include "relay/sasl_cyrus.h"
 #include "relay/queue_id.h"
@@ -92,6 +93,17 @@ Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage
     return Status::DataErr("queue file size does not match its end record");
   m->content_offset = head_size;
   if (m->env.id != id) return Status::DataErr("queue file id does not match its name");
+  if (m->trailer.eight_bit) {
+    // Only the header block decides whether a 7-bit downgrade is possible.
+    std::string hdr(std::min<uint64_t>(m->trailer.content_size, (1u << 20) + 65536), '\0');
+    ssize_t got = pread(m->fd, hdr.data(), hdr.size(), static_cast<off_t>(head_size));
+    if (got > 0) {
+      hdr.resize(static_cast<size_t>(got));
+      size_t end = hdr.find("\r\n\r\n");
+      if (end != std::string::npos) hdr.resize(end + 4);
+      m->can_downgrade = CanDowngrade(hdr);
+    }
+  }
 
   std::string text;
   bool missing = false;
@@ -203,9 +215,10 @@ bool Deliverer::Drive(LoadedMessage* m) {
         break;
       }
       case SmtpSession::Want::kBody: {
-        Status s = conn_->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
-                                    m->trailer.content_size,
-                                    static_cast<int>(ctx_.cfg->timeout_data_block * 1000));
+        int block_ms = static_cast<int>(ctx_.cfg->timeout_data_block * 1000);
+        Status s = session_->downgrade() ? WriteDowngraded(m, block_ms)
+                                         : conn_->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
+                                                            m->trailer.content_size, block_ms);
         if (s.ok()) session_->OnBodySent();
         else session_->OnConnectionLost(s.message());
         break;
@@ -214,6 +227,28 @@ bool Deliverer::Drive(LoadedMessage* m) {
       case SmtpSession::Want::kClosed: return false;
     }
   }
+}
+
+Status Deliverer::WriteDowngraded(LoadedMessage* m, int block_ms) {
+  Downgrader d;
+  std::string in, out;
+  uint64_t left = m->trailer.content_size;
+  off_t off = static_cast<off_t>(m->content_offset);
+  while (left > 0) {
+    in.resize(std::min<uint64_t>(left, 65536));
+    ssize_t n = pread(m->fd, in.data(), in.size(), off);
+    if (n <= 0) return Status::TempFail("cannot read the queue file");
+    in.resize(static_cast<size_t>(n));
+    out.clear();
+    d.Feed(in, &out);
+    Status s = conn_->Write(out, block_ms);
+    if (!s.ok()) return s;
+    off += n;
+    left -= static_cast<uint64_t>(n);
+  }
+  out.clear();
+  d.Finish(&out);
+  return out.empty() ? Status::Ok() : conn_->Write(out, block_ms);
 }
 
 Status Deliverer::EnsureSession(std::string* error) {
@@ -311,6 +346,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   }
   job.size = m->trailer.content_size;
   job.eight_bit = m->trailer.eight_bit;
+  job.can_downgrade = m->can_downgrade;
   job.dsn_notify = m->env.dsn_notify;
   job.dsn_ret = m->env.dsn_ret;
   job.envid = m->env.envid;

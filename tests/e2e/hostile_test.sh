@@ -160,6 +160,20 @@ contains "$T/relayd.log" "dsn=5.3.4, status=bounced" "SIZE: bounced with 5.3.4"
 # The bounce (over 100 bytes too) is refused the same way: no MAIL at all.
 [ "$(mails)" = 0 ] && ok "SIZE: nothing sent" || bad "SIZE: MAIL count $(mails)"
 
+# 8-bit content for a server without 8BITMIME: converted to
+# quoted-printable (single-part text), never sent as 8-bit.
+cleanup_fs; rm -f "$T"/spool/queue/* "$T"/spool/state/* "$T/fs.log" "$T/ready"; : > "$T/relayd.log"
+$FS --port 0 --ready-file "$T/ready" --log "$T/fs.log" --max-seconds 60 \
+  --script-inline '{"ehlo": {"capabilities": ["PIPELINING", "SIZE 100000"]}}' &
+fs_pid=$!; wait_for 10 test -s "$T/ready"; port=$(cat "$T/ready")
+sed '/^smarthost/d' "$CONF" > "$T/s.conf"; echo "smarthost = localhost:$port none" >> "$T/s.conf"; chmod 644 "$T/s.conf"
+printf 'Subject: accents\nContent-Type: text/plain; charset=UTF-8\n\ncaf\303\251 cr\303\250me\n' | "$BIN/sendmail" -C "$T/s.conf" -i a@x.test
+"$BIN/relayd" -C "$T/s.conf" --once
+contains "$T/fs.log" 'Content-Transfer-Encoding: quoted-printable' "8-bit downgrade: QP declared"
+contains "$T/fs.log" 'caf=C3=A9 cr=C3=A8me' "8-bit downgrade: body encoded"
+lacks "$T/fs.log" 'BODY=8BITMIME' "8-bit downgrade: no BODY=8BITMIME to a 7-bit server"
+[ "$(queued)" = 0 ] && ok "8-bit downgrade: delivered" || bad "8-bit downgrade: not delivered"
+
 # A bounce that fails too: to the postmaster, and when that fails, kept in
 # failed/ for the admin. No storm: a bounded number of transactions.
 scenario "failing bounce" none '{"rcpt": "550 5.1.1 nobody here"}'
