@@ -85,4 +85,14 @@ sed -i 's/^retry_min = .*/retry_min = 1h/; s/^retry_max = .*/retry_max = 2h/' "$
 [ "$(received)" = 0 ] && ok "-odq message not delivered by a normal run" || bad "-odq delivered at once"
 "$BIN/sendmail" -C "$CONF" -q
 [ "$(received)" = 1 ] && ok "-odq message delivered by sendmail -q" || bad "-odq not flushed"
+# 6. A queue entry relayd cannot parse is moved aside, never delivered
+#    half, and the rest of the queue still flows.
+: > "$SINK"
+printf 'relay-queue 1\nid 00000000000000000000\ngarbage\n' > "$T/spool/queue/6610FFFFFFFFF000000"
+[ "$(id -u)" = 0 ] && chown 65534 "$T/spool/queue/6610FFFFFFFFF000000"
+send after-corrupt
+"$BIN/relayd" -C "$CONF" --once
+[ -f "$T/spool/corrupt/6610FFFFFFFFF000000" ] && ok "corrupt entry moved to corrupt/" || bad "corrupt entry not moved aside"
+contains "$T/relayd.log" "corrupt queue entry moved" "corrupt entry logged"
+[ "$(received)" = 1 ] && ok "the good message still delivered" || bad "good message not delivered"
 finish
