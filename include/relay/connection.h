@@ -47,6 +47,9 @@ class Connection {
   // name (or a pinned fingerprint). *info describes the session for logs.
   Status StartTls(TlsContext* tls, const std::string& host, int timeout_ms, std::string* info);
   bool tls() const { return ssl_ != nullptr; }
+  // TLS channel binding data for SASL (RFC 5929, RFC 9266):
+  // "tls-exporter" under TLS 1.3, "tls-unique" before it. False without TLS.
+  bool ChannelBinding(std::string* name, std::string* data) const;
   // The peer is 127.0.0.0/8 or ::1.
   bool loopback() const { return loopback_; }
 

@@ -4,6 +4,7 @@
 #ifndef RELAY_SASL_CYRUS_H_
 #define RELAY_SASL_CYRUS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,11 +13,17 @@
 
 namespace relay {
 
-// preference: auth_mechanisms, or empty for DefaultMechanismPreference().
+// Channel binding for SCRAM-*-PLUS, fetched when a mechanism is created
+// (after STARTTLS): returns false when there is none.
+using ChannelBindingSource = std::function<bool(std::string* name, std::string* data)>;
+
+// preference: auth_mechanisms, or empty for DefaultMechanismPreference()
+// (with SCRAM-*-PLUS first when channel binding is available).
 // host: the smarthost's name (some mechanisms bind to it).
 std::unique_ptr<SaslClientFactory> NewSaslFactory(std::string user, std::string secret,
                                                   std::vector<std::string> preference,
-                                                  std::string host);
+                                                  std::string host,
+                                                  ChannelBindingSource cb = nullptr);
 
 }  // namespace relay
 

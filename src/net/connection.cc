@@ -250,4 +250,24 @@ Status Connection::Read(std::string* out, int timeout_ms) {
 
 void Connection::Abort() { shutdown(fd_, SHUT_RDWR); }
 
+bool Connection::ChannelBinding(std::string* name, std::string* data) const {
+  if (!ssl_) return false;
+  unsigned char buf[64];
+  if (SSL_version(ssl_) >= TLS1_3_VERSION) {
+    static const char kLabel[] = "EXPORTER-Channel-Binding";
+    if (SSL_export_keying_material(ssl_, buf, 32, kLabel, sizeof kLabel - 1, nullptr, 0, 0) != 1)
+      return false;
+    *name = "tls-exporter";
+    data->assign(reinterpret_cast<char*>(buf), 32);
+    return true;
+  }
+  // tls-unique: the first Finished message of the handshake, which the
+  // client sent (no session resumption here).
+  size_t n = SSL_get_finished(ssl_, buf, sizeof buf);
+  if (n == 0) return false;
+  *name = "tls-unique";
+  data->assign(reinterpret_cast<char*>(buf), n);
+  return true;
+}
+
 }  // namespace relay

@@ -287,7 +287,10 @@ Status Deliverer::EnsureSession(std::string* error) {
       // The secret is loaded per connection: tokens from a command expire.
       std::string secret;
       s = LoadSecret(*ctx_.cfg, &secret);
-      if (s.ok()) sasl_ = NewSaslFactory(ctx_.cfg->auth_user, secret, ctx_.cfg->auth_mechanisms, h.host);
+      Connection* c = conn_.get();
+      if (s.ok())
+        sasl_ = NewSaslFactory(ctx_.cfg->auth_user, secret, ctx_.cfg->auth_mechanisms, h.host,
+                               [c](std::string* n, std::string* d) { return c->ChannelBinding(n, d); });
       else s = Status::TempFail("cannot load the smarthost secret: " + s.message());
       std::fill(secret.begin(), secret.end(), '\0');
     }

@@ -118,7 +118,9 @@ int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& send
     std::string secret;
     s = LoadSecret(cfg, &secret);
     if (!s.ok()) return Failed("secret", s.message(), Advice("secret"));
-    sasl = NewSaslFactory(cfg.auth_user, secret, cfg.auth_mechanisms, h.host);
+    Connection* c = p.conn.get();
+    sasl = NewSaslFactory(cfg.auth_user, secret, cfg.auth_mechanisms, h.host,
+                          [c](std::string* n, std::string* d) { return c->ChannelBinding(n, d); });
     std::fill(secret.begin(), secret.end(), '\0');
   }
   SessionParams sp;

@@ -51,8 +51,10 @@ class CyrusMechanism : public SaslMechanism {
  public:
   // mechs: every acceptable mechanism, space-separated; libsasl2 picks the
   // strongest one it has a plugin for, and name() is that one after Start.
-  CyrusMechanism(std::string mechs, std::string host, std::string user, std::string password)
-      : name_(std::move(mechs)), host_(std::move(host)) {
+  CyrusMechanism(std::string mechs, std::string host, std::string user, std::string password,
+                 std::string cb_name, std::string cb_data)
+      : name_(std::move(mechs)), host_(std::move(host)), cb_name_(std::move(cb_name)),
+        cb_data_(std::move(cb_data)) {
     secrets_.user = std::move(user);
     secrets_.password = std::move(password);
     callbacks_[0] = {SASL_CB_USER, reinterpret_cast<int (*)()>(&GetSimple), &secrets_};
@@ -70,6 +72,15 @@ class CyrusMechanism : public SaslMechanism {
     if (g_init_result != SASL_OK) return Status::TempFail("cannot initialise libsasl2");
     int r = sasl_client_new("smtp", host_.c_str(), nullptr, nullptr, callbacks_, 0, &conn_);
     if (r != SASL_OK) return Status::TempFail("libsasl2: " + std::string(sasl_errstring(r, nullptr, nullptr)));
+    if (!cb_data_.empty()) {
+      // Not critical: a server without channel binding still gets a login
+      // (SCRAM then says "client supports it, server did not offer it").
+      cb_.name = cb_name_.c_str();
+      cb_.critical = 0;
+      cb_.len = cb_data_.size();
+      cb_.data = reinterpret_cast<const unsigned char*>(cb_data_.data());
+      sasl_setprop(conn_, SASL_CHANNEL_BINDING, &cb_);
+    }
     const char* out = nullptr;
     unsigned len = 0;
     const char* chosen = nullptr;
@@ -99,6 +110,8 @@ class CyrusMechanism : public SaslMechanism {
 
   std::string name_;
   std::string host_;
+  std::string cb_name_, cb_data_;
+  sasl_channel_binding_t cb_{};
   Secrets secrets_;
   sasl_callback_t callbacks_[4];
   sasl_conn_t* conn_ = nullptr;
@@ -106,13 +119,21 @@ class CyrusMechanism : public SaslMechanism {
 
 class Factory : public SaslClientFactory {
  public:
-  Factory(std::string user, std::string secret, std::vector<std::string> pref, std::string host)
-      : user_(std::move(user)), secret_(std::move(secret)), pref_(std::move(pref)), host_(std::move(host)) {}
+  Factory(std::string user, std::string secret, std::vector<std::string> pref, std::string host,
+          ChannelBindingSource cb)
+      : user_(std::move(user)), secret_(std::move(secret)), pref_(std::move(pref)),
+        host_(std::move(host)), cb_(std::move(cb)) {}
   ~Factory() override { std::fill(secret_.begin(), secret_.end(), '\0'); }
 
   std::unique_ptr<SaslMechanism> Create(const std::vector<std::string>& server,
                                         std::string* error) override {
-    const std::vector<std::string>& pref = pref_.empty() ? DefaultMechanismPreference() : pref_;
+    std::string cb_name, cb_data;
+    bool have_cb = cb_ && cb_(&cb_name, &cb_data);
+    std::vector<std::string> pref = pref_;
+    if (pref.empty()) {
+      if (have_cb) pref = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"};
+      for (const std::string& m : DefaultMechanismPreference()) pref.push_back(m);
+    }
     std::string mech = ChooseMechanism(pref, server);
     if (mech.empty()) {
       std::string offered, allowed;
@@ -131,22 +152,24 @@ class Factory : public SaslClientFactory {
         if (EqualsIgnoreCase(want, have) && want != "XOAUTH2" && want != "OAUTHBEARER")
           list += (list.empty() ? "" : " ") + have;
     mech = list;
-    return std::make_unique<CyrusMechanism>(mech, host_, user_, secret_);
+    return std::make_unique<CyrusMechanism>(mech, host_, user_, secret_, have_cb ? cb_name : "",
+                                            have_cb ? cb_data : "");
   }
 
  private:
   std::string user_, secret_;
   std::vector<std::string> pref_;
   std::string host_;
+  ChannelBindingSource cb_;
 };
 
 }  // namespace
 
 std::unique_ptr<SaslClientFactory> NewSaslFactory(std::string user, std::string secret,
                                                   std::vector<std::string> preference,
-                                                  std::string host) {
+                                                  std::string host, ChannelBindingSource cb) {
   return std::make_unique<Factory>(std::move(user), std::move(secret), std::move(preference),
-                                   std::move(host));
+                                   std::move(host), std::move(cb));
 }
 
 }  // namespace relay
