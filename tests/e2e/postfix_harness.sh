@@ -27,6 +27,24 @@
 #       defer=ADDR         RCPT TO:<ADDR> gets "450 4.2.0 ..." (repeatable)
 #       size=BYTES         message_size_limit (the SIZE advertised in EHLO)
 #       ipv6               also listen on [::1]:PORT
+#       sasl=USER:PASSWORD SMTP AUTH with Cyrus SASL (repeatable, one per user;
+#                          the password is everything after the first colon):
+#                          mechanisms SCRAM-SHA-256 CRAM-MD5 PLAIN LOGIN from
+#                          DIR/etc/sasldb2 (auxprop sasldb), offered only after
+#                          STARTTLS (smtpd_tls_auth_only); authenticated
+#                          clients may relay (permit_sasl_authenticated) and
+#                          the reject=/defer= table still applies to them.
+#                          Users are in realm PF_SASL_REALM (mail.test, the
+#                          instance's myhostname); smtpd_sasl_local_domain is
+#                          empty, so Cyrus takes the realm of a login name
+#                          without @ from myhostname: a client may log in as
+#                          USER or as USER@mail.test, and Postfix logs
+#                          sasl_username=USER or USER@mail.test as given.
+#                          The users are in DIR/etc/sasldb2 (root:postfix 640).
+#       authrequired       with sasl=: a client that has not logged in gets
+#                          "554 5.7.1 <ADDR>: Recipient address rejected:
+#                          Access denied" for every RCPT (relay restrictions
+#                          permit_sasl_authenticated, reject; mynetworks empty)
 #       set:NAME=VALUE     any main.cf parameter (postconf -e), applied last
 #       maxtime=SECONDS    watchdog: stop the instance after this long even if
 #                          nobody calls pf_stop (default 900)
@@ -52,7 +70,8 @@
 #                         in their environment tells them apart
 #   pf_clear DIR          delete delivered messages
 #
-# Layout of DIR: etc/ (main.cf, master.cf, recipient_access, smtpd.pem/.key),
+# Layout of DIR: etc/ (main.cf, master.cf, recipient_access, smtpd.pem/.key,
+# with sasl=: sasl/smtpd.conf, sasldb2),
 # queue/, data/, maillog, start.log, maildir/{new,cur,tmp}.  Every accepted
 # recipient, whatever its domain, is delivered by virtual(8) into the one
 # maildir DIR/maildir/new as ONE file per recipient (owner nobody, mode 600),
@@ -76,6 +95,7 @@
 # smtp(8) client in master.cf, every non-virtual transport is error:.
 
 PF_CA=${PF_CA:-}
+PF_SASL_REALM=mail.test
 PF_INSTANCES=""
 PF_OWNER_PID=$$
 PF_PACKAGES="postfix openssl swaks libnet-ssleay-perl"
@@ -249,7 +269,7 @@ pf_start() {
   if pf__master_pid "$_pfs_dir" > /dev/null; then pf__err "$_pfs_dir: already running"; return 1; fi
   if pf__listening "$_pfs_port"; then pf__err "127.0.0.1:$_pfs_port is already in use"; return 1; fi
   _pfs_tls=yes _pfs_cert=server _pfs_cadir=$PF_CA _pfs_level=may _pfs_size="" _pfs_ipv6=no
-  _pfs_maxtime=900 _pfs_sets=""
+  _pfs_maxtime=900 _pfs_sets="" _pfs_sasl="" _pfs_authreq=no
   mkdir -p "$_pfs_dir/etc" "$_pfs_dir/queue" "$_pfs_dir/data" || return 1
   chown postfix:postfix "$_pfs_dir/data" && chmod 700 "$_pfs_dir/data" || return 1
   : > "$_pfs_dir/etc/reject.list"
@@ -265,11 +285,21 @@ pf_start() {
       size=?*) _pfs_size=${_pfs_o#size=} ;;
       ipv6) _pfs_ipv6=yes ;;
       maxtime=?*) _pfs_maxtime=${_pfs_o#maxtime=} ;;
+      sasl=?*:?*) _pfs_sasl="$_pfs_sasl
+${_pfs_o#sasl=}" ;;
+      authrequired) _pfs_authreq=yes ;;
       set:?*=*) _pfs_sets="$_pfs_sets
 ${_pfs_o#set:}" ;;
       *) pf__err "pf_start: unknown option '$_pfs_o'"; return 1 ;;
     esac
   done
+  if [ $_pfs_authreq = yes ] && [ -z "$_pfs_sasl" ]; then
+    pf__err "pf_start: authrequired needs sasl=USER:PASSWORD"; return 1
+  fi
+  if [ -n "$_pfs_sasl" ] && ! [ -x /usr/sbin/saslpasswd2 ]; then
+    pf__err "pf_start: sasl= needs saslpasswd2 (apt-get install sasl2-bin libsasl2-modules libsasl2-modules-db)"
+    return 1
+  fi
   if [ $_pfs_tls = yes ]; then
     case $_pfs_cert in
       */*) _pfs_certfile=$_pfs_cert; _pfs_keyfile=${_pfs_cert%.pem}.key ;;
@@ -299,6 +329,14 @@ ${_pfs_o#set:}" ;;
   done
 
   _pfs_inet=127.0.0.1 _pfs_proto=ipv4
+  _pfs_mynet="127.0.0.0/8 [::1]/128"
+  _pfs_relayr="permit_mynetworks, reject_unauth_destination"
+  if [ -n "$_pfs_sasl" ]; then
+    _pfs_relayr="permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
+    # Every domain is a virtual mailbox domain here, so reject_unauth_destination
+    # lets anyone through: authrequired must end in a plain reject.
+    [ $_pfs_authreq = yes ] && _pfs_mynet="" _pfs_relayr="permit_sasl_authenticated, reject"
+  fi
   [ $_pfs_ipv6 = yes ] && _pfs_inet="127.0.0.1, [::1]" _pfs_proto=all
   cat > "$_pfs_dir/etc/main.cf" <<EOF
 # Private test instance written by tests/e2e/postfix_harness.sh
@@ -320,7 +358,7 @@ alias_maps =
 alias_database =
 inet_interfaces = $_pfs_inet
 inet_protocols = $_pfs_proto
-mynetworks = 127.0.0.0/8 [::1]/128
+mynetworks = $_pfs_mynet
 smtpd_banner = \$myhostname ESMTP
 biff = no
 append_dot_mydomain = no
@@ -337,7 +375,7 @@ local_transport = \$default_transport
 smtpd_client_restrictions =
 smtpd_helo_restrictions =
 smtpd_sender_restrictions =
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_relay_restrictions = $_pfs_relayr
 smtpd_recipient_restrictions = check_recipient_access texthash:$_pfs_dir/etc/recipient_access
 smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 1000
@@ -368,6 +406,26 @@ EOF
     echo "smtpd_tls_security_level = none" >> "$_pfs_dir/etc/main.cf"
   fi
   [ -n "$_pfs_size" ] && echo "message_size_limit = $_pfs_size" >> "$_pfs_dir/etc/main.cf"
+  if [ -n "$_pfs_sasl" ]; then
+    cat >> "$_pfs_dir/etc/main.cf" <<EOF
+# SMTP AUTH (sasl=): Cyrus, DIR/etc/sasl/smtpd.conf, users in DIR/etc/sasldb2.
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $_pfs_dir/etc/sasl
+smtpd_sasl_local_domain =
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_tls_security_options = noanonymous
+smtpd_tls_auth_only = yes
+EOF
+    mkdir -p "$_pfs_dir/etc/sasl" || return 1
+    cat > "$_pfs_dir/etc/sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $_pfs_dir/etc/sasldb2
+mech_list: SCRAM-SHA-256 CRAM-MD5 PLAIN LOGIN
+EOF
+  fi
 
   # No chroot anywhere (5th column n): the queue directory is not a jail.
   # No pickup, no smtp client. smtpd max_use=1: a fresh process, which reads
@@ -406,6 +464,19 @@ EOF
 
   : > "$_pfs_dir/maillog"
   chown -R root:root "$_pfs_dir/etc"
+  if [ -n "$_pfs_sasl" ]; then
+    # smtpd runs as postfix and reads the users with the sasldb auxprop plugin
+    # (group postfix, not owner: postfix-script warns of files in etc/ not
+    # owned by root).
+    rm -f "$_pfs_dir/etc/sasldb2"
+    printf '%s\n' "$_pfs_sasl" | while IFS= read -r _pfs_up; do
+      [ -n "$_pfs_up" ] || continue
+      printf '%s' "${_pfs_up#*:}" |
+        saslpasswd2 -f "$_pfs_dir/etc/sasldb2" -c -p -u "$PF_SASL_REALM" "${_pfs_up%%:*}" ||
+        { pf__err "pf_start: saslpasswd2 failed for ${_pfs_up%%:*}"; exit 1; }
+    done || return 1
+    chown root:postfix "$_pfs_dir/etc/sasldb2" && chmod 640 "$_pfs_dir/etc/sasldb2" || return 1
+  fi
   postfix -c "$_pfs_dir/etc" start > "$_pfs_dir/start.log" 2>&1 < /dev/null
   _pfs_rc=$?
   _pfs_i=0
