@@ -1,11 +1,11 @@
-#include "relay/relayd.h"
+#include "relay/deliver.h"
 
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/inotify.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -25,6 +25,7 @@
 #include "relay/log.h"
 #include "relay/privileges.h"
 #include "relay/runner.h"
+#include "relay/spool.h"
 
 #ifndef RELAY_DEFAULT_CONFIG
 #define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
@@ -33,21 +34,18 @@
 namespace relay {
 namespace {
 
-// The safety-net rescan, for anything inotify did not report.
-constexpr int kRescanSeconds = 300;
 // How long SIGTERM waits for transactions in flight before abandoning them.
 constexpr int kShutdownGraceMs = 3000;
 
 struct Args {
   std::string config = RELAY_DEFAULT_CONFIG;
-  bool once = false;
   bool flush = false;
-  bool detach = false;
+  bool report = false;
   bool verbose = false;
 };
 
 int Fail(const std::string& msg, int code) {
-  std::fprintf(stderr, "relayd: %s\n", msg.c_str());
+  std::fprintf(stderr, "relay-deliver: %s\n", msg.c_str());
   return code;
 }
 
@@ -55,40 +53,62 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "-C" && i + 1 < argc) a->config = argv[++i];
-    else if (s == "--once") a->once = true;
-    else if (s == "--flush" || s == "-q") a->flush = a->once = true;
-    else if (s == "-d") a->detach = true;
+    else if (s == "--once") continue;
+    else if (s == "--flush" || s == "-q") a->flush = true;
+    else if (s == "--report") a->report = true;
     else if (s == "-v") a->verbose = true;
     else {
-      *err = "usage: relayd [-C FILE] [-d] [-v] [--once] [--flush]";
+      *err = "usage: relay-deliver [-C FILE] [-v] [--once] [--flush] [--report]";
       return false;
     }
   }
   return true;
 }
 
-int RunOnce(QueueRunner* runner, bool flush) {
-  // A few rounds: a round may queue bounces, which this run delivers too.
-  for (int round = 0; round < 3; ++round) {
+// One delivery run: every due entry (all with flush), in up to three
+// rounds so that bounces queued by a round go out too. SIGTERM and SIGINT
+// end it within the grace period: transactions in flight are finished or
+// abandoned, and nothing the server did not accept is marked done.
+// With report, the earliest next due time goes to stdout for relayd.
+int RunOnce(QueueRunner* runner, bool flush, bool report) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  bool stop = false;
+  for (int round = 0; round < 3 && !stop; ++round) {
     size_t before = runner->size();
     runner->Scan();
     if (flush && round == 0) runner->FlushAll();
     if (round > 0 && runner->size() == before) break;
     runner->Dispatch();
     while (!runner->Idle()) {
-      struct pollfd p = {runner->wake_fd(), POLLIN, 0};
-      poll(&p, 1, 1000);
+      struct pollfd p[2] = {{runner->wake_fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
+      poll(p, 2, 1000);
+      if (p[1].revents & POLLIN) {
+        stop = true;
+        break;
+      }
       runner->Collect();
       runner->Dispatch();
     }
   }
-  runner->Shutdown(0);
+  runner->Shutdown(stop ? kShutdownGraceMs : 0);
+  if (report) {
+    int64_t wait = runner->MicrosUntilDue();
+    int64_t next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
+    std::printf("next %lld\n", static_cast<long long>(next));
+    std::fflush(stdout);
+  }
+  if (sfd >= 0) close(sfd);
   return 0;
 }
 
 }  // namespace
 
-int RunRelayd(int argc, char** argv) {
+int RunDeliver(int argc, char** argv) {
   Args args;
   std::string err;
   if (!ParseArgs(argc, argv, &args, &err)) return Fail(err, EX_USAGE);
@@ -97,89 +117,24 @@ int RunRelayd(int argc, char** argv) {
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
-  // A secret others can read is refused at start, naming the mode to set.
+  // A secret others can read is refused, naming the mode to set.
   if (!cfg.auth_password_file.empty()) {
     s = CheckSecretFile(cfg.auth_password_file);
     if (!s.ok()) return Fail(s.message(), s.exit_code());
   }
   signal(SIGPIPE, SIG_IGN);
-
-  Logger log(args.once && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
+  // One delivery run at a time per spool (a run started by hand waits for
+  // the daemon's, and the other way round): two runs would send the same
+  // message twice. The lock goes with the process, however it ends.
+  std::string lock = SpoolPaths(cfg.spool_dir).state() + "/.deliver.lock";
+  int lfd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lfd < 0 || flock(lfd, LOCK_EX) != 0)
+    return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);
+  Logger log(!args.report && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
   HostNames host = GetHostNames(Env::Default());
   if (cfg.domain.empty()) cfg.domain = DefaultDomain(Env::Default(), host);
-  auto runner = std::make_unique<QueueRunner>(cfg, &log, host.fqdn);
-  if (args.once) return RunOnce(runner.get(), args.flush);
-
-  if (args.detach && daemon(0, 0) != 0) return Fail(std::string("daemon: ") + std::strerror(errno), EX_OSERR);
-
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  std::string queue = SpoolPaths(cfg.spool_dir).queue();
-  if (sfd < 0 || ifd < 0 || inotify_add_watch(ifd, queue.c_str(), IN_CREATE | IN_MOVED_TO) < 0)
-    return Fail("cannot watch " + queue + ": " + std::strerror(errno), EX_OSERR);
-
-  log.Info("starting: spool " + cfg.spool_dir + ", smarthost " +
-           (cfg.smarthosts.empty() ? std::string("(none)") : cfg.smarthosts.front().host));
-  runner->Scan();
-  time_t last_scan = time(nullptr);
-  for (;;) {
-    runner->Dispatch();
-    int64_t wait_us = runner->MicrosUntilDue();
-    int64_t to_scan = (last_scan + kRescanSeconds - time(nullptr)) * 1000000;
-    if (wait_us < 0 || wait_us > to_scan) wait_us = std::max<int64_t>(to_scan, 0);
-    int timeout = static_cast<int>(std::min<int64_t>(wait_us / 1000 + 1, 3600 * 1000));
-    struct pollfd p[3] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}, {runner->wake_fd(), POLLIN, 0}};
-    int n = poll(p, 3, timeout);
-    if (n < 0 && errno != EINTR) break;
-    if (p[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      bool stop = false;
-      while (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-        if (si.ssi_signo == SIGHUP) {
-          Config fresh;
-          Status r = LoadConfig(Env::Default(), args.config, &fresh);
-          if (!r.ok()) {
-            log.Error("SIGHUP: keeping the old configuration: " + r.message());
-          } else {
-            // Work in flight finishes under the old settings.
-            runner->Shutdown(kShutdownGraceMs);
-            if (fresh.domain.empty()) fresh.domain = DefaultDomain(Env::Default(), host);
-            runner = std::make_unique<QueueRunner>(fresh, &log, host.fqdn);
-            cfg = fresh;
-            runner->Scan();
-            log.Info("reloaded " + args.config);
-          }
-        } else {
-          stop = true;
-        }
-      }
-      if (stop) break;
-    }
-    if (p[1].revents & POLLIN) {
-      alignas(struct inotify_event) char buf[8192];
-      ssize_t len;
-      while ((len = read(ifd, buf, sizeof buf)) > 0) {
-        for (char* q = buf; q < buf + len;) {
-          auto* ev = reinterpret_cast<struct inotify_event*>(q);
-          if (ev->mask & IN_Q_OVERFLOW) runner->Scan();
-          else if (ev->len > 0) runner->Add(ev->name);
-          q += sizeof(struct inotify_event) + ev->len;
-        }
-      }
-    }
-    if (p[2].revents & POLLIN) runner->Collect();
-    if (time(nullptr) - last_scan >= kRescanSeconds) {
-      runner->Scan();
-      last_scan = time(nullptr);
-    }
-  }
-  log.Info("stopping");
-  runner->Shutdown(kShutdownGraceMs);
-  return 0;
+  QueueRunner runner(cfg, &log, host.fqdn);
+  return RunOnce(&runner, args.flush, args.report);
 }
 
 }  // namespace relay

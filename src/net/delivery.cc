@@ -310,8 +310,7 @@ Status Deliverer::EnsureSession(std::string* error) {
       // Do not leave the server waiting for our QUIT reply.
     }
     std::string why = s.message();
-    if (why.find(h.host) == std::string::npos) why = peer_ + ": " + why;
-    ctx_.log->Warn("cannot use smarthost " + h.host + ": " + why);
+    ctx_.log->Warn("cannot use smarthost " + key + ": " + why);
     ctx_.hosts->MarkDown(key);
     errors += (errors.empty() ? "" : "; ") + why;
     SetConnection(nullptr);

@@ -213,8 +213,19 @@ int Check(const Config& cfg) {
   }
   if (!cfg.auth_password_file.empty()) {
     Status s = CheckSecretFile(cfg.auth_password_file);
-    if (!s.ok()) problem(s.message());
-    else std::printf("secret   %s: ok\n", cfg.auth_password_file.c_str());
+    struct stat sec, q;
+    if (!s.ok()) {
+      problem(s.message());
+    } else if (stat(cfg.auth_password_file.c_str(), &sec) == 0 &&
+               stat(SpoolPaths(cfg.spool_dir).queue().c_str(), &q) == 0 && sec.st_uid != q.st_uid) {
+      // relayd runs as the spool's owner: the secret must be that user's.
+      problem("auth_password_file " + cfg.auth_password_file + " belongs to uid " +
+              std::to_string(sec.st_uid) + ", but relayd runs as the spool owner (uid " +
+              std::to_string(q.st_uid) + "): run chown " + std::to_string(q.st_uid) + " " +
+              cfg.auth_password_file);
+    } else {
+      std::printf("secret   %s: ok\n", cfg.auth_password_file.c_str());
+    }
   }
   SpoolPaths paths(cfg.spool_dir);
   struct Dir {

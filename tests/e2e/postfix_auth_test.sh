@@ -167,10 +167,10 @@ run; rc=$?
 wait_for 20 test "$(delivered_to fo@example.org)" -ge 1
 [ "$(delivered_to fo@example.org)" = 1 ] && ok "failover: delivered through localhost:$P" ||
   bad "failover: not delivered: $(tail -5 "$T/relayd.log")"
-# The warning names the host but not the port ("cannot use smarthost
-# localhost: localhost: connect to 127.0.0.1: Connection refused"), so the
-# dead one is told apart by order: refused first, then TLS to :$P.
-fail_line=$(grep -n 'warning: cannot use smarthost localhost: .*127\.0\.0\.1.*Connection refused' "$T/relayd.log" | head -1 | cut -d: -f1)
+# The warning names host and port ("cannot use smarthost localhost:DEAD:
+# localhost: connect to 127.0.0.1: Connection refused"); it comes before
+# the TLS connection to :$P.
+fail_line=$(grep -n "warning: cannot use smarthost localhost:$DEAD: .*Connection refused" "$T/relayd.log" | head -1 | cut -d: -f1)
 tls_line=$(grep -n "TLS connection to localhost\[127.0.0.1\]:$P:" "$T/relayd.log" | head -1 | cut -d: -f1)
 [ -n "$fail_line" ] && ok "failover: the first smarthost logged as failed (connection refused)" ||
   bad "failover: no failure logged for the first host: $(cat "$T/relayd.log")"

@@ -1,0 +1,287 @@
+#include "relay/relayd.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "relay/config.h"
+#include "relay/credentials.h"
+#include "relay/env.h"
+#include "relay/log.h"
+#include "relay/privileges.h"
+#include "relay/spool.h"
+
+#ifndef RELAY_DEFAULT_CONFIG
+#define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
+#endif
+#ifndef RELAY_LIBEXECDIR
+#define RELAY_LIBEXECDIR "/usr/lib/relay"
+#endif
+
+namespace relay {
+namespace {
+
+// The safety net: a delivery run at least this often, for anything inotify
+// missed and for retries whose time relay-deliver could not report.
+constexpr int64_t kRescanMicros = 300LL * 1000000;
+// After relay-deliver failed (not a delivery failure: its own, such as a
+// bad TLS file), wait this long before the next run instead of looping.
+constexpr int64_t kFailedRunBackoffMicros = 60LL * 1000000;
+
+struct Args {
+  std::string config = RELAY_DEFAULT_CONFIG;
+  bool once = false;
+  bool flush = false;
+  bool detach = false;
+  bool verbose = false;
+};
+
+int Fail(const std::string& msg, int code) {
+  std::fprintf(stderr, "relayd: %s\n", msg.c_str());
+  return code;
+}
+
+int64_t Now() { return Env::Default()->NowMicros(); }
+
+// relay-deliver: next to relayd (a build tree), else where it is installed.
+std::string DeliverPath() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    std::string p = dir.substr(0, dir.rfind('/')) + "/relay-deliver";
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return std::string(RELAY_LIBEXECDIR) + "/relay-deliver";
+}
+
+std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report) {
+  std::vector<std::string> v = {"relay-deliver", "-C", a.config, flush ? "--flush" : "--once"};
+  if (report) v.push_back("--report");
+  if (a.verbose) v.push_back("-v");
+  return v;
+}
+
+void Exec(const std::string& path, const std::vector<std::string>& argv) {
+  std::vector<char*> p;
+  for (const std::string& s : argv) p.push_back(const_cast<char*>(s.c_str()));
+  p.push_back(nullptr);
+  execv(path.c_str(), p.data());
+}
+
+class Supervisor {
+ public:
+  Supervisor(Args args, Config cfg, Logger* log)
+      : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()) {}
+  int Run();
+
+ private:
+  void Spawn();
+  void Reap();
+  void OnNewEntries(int ifd);
+  bool OnSignals(int sfd);  // false: stop
+
+  Args args_;
+  Config cfg_;
+  Logger* log_;
+  std::string deliver_;
+  pid_t child_ = -1;
+  int child_out_ = -1;
+  std::string report_;
+  bool dirty_ = false;           // entries arrived while a run was going
+  int64_t due_ = 0;              // next run (micros); -1 none
+  int64_t last_run_ = 0;
+};
+
+void Supervisor::Spawn() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    log_->Error(std::string("pipe: ") + std::strerror(errno));
+    due_ = Now() + kFailedRunBackoffMicros;
+    return;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    log_->Error(std::string("fork: ") + std::strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
+    due_ = Now() + kFailedRunBackoffMicros;
+    return;
+  }
+  if (pid == 0) {
+    // If relayd dies, its delivery run ends too (gracefully: SIGTERM), so
+    // that a restarted relayd never has two runs on one spool.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    dup2(fds[1], 1);
+    Exec(deliver_, DeliverArgv(args_, false, true));
+    _exit(EX_UNAVAILABLE);
+  }
+  close(fds[1]);
+  child_ = pid;
+  child_out_ = fds[0];
+  report_.clear();
+  dirty_ = false;
+  due_ = -1;
+  last_run_ = Now();
+}
+
+void Supervisor::Reap() {
+  int status = 0;
+  pid_t r = waitpid(child_, &status, WNOHANG);
+  if (r != child_) return;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(child_out_, buf, sizeof buf)) > 0) report_.append(buf, static_cast<size_t>(n));
+  close(child_out_);
+  child_out_ = -1;
+  child_ = -1;
+  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  long long next = -1;
+  if (!ok || std::sscanf(report_.c_str(), "next %lld", &next) != 1) {
+    log_->Error(deliver_ + " failed (status " + std::to_string(status) + "); next run in 60s");
+    due_ = Now() + kFailedRunBackoffMicros;
+    return;
+  }
+  due_ = next;
+  if (dirty_) due_ = 0;  // arrivals during the run: go again now
+}
+
+void Supervisor::OnNewEntries(int ifd) {
+  alignas(struct inotify_event) char buf[8192];
+  ssize_t len;
+  bool any = false;
+  while ((len = read(ifd, buf, sizeof buf)) > 0) any = true;
+  if (!any) return;
+  // Any new name (a queue entry, the .flush trigger, an overflow) means a
+  // run; relay-deliver reads the directory itself.
+  if (child_ > 0) dirty_ = true;
+  else due_ = 0;
+}
+
+bool Supervisor::OnSignals(int sfd) {
+  struct signalfd_siginfo si;
+  bool go_on = true;
+  while (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+    if (si.ssi_signo == SIGCHLD) {
+      if (child_ > 0) Reap();
+    } else if (si.ssi_signo == SIGHUP) {
+      Config fresh;
+      Status s = LoadConfig(Env::Default(), args_.config, &fresh);
+      if (!s.ok()) {
+        log_->Error("SIGHUP: keeping the old configuration: " + s.message());
+      } else {
+        cfg_ = fresh;
+        log_->Info("reloaded " + args_.config + "; the next delivery run uses it");
+        if (child_ < 0) due_ = 0;
+      }
+    } else {
+      go_on = false;
+    }
+  }
+  return go_on;
+}
+
+int Supervisor::Run() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&mask, sig);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  std::string queue = SpoolPaths(cfg_.spool_dir).queue();
+  if (sfd < 0 || ifd < 0 || inotify_add_watch(ifd, queue.c_str(), IN_CREATE | IN_MOVED_TO) < 0)
+    return Fail("cannot watch " + queue + ": " + std::strerror(errno), EX_OSERR);
+  log_->Info("starting: spool " + cfg_.spool_dir + ", delivery by " + deliver_);
+  due_ = 0;  // a first run at start-up
+  for (;;) {
+    int64_t now = Now();
+    if (child_ < 0 && due_ >= 0 && due_ <= now) Spawn();
+    int64_t wake = child_ > 0 ? -1 : due_;
+    int64_t safety = last_run_ + kRescanMicros;
+    if (child_ < 0 && (wake < 0 || wake > safety)) wake = safety;
+    int timeout = wake < 0 ? -1 : static_cast<int>(std::min<int64_t>((std::max<int64_t>(wake - now, 0) + 999) / 1000, INT_MAX));
+    struct pollfd p[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
+    int n = poll(p, 2, timeout);
+    if (n < 0 && errno != EINTR) break;
+    if (p[1].revents & POLLIN) OnNewEntries(ifd);
+    if ((p[0].revents & POLLIN) && !OnSignals(sfd)) break;
+    if (child_ < 0 && due_ < 0 && Now() >= last_run_ + kRescanMicros) due_ = 0;
+  }
+  log_->Info("stopping");
+  if (child_ > 0) {
+    // relay-deliver finishes or abandons what is in flight within its
+    // grace period; nothing it did not record as done is lost.
+    kill(child_, SIGTERM);
+    int status;
+    waitpid(child_, &status, 0);
+  }
+  return 0;
+}
+
+bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "-C" && i + 1 < argc) a->config = argv[++i];
+    else if (s == "--once") a->once = true;
+    else if (s == "--flush" || s == "-q") a->flush = a->once = true;
+    else if (s == "-d") a->detach = true;
+    else if (s == "-v") a->verbose = true;
+    else {
+      *err = "usage: relayd [-C FILE] [-d] [-v] [--once] [--flush]";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int RunRelayd(int argc, char** argv) {
+  Args args;
+  std::string err;
+  if (!ParseArgs(argc, argv, &args, &err)) return Fail(err, EX_USAGE);
+  // -d changes directory to /: keep a relative -C meaningful.
+  if (char* abs = realpath(args.config.c_str(), nullptr)) {
+    args.config = abs;
+    free(abs);
+  }
+  if (args.once) {
+    // One run in the foreground is relay-deliver's job.
+    std::string path = DeliverPath();
+    Exec(path, DeliverArgv(args, args.flush, false));
+    return Fail("cannot run " + path + ": " + std::strerror(errno), EX_UNAVAILABLE);
+  }
+  Config cfg;
+  Status s = LoadConfig(Env::Default(), args.config, &cfg);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
+  s = DropToSpoolOwner(cfg);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
+  if (!cfg.auth_password_file.empty()) {
+    s = CheckSecretFile(cfg.auth_password_file);
+    if (!s.ok()) return Fail(s.message(), s.exit_code());
+  }
+  if (args.detach && daemon(0, 0) != 0) return Fail(std::string("daemon: ") + std::strerror(errno), EX_OSERR);
+  Logger log(cfg.log, args.verbose);
+  Supervisor sup(args, cfg, &log);
+  return sup.Run();
+}
+
+}  // namespace relay
