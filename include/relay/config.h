@@ -34,6 +34,9 @@ struct Config {
   std::vector<Smarthost> smarthosts;  // in the order they are tried
   TlsMode tls = TlsMode::kStartTls;   // default for hosts that name none
   uint64_t message_size_limit = 0;    // bytes of content; 0: no limit
+  // sendmail refuses (EX_TEMPFAIL) rather than leave the spool's file
+  // system with less free space than this; 0 disables the check.
+  uint64_t spool_min_free = 32ull * 1024 * 1024;
 
   // relayd: TLS.
   std::string tls_ca_file;   // "" : the system store

@@ -20,6 +20,7 @@
 #define RELAY_INJECT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,12 @@ struct InjectParams {
   std::string queue_id;
   std::string msgid_nonce;  // a few random characters for Message-ID
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
+  // Called every kSpaceCheckBytes of content written; a non-OK status (a
+  // TempFail: the spool is nearly full) stops the injection. May be null.
+  std::function<Status()> space_check;
 };
+
+inline constexpr uint64_t kSpaceCheckBytes = 1 << 20;
 
 // Parses and checks the recipient arguments: each may be an address list;
 // an empty one, one with CR/LF/NUL, one starting with '-' that was not
@@ -114,6 +120,7 @@ class Injector : private LineSink {
   Envelope envelope_;
   uint64_t content_size_ = 0;
   size_t column_ = 0;  // octets on the current wire line
+  uint64_t next_space_check_ = 0;
   bool eight_bit_ = false;
   std::string wire_;  // scratch for EmitPiece
 };

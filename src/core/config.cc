@@ -246,6 +246,12 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"timeout_data_init", Duration(&Config::timeout_data_init, 1)},
       {"timeout_data_block", Duration(&Config::timeout_data_block, 1)},
       {"timeout_data_done", Duration(&Config::timeout_data_done, 1)},
+      {"spool_min_free",
+       [](std::string_view v, Config* c) {
+         if (!ParseSize(v, &c->spool_min_free))
+           return BadValue("bad size '" + std::string(v) + "' (a number of bytes, or with K, M or G)");
+         return Status::Ok();
+       }},
       {"message_size_limit",
        [](std::string_view v, Config* c) {
          if (!ParseSize(v, &c->message_size_limit))

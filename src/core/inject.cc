@@ -302,6 +302,11 @@ bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line
   if (p_.size_limit != 0 && content_size_ > p_.size_limit)
     return Fail(Status::DataErr("message is larger than message_size_limit (" +
                                 std::to_string(p_.size_limit) + " bytes)"));
+  if (p_.space_check && content_size_ >= next_space_check_) {
+    next_space_check_ = content_size_ + kSpaceCheckBytes;
+    Status s = p_.space_check();
+    if (!s.ok()) return Fail(s);
+  }
   Status s = out_->Append(buf);
   if (!s.ok()) return Fail(s);
   return true;

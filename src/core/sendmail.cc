@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -194,6 +195,19 @@ mode_t QueueFileMode(const SpoolPaths& paths) {
   return 0600;
 }
 
+// The free-space floor: mail already queued must never be what a full
+// disk costs, so a new message is refused (temporarily) first.
+Status CheckSpoolSpace(const std::string& dir, uint64_t min_free) {
+  if (min_free == 0) return Status::Ok();
+  struct statvfs vfs;
+  if (statvfs(dir.c_str(), &vfs) != 0) return Status::Ok();  // the write will tell
+  uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (avail >= min_free) return Status::Ok();
+  return Status::TempFail("the spool " + dir + " has " +
+                          std::to_string(avail >> 20) + " MiB free, below spool_min_free (" +
+                          std::to_string(min_free >> 20) + " MiB)");
+}
+
 Status ReadInput(Injector* inj) {
   char buf[65536];
   bool wanted = true;
@@ -236,6 +250,9 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   p.local = MakeLocalPolicy(p.domain, host);
   p.submitter = GetSubmitter(proc);
   p.size_limit = cfg.message_size_limit;
+  std::string spool_tmp = SpoolPaths(cfg.spool_dir).tmp();
+  uint64_t min_free = cfg.spool_min_free;
+  p.space_check = [spool_tmp, min_free] { return CheckSpoolSpace(spool_tmp, min_free); };
   p.now_micros = env->NowMicros();
   p.gmtoff = LocalOffset(static_cast<time_t>(p.now_micros / 1000000));
   uint32_t salt = QueueIdSalt();

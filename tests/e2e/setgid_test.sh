@@ -43,7 +43,7 @@ mount --bind "$T/etc" /etc
 asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env "\$@"; }
 printf 'Subject: from nobody\n\nsecret body\n' > "$T/msg"; chmod 644 "$T/msg"
 asnobody env -i "$R/usr/sbin/sendmail" -i root < "$T/msg"; echo "inject=\$?"
-asnobody env -i LD_PRELOAD=/nonexistent.so TMPDIR=/nonexistent "$R/usr/sbin/sendmail" -i root < "$T/msg"; echo "inject_hostile_env=\$?"
+asnobody env -i LD_PRELOAD=/nonexistent.so TMPDIR=/nonexistent GLIBC_TUNABLES=glibc.malloc.check=3 TZ=../../../etc/shadow "$R/usr/sbin/sendmail" -i root < "$T/msg"; echo "inject_hostile_env=\$?"
 id=\$(ls "$R/spool/queue" | head -1)
 echo "entry=\$id"
 stat -c 'owner=%u group=%g mode=%a' "$R/spool/queue/\$id"
