@@ -14,6 +14,7 @@
 #include "relay/aliases.h"
 #include "relay/config.h"
 #include "relay/delivery_state.h"
+#include "relay/env.h"
 #include "relay/log.h"
 #include "relay/queue_file.h"
 #include "relay/smtp_reply.h"
@@ -50,6 +51,7 @@ struct DeliveryContext {
   Logger* log;
   std::atomic<bool>* dir_dirty;  // set after a removal; the runner fsyncs queue/
   HostHealth* hosts;
+  Env* env = Env::Default();  // every spool write goes through it (tests inject faults)
 };
 
 // Which smarthosts failed recently, shared by the workers: a host that
@@ -87,6 +89,12 @@ class Deliverer {
   // Records a failure that happened without trying (site known down,
   // smarthost missing) as a deferral of every pending recipient.
   AttemptResult Defer(LoadedMessage* m, const std::string& dsn, const std::string& reason);
+  // Records the outcome of an attempt durably: queues bounces first, then
+  // the state file, or removes the entry when nothing is pending. idx:
+  // the recipients attempted (indices into m->env.recipients), outcomes in
+  // the same order. Public so that tests can drive it with failing files.
+  AttemptResult Record(LoadedMessage* m, const std::vector<size_t>& idx,
+                       std::vector<RcptOutcome> outcomes, bool possible_duplicate);
   // QUIT and close.
   void Close();
   // From another thread: break the connection so blocked I/O returns.
@@ -96,8 +104,6 @@ class Deliverer {
  private:
   Status EnsureSession(std::string* error);
   bool Drive(LoadedMessage* m);
-  AttemptResult Finish(LoadedMessage* m, const std::vector<size_t>& idx,
-                       std::vector<RcptOutcome> outcomes, bool possible_duplicate);
   Status QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
                      std::string* bounce_id);
   void SetConnection(std::unique_ptr<Connection> c);

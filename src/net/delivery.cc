@@ -330,7 +330,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   std::vector<size_t> idx;
   for (size_t i = 0; i < m->state.rcpts.size(); ++i)
     if (m->state.rcpts[i].kind == RcptStatus::Kind::kPending) idx.push_back(i);
-  if (idx.empty()) return Finish(m, idx, {}, false);
+  if (idx.empty()) return Record(m, idx, {}, false);
   ctx_.log->Info(m->id + ": from=<" + Printable(m->env.sender) + ">, size=" +
                  std::to_string(m->trailer.content_size) + ", nrcpt=" + std::to_string(idx.size()) +
                  ", uid=" + std::to_string(m->owner) + " (queue active)");
@@ -365,7 +365,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   } else if (messages_on_conn_ >= ctx_.cfg->max_messages_per_connection) {
     Close();
   }
-  return Finish(m, idx, std::move(outcomes), dup);
+  return Record(m, idx, std::move(outcomes), dup);
 }
 
 AttemptResult Deliverer::Defer(LoadedMessage* m, const std::string& dsn, const std::string& reason) {
@@ -373,10 +373,10 @@ AttemptResult Deliverer::Defer(LoadedMessage* m, const std::string& dsn, const s
   for (size_t i = 0; i < m->state.rcpts.size(); ++i)
     if (m->state.rcpts[i].kind == RcptStatus::Kind::kPending) idx.push_back(i);
   std::vector<RcptOutcome> outcomes(idx.size(), RcptOutcome{RcptState::kDeferred, dsn, reason});
-  return Finish(m, idx, std::move(outcomes), false);
+  return Record(m, idx, std::move(outcomes), false);
 }
 
-AttemptResult Deliverer::Finish(LoadedMessage* m, const std::vector<size_t>& idx,
+AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx,
                                 std::vector<RcptOutcome> outcomes, bool possible_duplicate) {
   const Config& c = *ctx_.cfg;
   int64_t now = NowMicros();
@@ -431,10 +431,11 @@ AttemptResult Deliverer::Finish(LoadedMessage* m, const std::vector<size_t>& idx
   AttemptResult res;
   if (m->state.pending() == 0) {
     std::string qf = ctx_.paths->queue_file(m->id);
-    if (unlink(qf.c_str()) != 0 && errno != ENOENT) {
-      ctx_.log->Error(m->id + ": cannot remove " + qf + ": " + std::strerror(errno));
+    Status rm = ctx_.env->RemoveFile(qf);
+    if (!rm.ok() && rm.message().find("No such file") == std::string::npos) {
+      ctx_.log->Error(m->id + ": cannot remove " + qf + ": " + rm.message());
     } else {
-      unlink((ctx_.paths->state() + "/" + m->id).c_str());
+      ctx_.env->RemoveFile(ctx_.paths->state() + "/" + m->id);
       ctx_.dir_dirty->store(true);
       ctx_.log->Info(m->id + ": removed");
       res.removed = true;
@@ -445,7 +446,7 @@ AttemptResult Deliverer::Finish(LoadedMessage* m, const std::vector<size_t>& idx
   int64_t delay = RetryDelaySeconds(m->state.attempts, c.retry_min, c.retry_max, Jitter());
   m->state.next_attempt_micros = now + delay * 1000000;
   res.next = m->state.next_attempt_micros;
-  Status s = Env::Default()->WriteFileAtomic(ctx_.paths->state() + "/" + m->id, EncodeState(m->state), 0600);
+  Status s = ctx_.env->WriteFileAtomic(ctx_.paths->state() + "/" + m->id, EncodeState(m->state), 0600);
   if (!s.ok()) ctx_.log->Warn(m->id + ": cannot save delivery state: " + s.message());
   return res;
 }
@@ -464,12 +465,12 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   } else {
     // A notice to the postmaster failed too: keep it for the admin.
     std::string to = ctx_.paths->failed() + "/" + m->id;
-    Status s = Env::Default()->RenameFile(ctx_.paths->queue_file(m->id), to);
+    Status s = ctx_.env->RenameFile(ctx_.paths->queue_file(m->id), to);
     if (!s.ok()) return s;
-    rename((ctx_.paths->state() + "/" + m->id).c_str(), (to + ".state").c_str());
+    ctx_.env->RenameFile(ctx_.paths->state() + "/" + m->id, to + ".state");
     ctx_.log->Error(m->id + ": undeliverable notice to the postmaster kept in " + to);
     *bounce_id = "(kept)";
-    return Env::Default()->SyncDir(ctx_.paths->failed());
+    return ctx_.env->SyncDir(ctx_.paths->failed());
   }
   int64_t now = NowMicros();
   b.id = MakeQueueId(now, QueueIdSalt());
@@ -501,7 +502,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   std::string head;
   Status s = EncodeHead(b, &head);
   if (!s.ok()) return s;
-  QueueWriter w(Env::Default(), *ctx_.paths);
+  QueueWriter w(ctx_.env, *ctx_.paths);
   bool exists = false;
   s = w.Begin(b.id, 0600, &exists);
   if (s.ok()) s = w.Append(head);
