@@ -6,4 +6,8 @@
 # script by hand).
 . "$(dirname "$0")/lib.sh"
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "SKIP: python3-aiosmtpd is not installed"; exit 77; }
-/usr/bin/python3 "$RELAY_SRC/tests/crash_loop.py" "$BIN" "$RELAY_SRC" "$T" "${CRASH_LOOP_ITERATIONS:-300}"
+/usr/bin/python3 "$RELAY_SRC/tests/crash_loop.py" "$BIN" "$RELAY_SRC" "$T" "${CRASH_LOOP_ITERATIONS:-300}" > "$T/figures"
+rc=$?
+cat "$T/figures"
+[ -n "${RELAY_SUMMARY:-}" ] && cat "$T/figures" >> "$RELAY_SUMMARY"
+exit $rc

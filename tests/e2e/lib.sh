@@ -45,6 +45,8 @@ lacks() {
 
 finish() {
   echo "$PASSES passed, $FAILS failed"
+  # scripts/test prints these lines as its closing summary.
+  [ -n "${RELAY_SUMMARY:-}" ] && echo "$(basename "$0" .sh): $PASSES checks passed, $FAILS failed" >> "$RELAY_SUMMARY"
   [ "$FAILS" = 0 ]
   exit $?
 }
