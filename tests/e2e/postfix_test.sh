@@ -112,4 +112,7 @@ check_refused "wrong host name" "" "cert=wronghost" "certificate verification fa
 check_refused "expired certificate" "" "cert=expired" "certificate verification failed"
 check_refused "self-signed certificate" "" "cert=selfsigned" "certificate verification failed"
 check_refused "no STARTTLS" "" "notls" "does not offer STARTTLS"
+# A server that speaks only TLS 1.0: relay's floor is 1.2, so the
+# handshake (or STARTTLS itself) fails and nothing is sent.
+check_refused "TLS 1.0 only" "" "set:smtpd_tls_protocols=TLSv1 set:smtpd_tls_mandatory_protocols=TLSv1" "TLS"
 finish

@@ -23,7 +23,8 @@ chmod 755 "$R" "$R/usr" "$R/usr/sbin"
 
 # A private /etc with relay.conf for the namespace.
 cp -a /etc "$T/etc"
-printf 'spool_dir = %s/spool\ndomain = example.com\naliases = %s/etc/aliases\n' "$R" "$T" > "$T/etc/relay.conf"
+printf 'spool_dir = %s/spool\ndomain = example.com\naliases = %s/etc/aliases\nauth_user = me@example.com\nauth_password_file = %s/secret\n' "$R" "$T" "$T" > "$T/etc/relay.conf"
+printf 's3cret-value-42\n' > "$T/secret"; chown "$RELAY_UID" "$T/secret"; chmod 600 "$T/secret"
 chmod 644 "$T/etc/relay.conf"
 printf 'root: admin@example.net\n' > "$T/etc/aliases"
 
@@ -56,6 +57,13 @@ asnobody "$R/usr/sbin/mailq" >/dev/null 2>&1; echo "mailq=\$?"
 asnobody "$R/usr/sbin/sendmail" -C "$T/system.conf" -i root < "$T/msg" 2>/dev/null; echo "c_system=\$?"
 asnobody "$R/usr/sbin/sendmail" -C "$T/mine.conf" -i root < "$T/msg"; echo "c_mine=\$?"
 "$R/usr/sbin/mailq" | grep -c '^[0-9A-F]' | sed 's/^/root_mailq_entries=/'
+# Trying to get the smarthost secret out through the injector's options.
+for args in "-v -i root" "-X $T/xlog -i root" "-C /etc/relay.conf -v -i root" "-bv -v root" "-bp -v"; do
+  asnobody "$R/usr/sbin/sendmail" \$args < "$T/msg" >> "$T/leak.out" 2>&1
+done
+asnobody cat "$T/secret" >> "$T/leak.out" 2>&1
+cat "$T/xlog" >> "$T/leak.out" 2>/dev/null
+grep -q s3cret "$T/leak.out" && echo "secret_leaked=yes" || echo "secret_leaked=no"
 INNER
 unshare -m sh "$T/inner.sh" > "$T/result" 2> "$T/inner.err"
 cat "$T/result"
@@ -72,4 +80,5 @@ contains "$T/result" "mailq=77" "mailq as nobody: EX_NOPERM"
 contains "$T/result" "c_system=75" "-C drops the group: the system spool is out of reach"
 contains "$T/result" "c_mine=0" "-C works for the user's own private instance"
 contains "$T/result" "root_mailq_entries=2" "root lists both entries"
+contains "$T/result" "secret_leaked=no" "the smarthost secret never reaches an ordinary user (-v, -X, -C, -bv, -bp, cat)"
 finish
