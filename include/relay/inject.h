@@ -55,6 +55,10 @@ struct InjectParams {
   long gmtoff = 0;          // local zone offset, seconds east of UTC
   std::string queue_id;
   std::string msgid_nonce;  // a few random characters for Message-ID
+  // For mail that came over SMTP: "HELO (localhost [127.0.0.1])" makes the
+  // Received header "from HELO (...) by HOST (relay) with ESMTP"; empty for
+  // sendmail's "by HOST (relay, from userid UID)".
+  std::string received_from;
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
   // Called every kSpaceCheckBytes of content written; a non-OK status (a
   // TempFail: the spool is nearly full) stops the injection. May be null.
@@ -89,6 +93,7 @@ class Injector : private LineSink {
   Status Finish();
 
   const Envelope& envelope() const { return envelope_; }
+  const Status& status() const { return status_; }
   uint64_t content_size() const { return content_size_; }
 
  private:

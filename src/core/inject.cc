@@ -254,9 +254,15 @@ void Injector::AddMissingHeaders(std::vector<std::string>* added) const {
 
 Status Injector::WriteHeaders() {
   std::string date = FormatRfc5322Date(p_.now_micros / 1000000, p_.gmtoff);
-  EmitLine("Received: by " + p_.hostname + " (relay, from userid " +
-           std::to_string(p_.submitter.uid) + ")");
-  EmitLine("\tid " + p_.queue_id + "; " + date);
+  if (p_.received_from.empty()) {
+    EmitLine("Received: by " + p_.hostname + " (relay, from userid " +
+             std::to_string(p_.submitter.uid) + ")");
+    EmitLine("\tid " + p_.queue_id + "; " + date);
+  } else {
+    EmitLine("Received: from " + Printable(p_.received_from));
+    EmitLine("\tby " + p_.hostname + " (relay) with ESMTP id " + p_.queue_id + ";");
+    EmitLine("\t" + date);
+  }
   for (const HeaderField& f : headers_) {
     if (IsRemovedHeader(f)) continue;
     std::string text = f.text;

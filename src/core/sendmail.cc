@@ -25,7 +25,9 @@
 #include "relay/mailq.h"
 #include "relay/queue_id.h"
 #include "relay/spool.h"
+#include "relay/smtp_server.h"
 #include "relay/strings.h"
+#include "relay/submit.h"
 
 #ifndef RELAY_DEFAULT_CONFIG
 #define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
@@ -240,32 +242,41 @@ void BlockSignals() {
   sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
-int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
+// What every message injected by this process shares: domain, host,
+// submitter, limits, aliases. Per-message fields are filled by the caller.
+Status MakeBaseParams(const Process& proc, const Options& opts, const Config& cfg,
+                      Aliases* aliases, InjectParams* p) {
   Env* env = Env::Default();
   HostNames host = GetHostNames(env);
-  InjectParams p;
-  p.opts = opts;
-  p.domain = cfg.domain.empty() ? DefaultDomain(env, host) : cfg.domain;
-  p.hostname = host.fqdn;
-  p.local = MakeLocalPolicy(p.domain, host);
-  p.submitter = GetSubmitter(proc);
-  p.size_limit = cfg.message_size_limit;
+  p->opts = opts;
+  p->domain = cfg.domain.empty() ? DefaultDomain(env, host) : cfg.domain;
+  p->hostname = host.fqdn;
+  p->local = MakeLocalPolicy(p->domain, host);
+  p->submitter = GetSubmitter(proc);
+  p->size_limit = cfg.message_size_limit;
   std::string spool_tmp = SpoolPaths(cfg.spool_dir).tmp();
   uint64_t min_free = cfg.spool_min_free;
-  p.space_check = [spool_tmp, min_free] { return CheckSpoolSpace(spool_tmp, min_free); };
-  p.now_micros = env->NowMicros();
-  p.gmtoff = LocalOffset(static_cast<time_t>(p.now_micros / 1000000));
+  p->space_check = [spool_tmp, min_free] { return CheckSpoolSpace(spool_tmp, min_free); };
+  p->now_micros = env->NowMicros();
+  p->gmtoff = LocalOffset(static_cast<time_t>(p->now_micros / 1000000));
+  Status s = LoadAliases(cfg, aliases, nullptr);
+  if (!s.ok()) return s.Prefixed("cannot read aliases");
+  p->aliases = aliases;
+  return Status::Ok();
+}
+
+int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
+  Env* env = Env::Default();
+  InjectParams p;
+  Aliases aliases;
+  Status s = MakeBaseParams(proc, opts, cfg, &aliases, &p);
+  if (!s.ok()) return Report(s);
   uint32_t salt = QueueIdSalt();
   p.queue_id = MakeQueueId(p.now_micros, salt);
   // Message-ID = queue ID (unique here) + random bits (unique across hosts
   // that share a domain).
   p.msgid_nonce = MakeQueueId(0, QueueIdSalt() ^ static_cast<uint32_t>(p.now_micros)).substr(13) +
                   MakeQueueId(0, QueueIdSalt()).substr(16);
-
-  Aliases aliases;
-  Status s = LoadAliases(cfg, &aliases, nullptr);
-  if (!s.ok()) return Report(s.Prefixed("cannot read aliases"));
-  p.aliases = &aliases;
 
   SpoolPaths paths(cfg.spool_dir);
   if (!proc.privileged) {
@@ -329,6 +340,50 @@ int Flush(const Process& proc, const Options& opts, const Config& cfg, const std
   return Report(Status::Unavailable("cannot run " + relayd + ": " + std::strerror(errno)));
 }
 
+// sendmail -bs: the SMTP dialogue on standard input and output, each
+// message stored like a piped one, the submitter taken from the process.
+int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
+  Env* env = Env::Default();
+  InjectParams base;
+  Aliases aliases;
+  Status s = MakeBaseParams(proc, opts, cfg, &aliases, &base);
+  if (!s.ok()) return Report(s);
+  SpoolPaths paths(cfg.spool_dir);
+  if (!proc.privileged) {
+    s = CreatePrivateSpool(env, paths);
+    if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
+  }
+  SubmitBackend backend(env, paths, base, QueueFileMode(paths));
+  ServerParams sp;
+  sp.hostname = base.hostname;
+  sp.size_limit = cfg.message_size_limit;
+  SmtpServer server(sp, &backend);
+  auto send = [](const std::string& out) {
+    for (size_t off = 0; off < out.size();) {
+      ssize_t n = write(1, out.data() + off, out.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  if (!send(server.Greeting())) return EX_IOERR;
+  char buf[65536];
+  while (!server.closed()) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      server.Disconnected();
+      break;
+    }
+    if (!send(server.Feed(std::string_view(buf, static_cast<size_t>(n))))) {
+      server.Disconnected();
+      break;
+    }
+  }
+  return 0;
+}
+
 std::string BaseName(const char* path) {
   const char* slash = std::strrchr(path, '/');
   return slash ? slash + 1 : path;
@@ -353,7 +408,8 @@ int RunSendmail(int argc, char** argv) {
   // mode (and -C from anyone but root) runs with the caller's own rights.
   // mailq then lists the queue only for root and the relay user, who can
   // read it anyway; the group itself cannot read any queue file.
-  bool keep_group = (opts.mode == Mode::kDeliver || opts.mode == Mode::kFlush) &&
+  bool keep_group = (opts.mode == Mode::kDeliver || opts.mode == Mode::kFlush ||
+                     opts.mode == Mode::kSmtp) &&
                     (!opts.config_path || getuid() == 0);
   if (proc.privileged && !keep_group) {
     s = DropPrivileges();
@@ -367,8 +423,7 @@ int RunSendmail(int argc, char** argv) {
 
   switch (opts.mode) {
     case Mode::kNoop: return 0;
-    case Mode::kSmtp:
-      return Report(Status::Usage("-bs: SMTP on standard input is not supported yet"));
+    case Mode::kSmtp: return SmtpOnStdio(proc, opts, cfg);
     case Mode::kFlush: return Flush(proc, opts, cfg, config_path);
     case Mode::kNewAliases: return NewAliases(cfg);
     case Mode::kListQueue: return ListQueue(cfg);

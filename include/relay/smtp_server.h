@@ -1,0 +1,107 @@
+// SmtpServer: the ESMTP server dialogue for relay's second door (sendmail
+// -bs on stdin/stdout, and relayd's loopback listener). Pure: bytes from
+// the client in, replies out; the message itself goes to a Backend, which
+// stores it with the same injector and durable commit as sendmail.
+//
+// Policy (as Postfix's smtpd for a loopback-only null client):
+//  - EHLO advertises PIPELINING, SIZE (the message size limit),
+//    8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES and DSN; HELO works too.
+//  - Commands are lines of at most kMaxCommandLine octets; replies are in
+//    order, so pipelined clients just work.
+//  - DATA: dot-unstuffing; the end of data is only CR LF "." CR LF. A bare
+//    LF ends a line inside the message (it is normalised to CRLF, as
+//    Postfix 3.9's default does), but "." on a line ended by a bare LF
+//    does not end the data: no SMTP smuggling through relay.
+//  - Limits: recipients per message, non-transaction commands before MAIL
+//    ("junk" commands: 421 and close), message size (552 after the data).
+//  - The 250 after the final dot is sent only once the backend committed
+//    the message durably; any failure to store it is 451 and keeps nothing.
+#ifndef RELAY_SMTP_SERVER_H_
+#define RELAY_SMTP_SERVER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/status.h"
+
+namespace relay {
+
+inline constexpr size_t kMaxCommandLine = 2048;
+
+struct ServerParams {
+  std::string hostname = "localhost";
+  uint64_t size_limit = 0;  // 0: advertise SIZE without a number
+  size_t max_recipients = 1000;
+  int max_junk_commands = 100;
+};
+
+struct MailTransaction {
+  std::string helo;
+  std::string sender;  // "" for <>
+  std::vector<std::string> recipients;
+  std::vector<std::string> orcpts;  // parallel; "" when none
+  std::string notify;   // DSN NOTIFY of the first recipient that had one
+  std::string ret;      // DSN RET
+  std::string envid;    // DSN ENVID (xtext decoded)
+  std::string body;     // "8BITMIME", "7BIT" or ""
+};
+
+class ServerBackend {
+ public:
+  virtual ~ServerBackend() = default;
+  // A message begins: the envelope is complete. A non-OK status is
+  // answered 451 (temporary) or 554 (anything else) to DATA.
+  virtual Status Begin(const MailTransaction& t) = 0;
+  // Message bytes, dot-unstuffed, lines ended by CRLF (a very long line
+  // may come in several pieces).
+  virtual Status Data(std::string_view piece) = 0;
+  // The final dot: commit durably. *queue_id for the 250 reply.
+  virtual Status End(std::string* queue_id) = 0;
+  // The client went away or the data was refused: keep nothing.
+  virtual void Abort() = 0;
+};
+
+class SmtpServer {
+ public:
+  SmtpServer(ServerParams params, ServerBackend* backend);
+
+  // The 220 greeting, to send first.
+  std::string Greeting() const;
+  // Bytes from the client; returns the replies to send, in order.
+  std::string Feed(std::string_view data);
+  // The client's connection ended (EOF or error): abort a message.
+  void Disconnected();
+  // True once QUIT was answered or the session was ended by a limit.
+  bool closed() const { return closed_; }
+  // Messages accepted in this session.
+  int accepted() const { return accepted_; }
+
+ private:
+  enum class State { kCommand, kData, kDataDiscard };
+  void Command(std::string_view line, std::string* out);
+  void DataLine(std::string_view line, bool crlf, std::string* out);
+  void DataPiece(std::string_view piece, std::string* out);
+  void Mail(std::string_view args, std::string* out);
+  void Rcpt(std::string_view args, std::string* out);
+  void Reset();
+
+  ServerParams p_;
+  ServerBackend* backend_;
+  State state_ = State::kCommand;
+  std::string buf_;
+  bool closed_ = false;
+  bool have_helo_ = false;
+  bool in_mail_ = false;
+  int junk_ = 0;
+  int accepted_ = 0;
+  uint64_t data_bytes_ = 0;
+  bool at_line_start_ = true;
+  Status data_error_;
+  MailTransaction t_;
+};
+
+}  // namespace relay
+
+#endif  // RELAY_SMTP_SERVER_H_

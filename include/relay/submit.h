@@ -1,0 +1,43 @@
+// SubmitBackend: stores messages that arrive over SMTP (sendmail -bs, the
+// loopback listener) exactly as sendmail stores piped ones: the same
+// Injector (header completion, aliases, address checks, wire form) and the
+// same durable commit, before the 250 after the final dot.
+#ifndef RELAY_SUBMIT_H_
+#define RELAY_SUBMIT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "relay/inject.h"
+#include "relay/smtp_server.h"
+#include "relay/spool.h"
+
+namespace relay {
+
+class SubmitBackend : public ServerBackend {
+ public:
+  // base: everything but the per-message fields (opts, queue id, time).
+  // received_from: see InjectParams (empty for sendmail -bs).
+  SubmitBackend(Env* env, SpoolPaths paths, InjectParams base, mode_t file_mode,
+                std::function<void(const std::string& id, const Envelope& env)> on_commit = nullptr);
+  Status Begin(const MailTransaction& t) override;
+  Status Data(std::string_view piece) override;
+  Status End(std::string* queue_id) override;
+  void Abort() override;
+
+ private:
+  Env* env_;
+  SpoolPaths paths_;
+  InjectParams base_;
+  mode_t mode_;
+  std::function<void(const std::string&, const Envelope&)> on_commit_;
+  std::unique_ptr<QueueWriter> writer_;
+  std::unique_ptr<Injector> injector_;
+  std::string id_;
+  uint32_t counter_ = 0;
+};
+
+}  // namespace relay
+
+#endif  // RELAY_SUBMIT_H_

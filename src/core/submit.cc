@@ -1,0 +1,67 @@
+#include "relay/submit.h"
+
+#include "relay/queue_id.h"
+
+namespace relay {
+
+SubmitBackend::SubmitBackend(Env* env, SpoolPaths paths, InjectParams base, mode_t file_mode,
+                             std::function<void(const std::string&, const Envelope&)> on_commit)
+    : env_(env), paths_(std::move(paths)), base_(std::move(base)), mode_(file_mode),
+      on_commit_(std::move(on_commit)) {}
+
+Status SubmitBackend::Begin(const MailTransaction& t) {
+  Abort();
+  InjectParams p = base_;
+  Options& o = p.opts;
+  o = Options();
+  o.sender = t.sender.empty() ? "<>" : t.sender;
+  o.recipients = t.recipients;
+  o.after_dashdash.assign(t.recipients.size(), true);  // no argv here: no option confusion
+  o.ignore_dots = true;  // the SMTP layer found the end and unstuffed
+  o.dsn_notify = t.notify;
+  o.dsn_ret = t.ret;
+  o.envid = t.envid;
+  o.body_type = t.body;
+  p.now_micros = env_->NowMicros();
+  // Several messages per process and second: a counter keeps ids apart.
+  uint32_t salt = QueueIdSalt() ^ (++counter_ << 24);
+  id_ = MakeQueueId(p.now_micros, salt);
+  p.queue_id = id_;
+  p.msgid_nonce = MakeQueueId(0, QueueIdSalt()).substr(13);
+  writer_ = std::make_unique<QueueWriter>(env_, paths_);
+  injector_ = std::make_unique<Injector>(p, writer_.get());
+  Status s = injector_->Start();
+  bool exists = false;
+  if (s.ok()) s = writer_->Begin(id_, mode_, &exists);
+  if (!s.ok()) Abort();
+  return s;
+}
+
+Status SubmitBackend::Data(std::string_view piece) {
+  if (!injector_) return Status::Software("no message in progress");
+  if (!injector_->Feed(piece) && !injector_->status().ok()) return injector_->status();
+  return Status::Ok();
+}
+
+Status SubmitBackend::End(std::string* queue_id) {
+  if (!injector_) return Status::Software("no message in progress");
+  Status s = injector_->Finish();
+  if (s.ok()) s = writer_->Commit();
+  if (!s.ok()) {
+    Abort();
+    return s;
+  }
+  *queue_id = id_;
+  if (on_commit_) on_commit_(id_, injector_->envelope());
+  injector_.reset();
+  writer_.reset();
+  return Status::Ok();
+}
+
+void SubmitBackend::Abort() {
+  injector_.reset();
+  if (writer_) writer_->Abort();
+  writer_.reset();
+}
+
+}  // namespace relay

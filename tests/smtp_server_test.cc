@@ -1,0 +1,133 @@
+#include "relay/smtp_server.h"
+
+#include <gtest/gtest.h>
+
+namespace relay {
+namespace {
+
+// Records what the server hands to the spool.
+class FakeBackend : public ServerBackend {
+ public:
+  Status Begin(const MailTransaction& t) override {
+    begun.push_back(t);
+    data.clear();
+    return begin_status;
+  }
+  Status Data(std::string_view piece) override {
+    data += piece;
+    return Status::Ok();
+  }
+  Status End(std::string* id) override {
+    if (!end_status.ok()) return end_status;
+    *id = "ID" + std::to_string(++committed);
+    messages.push_back(data);
+    return Status::Ok();
+  }
+  void Abort() override { ++aborts; }
+  std::vector<MailTransaction> begun;
+  std::vector<std::string> messages;
+  std::string data;
+  Status begin_status, end_status;
+  int committed = 0, aborts = 0;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  std::string Run(const std::string& in) {
+    SmtpServer s(params_, &b_);
+    std::string out = s.Greeting() + s.Feed(in);
+    closed_ = s.closed();
+    return out;
+  }
+  ServerParams params_{"mx.test", 1000, 3, 5};
+  FakeBackend b_;
+  bool closed_ = false;
+};
+
+TEST_F(ServerTest, PipelinedTransaction) {
+  std::string out = Run(
+      "EHLO c\r\nMAIL FROM:<a@x> SIZE=10 BODY=8BITMIME RET=HDRS ENVID=e+2B1\r\n"
+      "RCPT TO:<b@y> NOTIFY=SUCCESS ORCPT=rfc822;r+2Bx@y\r\nRCPT TO:<c@y>\r\nDATA\r\n"
+      "Subject: s\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n");
+  EXPECT_EQ(out,
+            "220 mx.test ESMTP relay\r\n250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
+            "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n"
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+            "250 2.0.0 Ok: queued as ID1\r\n221 2.0.0 Bye\r\n");
+  ASSERT_EQ(b_.messages.size(), 1u);
+  EXPECT_EQ(b_.messages[0], "Subject: s\r\n\r\n.dot\r\nbody\r\n");
+  const MailTransaction& t = b_.begun[0];
+  EXPECT_EQ(t.sender, "a@x");
+  EXPECT_EQ(t.recipients, (std::vector<std::string>{"b@y", "c@y"}));
+  EXPECT_EQ(t.orcpts[0], "r+x@y");
+  EXPECT_EQ(t.notify, "SUCCESS");
+  EXPECT_EQ(t.ret, "HDRS");
+  EXPECT_EQ(t.envid, "e+1");
+  EXPECT_EQ(t.body, "8BITMIME");
+  EXPECT_TRUE(closed_);
+}
+
+// SMTP smuggling: "." on a line ended by a bare LF is message text, not
+// the end; only CRLF.CRLF ends the data, and bare LFs become CRLF.
+TEST_F(ServerTest, OnlyCrLfDotCrLfEndsData) {
+  std::string out = Run(
+      "HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"
+      "line\n.\nMAIL FROM:<evil@x>\r\n.\r\n");
+  ASSERT_EQ(b_.messages.size(), 1u);
+  EXPECT_EQ(b_.messages[0], "line\r\n\r\nMAIL FROM:<evil@x>\r\n");
+  EXPECT_EQ(b_.begun.size(), 1u);
+}
+
+TEST_F(ServerTest, ReplyTable) {
+  struct Case {
+    const char* in;
+    const char* want_last;  // the last reply line
+  };
+  const Case cases[] = {
+      {"MAIL FROM:<a@x>\r\n", "503 5.5.1 send HELO/EHLO first\r\n"},
+      {"HELO c\r\nRCPT TO:<b@y>\r\n", "503 5.5.1 need MAIL command\r\n"},
+      {"HELO c\r\nDATA\r\n", "503 5.5.1 need MAIL command\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n", "554 5.5.1 no valid recipients\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nMAIL FROM:<a@x>\r\n", "503 5.5.1 nested MAIL command\r\n"},
+      {"HELO c\r\nMAIL FROM a@x\r\n", "501 5.5.4 syntax: MAIL FROM:<address>\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x> SIZE=5000\r\n", "552 5.3.4 message size exceeds the limit\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x> FOO=1\r\n", "555 5.5.4 unsupported parameter FOO\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<>\r\n", "553 5.1.3 bad recipient address\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\nRCPT TO:<4@y>\r\n",
+       "452 4.5.3 too many recipients\r\n"},
+      {"HELO c\r\nVRFY root\r\n", "252 2.0.0 Cannot VRFY, but will accept and attempt delivery\r\n"},
+      {"HELO c\r\nFOO\r\n", "502 5.5.2 command not recognized\r\n"},
+      {"EHLO\r\n", "501 5.5.4 EHLO needs a host name\r\n"},
+      {"HELO c\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n",
+       "421 4.7.0 mx.test too many commands without mail; closing\r\n"},
+  };
+  for (const Case& c : cases) {
+    b_ = FakeBackend();
+    std::string out = Run(c.in);
+    std::string last = out.substr(out.rfind("\r\n", out.size() - 3) + 2);
+    EXPECT_EQ(last, c.want_last) << c.in;
+  }
+}
+
+TEST_F(ServerTest, OversizeDataIsRefusedAfterTheDot) {
+  std::string out = Run("HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" + std::string(1500, 'x') +
+                        "\r\n.\r\nNOOP\r\n");
+  EXPECT_NE(out.find("552 5.3.4 message size exceeds the limit\r\n250 2.0.0 Ok\r\n"), std::string::npos) << out;
+  EXPECT_TRUE(b_.messages.empty());
+  EXPECT_GE(b_.aborts, 1);
+}
+
+TEST_F(ServerTest, StoreFailureIs451AndKeepsNothing) {
+  b_.end_status = Status::TempFail("disk full");
+  std::string out = Run("HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nhi\r\n.\r\n");
+  EXPECT_NE(out.find("451 4.3.0 disk full\r\n"), std::string::npos);
+  EXPECT_TRUE(b_.messages.empty());
+}
+
+TEST_F(ServerTest, LongCommandLineRefused) {
+  std::string out = Run("HELO c\r\n" + std::string(5000, 'A'));
+  EXPECT_NE(out.find("500 5.5.0 line too long"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace relay
