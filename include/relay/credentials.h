@@ -1,4 +1,4 @@
-// The smarthost secret: read by relayd only (never by the setgid sendmail),
+// The smarthost secret: read by relay-deliver only (never by sendmail),
 // from a file only the relay user can read, or from a command's output
 // (keyrings, systemd credentials, OAuth 2.0 token helpers).
 #ifndef RELAY_CREDENTIALS_H_

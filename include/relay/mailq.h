@@ -32,7 +32,7 @@ struct QueueListItem {
   int64_t arrival_micros = 0;
   std::string sender;
   std::vector<QueueListRecipient> pending;
-  std::string mark;  // "!" held, "*" being delivered, "#" corrupt, or ""
+  std::string mark;  // "!" kept in failed/, "#" unreadable or incomplete, or ""
 };
 
 // items must be sorted by id. gmtoff: local zone offset for arrival times.

@@ -42,8 +42,9 @@ class QueueRunner {
   int wake_fd() const { return wake_fd_; }
 
   // Reads queue/ (and state/ for retry times). Entries already known keep
-  // their schedule. Also removes stale temporary files.
-  void Scan();
+  // their schedule. Also removes stale temporary files. Returns true when
+  // a flush was requested (the .flush trigger); it has been applied.
+  bool Scan();
   // A new entry appeared (inotify).
   void Add(const std::string& id);
   // Makes every entry due now (sendmail -q, relayctl flush).
@@ -61,6 +62,14 @@ class QueueRunner {
   void Shutdown(int grace_ms);
   // Number of entries known.
   size_t size() const { return items_.size(); }
+  // The smarthost pause, carried from one delivery run to the next by
+  // relayd: until when deliveries wait, and how many failures in a row.
+  int64_t site_down_until() const { return site_down_until_; }
+  int site_failures() const { return site_failures_; }
+  void SetSiteFailures(int n, int64_t down_until) {
+    site_failures_ = n;
+    site_down_until_ = down_until;
+  }
 
  private:
   struct Item {

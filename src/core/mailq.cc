@@ -70,7 +70,9 @@ Status ListDirectory(const SpoolPaths& paths, const std::string& dir, const std:
     const auto& rcpts = info.envelope.recipients;
     DeliveryState st;
     std::string text;
-    bool have_state = Env::Default()->ReadFile(paths.state() + "/" + name, &text, nullptr).ok() &&
+    // A kept failure's state moved with it to failed/ID.state.
+    std::string state_path = mark == "!" ? dir + "/" + name + ".state" : paths.state() + "/" + name;
+    bool have_state = Env::Default()->ReadFile(state_path, &text, nullptr).ok() &&
                       ParseState(text, rcpts.size(), &st).ok();
     for (size_t i = 0; i < rcpts.size(); ++i) {
       if (have_state && st.rcpts[i].kind != RcptStatus::Kind::kPending) continue;

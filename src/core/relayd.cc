@@ -70,9 +70,15 @@ std::string DeliverPath() {
   return std::string(RELAY_LIBEXECDIR) + "/relay-deliver";
 }
 
-std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report) {
+std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report, int failures = 0,
+                                     int64_t hold = 0) {
   std::vector<std::string> v = {"relay-deliver", "-C", a.config, flush ? "--flush" : "--once"};
   if (report) v.push_back("--report");
+  if (failures > 0) {
+    v.push_back("--site-failures");
+    v.push_back(std::to_string(failures));
+    v.push_back(std::to_string(hold));
+  }
   if (a.verbose) v.push_back("-v");
   return v;
 }
@@ -106,6 +112,8 @@ class Supervisor {
   bool dirty_ = false;           // entries arrived while a run was going
   int64_t due_ = 0;              // next run (micros); -1 none
   int64_t last_run_ = 0;
+  int64_t hold_until_ = 0;       // the smarthost pause reported by the last run
+  int site_failures_ = 0;
 };
 
 void Supervisor::Spawn() {
@@ -131,7 +139,7 @@ void Supervisor::Spawn() {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(fds[1], 1);
-    Exec(deliver_, DeliverArgv(args_, false, true));
+    Exec(deliver_, DeliverArgv(args_, false, true, site_failures_, hold_until_));
     _exit(EX_UNAVAILABLE);
   }
   close(fds[1]);
@@ -154,26 +162,39 @@ void Supervisor::Reap() {
   child_out_ = -1;
   child_ = -1;
   bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  long long next = -1;
-  if (!ok || std::sscanf(report_.c_str(), "next %lld", &next) != 1) {
+  long long next = -1, hold = 0;
+  int failures = 0;
+  if (!ok || std::sscanf(report_.c_str(), "next %lld hold %lld failures %d", &next, &hold, &failures) != 3) {
     log_->Error(deliver_ + " failed (status " + std::to_string(status) + "); next run in 60s");
     due_ = Now() + kFailedRunBackoffMicros;
     return;
   }
+  hold_until_ = hold;
+  site_failures_ = failures;
   due_ = next;
-  if (dirty_) due_ = 0;  // arrivals during the run: go again now
+  // Arrivals during the run: go again now, unless the smarthost is down,
+  // in which case they wait with the rest (no hammering a dead host).
+  if (dirty_) due_ = std::max<int64_t>(0, Now() < hold_until_ ? hold_until_ : 0);
 }
 
 void Supervisor::OnNewEntries(int ifd) {
   alignas(struct inotify_event) char buf[8192];
   ssize_t len;
-  bool any = false;
-  while ((len = read(ifd, buf, sizeof buf)) > 0) any = true;
+  bool any = false, flush = false;
+  while ((len = read(ifd, buf, sizeof buf)) > 0) {
+    any = true;
+    for (char* q = buf; q < buf + len;) {
+      auto* ev = reinterpret_cast<struct inotify_event*>(q);
+      if (ev->len > 0 && std::strcmp(ev->name, ".flush") == 0) flush = true;
+      q += sizeof(struct inotify_event) + ev->len;
+    }
+  }
   if (!any) return;
-  // Any new name (a queue entry, the .flush trigger, an overflow) means a
-  // run; relay-deliver reads the directory itself.
+  // A flush request lifts the smarthost pause; new entries wait for it.
+  if (flush) hold_until_ = site_failures_ = 0;
+  int64_t when = Now() < hold_until_ ? hold_until_ : 0;
   if (child_ > 0) dirty_ = true;
-  else due_ = 0;
+  else if (due_ < 0 || when < due_) due_ = when;
 }
 
 bool Supervisor::OnSignals(int sfd) {

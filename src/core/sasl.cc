@@ -32,7 +32,8 @@ constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 }  // namespace
 
 const std::vector<std::string>& DefaultMechanismPreference() {
-  // No -PLUS variants: relay does not give libsasl2 channel binding yet.
+  // No -PLUS variants here: the libsasl2 factory puts them first when the
+  // TLS connection provides channel binding data (sasl_cyrus.cc).
   static const std::vector<std::string> kPref = {"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5",
                                                  "PLAIN", "LOGIN"};
   return kPref;

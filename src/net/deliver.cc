@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <algorithm>
@@ -42,6 +43,8 @@ struct Args {
   bool flush = false;
   bool report = false;
   bool verbose = false;
+  int site_failures = 0;     // carried over by relayd between runs
+  long long hold_until = 0;
 };
 
 int Fail(const std::string& msg, int code) {
@@ -56,6 +59,10 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
     else if (s == "--once") continue;
     else if (s == "--flush" || s == "-q") a->flush = true;
     else if (s == "--report") a->report = true;
+    else if (s == "--site-failures" && i + 2 < argc) {
+      a->site_failures = std::atoi(argv[++i]);
+      a->hold_until = std::atoll(argv[++i]);
+    }
     else if (s == "-v") a->verbose = true;
     else {
       *err = "usage: relay-deliver [-C FILE] [-v] [--once] [--flush] [--report]";
@@ -80,9 +87,9 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
   bool stop = false;
   for (int round = 0; round < 3 && !stop; ++round) {
     size_t before = runner->size();
-    runner->Scan();
+    bool flushed = runner->Scan();  // a .flush seen now is acted on now
     if (flush && round == 0) runner->FlushAll();
-    if (round > 0 && runner->size() == before) break;
+    if (round > 0 && runner->size() == before && !flushed) break;
     runner->Dispatch();
     while (!runner->Idle()) {
       struct pollfd p[2] = {{runner->wake_fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
@@ -99,7 +106,8 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
   if (report) {
     int64_t wait = runner->MicrosUntilDue();
     int64_t next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
-    std::printf("next %lld\n", static_cast<long long>(next));
+    std::printf("next %lld hold %lld failures %d\n", static_cast<long long>(next),
+                static_cast<long long>(runner->site_down_until()), runner->site_failures());
     std::fflush(stdout);
   }
   if (sfd >= 0) close(sfd);
@@ -134,6 +142,7 @@ int RunDeliver(int argc, char** argv) {
   HostNames host = GetHostNames(Env::Default());
   if (cfg.domain.empty()) cfg.domain = DefaultDomain(Env::Default(), host);
   QueueRunner runner(cfg, &log, host.fqdn);
+  if (!args.flush) runner.SetSiteFailures(args.site_failures, args.hold_until);
   return RunOnce(&runner, args.flush, args.report);
 }
 

@@ -44,12 +44,12 @@ QueueRunner::~QueueRunner() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void QueueRunner::Scan() {
+bool QueueRunner::Scan() {
   std::vector<std::string> names;
   Status s = Env::Default()->ListDir(paths_.queue(), &names);
   if (!s.ok()) {
     log_->Error("cannot scan the queue: " + s.message());
-    return;
+    return false;
   }
   bool flush = false;
   for (const std::string& n : names) {
@@ -81,6 +81,7 @@ void QueueRunner::Scan() {
       }
     }
   }
+  return flush;
 }
 
 void QueueRunner::Add(const std::string& id) {
