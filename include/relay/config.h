@@ -47,6 +47,12 @@ struct Config {
   std::string tls_min_version = "1.2";        // "1.2" or "1.3"
   std::string helo_name;  // "" : the host's FQDN
 
+  // relayd: the SMTP listener (off when empty). Loopback addresses only.
+  std::vector<std::string> listen;  // "127.0.0.1:25", "[::1]:25"
+  int listen_max_connections = 20;
+  int listen_max_per_client = 10;
+  int64_t timeout_smtpd = 300;  // seconds a client may stay silent
+
   // relayd: authentication. The secret lives apart from this file.
   std::string auth_user;
   std::string auth_password_file;     // holds only the secret; mode 0600/0400

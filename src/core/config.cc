@@ -220,6 +220,26 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          c->auth_without_tls = v == "yes";
          return Status::Ok();
        }},
+      {"listen",
+       [](std::string_view v, Config* c) {
+         // Loopback only: relay is a null client, never an open relay.
+         for (std::string_view item : Split(v, ',')) {
+           std::string a(Trim(item));
+           if (a.empty()) continue;
+           std::vector<Smarthost> parsed;
+           Status s = ParseSmarthosts(a, &parsed);
+           if (!s.ok() || parsed.size() != 1 || parsed[0].port == 0 || parsed[0].tls_set)
+             return BadValue("bad listen address '" + a + "' (use 127.0.0.1:PORT or [::1]:PORT)");
+           const std::string& h = parsed[0].host;
+           if (h != "::1" && h.rfind("127.", 0) != 0 && h != "localhost")
+             return BadValue("'" + a + "' is not a loopback address: relay listens on loopback only");
+           c->listen.push_back(a);
+         }
+         return Status::Ok();
+       }},
+      {"listen_max_connections", Count(&Config::listen_max_connections, 1, 1000)},
+      {"listen_max_per_client", Count(&Config::listen_max_per_client, 1, 1000)},
+      {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1)},
       {"max_connections", Count(&Config::max_connections, 1, 100)},
       {"max_messages_per_connection", Count(&Config::max_messages_per_connection, 1, 100000)},
       {"retry_min", Duration(&Config::retry_min, 1)},

@@ -16,12 +16,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "relay/config.h"
 #include "relay/credentials.h"
 #include "relay/env.h"
+#include "relay/listener.h"
 #include "relay/log.h"
 #include "relay/privileges.h"
 #include "relay/spool.h"
@@ -92,13 +94,16 @@ void Exec(const std::string& path, const std::vector<std::string>& argv) {
 
 class Supervisor {
  public:
-  Supervisor(Args args, Config cfg, Logger* log)
-      : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()) {}
+  Supervisor(Args args, Config cfg, Logger* log, std::vector<int> listeners)
+      : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()),
+        listeners_(std::move(listeners)) {}
   int Run();
 
  private:
   void Spawn();
-  void Reap();
+  void ReapAll();
+  void FinishRun(int status);
+  void Accept(int lfd);
   void OnNewEntries(int ifd);
   bool OnSignals(int sfd);  // false: stop
 
@@ -114,6 +119,9 @@ class Supervisor {
   int64_t last_run_ = 0;
   int64_t hold_until_ = 0;       // the smarthost pause reported by the last run
   int site_failures_ = 0;
+  std::vector<int> listeners_;   // the SMTP listener's sockets
+  std::map<pid_t, std::string> smtp_children_;  // pid -> client address
+  int sfd_ = -1, ifd_ = -1;
 };
 
 void Supervisor::Spawn() {
@@ -151,10 +159,57 @@ void Supervisor::Spawn() {
   last_run_ = Now();
 }
 
-void Supervisor::Reap() {
+void Supervisor::ReapAll() {
   int status = 0;
-  pid_t r = waitpid(child_, &status, WNOHANG);
-  if (r != child_) return;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (pid == child_) FinishRun(status);
+    else smtp_children_.erase(pid);
+  }
+}
+
+// The SMTP listener: one child per client, as the relay user, running the
+// same SmtpServer and durable commit as sendmail -bs. Over the limits the
+// client gets a 421 at once.
+void Supervisor::Accept(int lfd) {
+  for (;;) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    std::string addr = AddrText(peer);
+    int same = 0;
+    for (const auto& [pid, a] : smtp_children_) same += a == addr;
+    if (static_cast<int>(smtp_children_.size()) >= cfg_.listen_max_connections ||
+        same >= cfg_.listen_max_per_client) {
+      static const char kBusy[] = "421 4.7.0 too many connections; try again later\r\n";
+      ssize_t ignored = write(fd, kBusy, sizeof kBusy - 1);
+      (void)ignored;
+      close(fd);
+      log_->Warn("too many connections: refused " + addr + ":" + std::to_string(AddrPort(peer)));
+      continue;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+      close(fd);
+      continue;
+    }
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      for (int l : listeners_) close(l);
+      close(sfd_);
+      close(ifd_);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      _exit(ServeClient(fd, cfg_, log_));
+    }
+    close(fd);
+    smtp_children_[pid] = addr;
+  }
+}
+
+void Supervisor::FinishRun(int status) {
   char buf[256];
   ssize_t n;
   while ((n = read(child_out_, buf, sizeof buf)) > 0) report_.append(buf, static_cast<size_t>(n));
@@ -202,7 +257,7 @@ bool Supervisor::OnSignals(int sfd) {
   bool go_on = true;
   while (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
     if (si.ssi_signo == SIGCHLD) {
-      if (child_ > 0) Reap();
+      ReapAll();
     } else if (si.ssi_signo == SIGHUP) {
       Config fresh;
       Status s = LoadConfig(Env::Default(), args_.config, &fresh);
@@ -225,8 +280,8 @@ int Supervisor::Run() {
   sigemptyset(&mask);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&mask, sig);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  int sfd = sfd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  int ifd = ifd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   std::string queue = SpoolPaths(cfg_.spool_dir).queue();
   if (sfd < 0 || ifd < 0 || inotify_add_watch(ifd, queue.c_str(), IN_CREATE | IN_MOVED_TO) < 0)
     return Fail("cannot watch " + queue + ": " + std::strerror(errno), EX_OSERR);
@@ -239,14 +294,18 @@ int Supervisor::Run() {
     int64_t safety = last_run_ + kRescanMicros;
     if (child_ < 0 && (wake < 0 || wake > safety)) wake = safety;
     int timeout = wake < 0 ? -1 : static_cast<int>(std::min<int64_t>((std::max<int64_t>(wake - now, 0) + 999) / 1000, INT_MAX));
-    struct pollfd p[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
-    int n = poll(p, 2, timeout);
+    std::vector<pollfd> p = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
+    for (int l : listeners_) p.push_back({l, POLLIN, 0});
+    int n = poll(p.data(), p.size(), timeout);
     if (n < 0 && errno != EINTR) break;
     if (p[1].revents & POLLIN) OnNewEntries(ifd);
+    for (size_t i = 2; i < p.size(); ++i)
+      if (p[i].revents & POLLIN) Accept(p[i].fd);
     if ((p[0].revents & POLLIN) && !OnSignals(sfd)) break;
     if (child_ < 0 && due_ < 0 && Now() >= last_run_ + kRescanMicros) due_ = 0;
   }
   log_->Info("stopping");
+  for (const auto& [pid, addr] : smtp_children_) kill(pid, SIGTERM);
   if (child_ > 0) {
     // relay-deliver finishes or abandons what is in flight within its
     // grace period; nothing it did not record as done is lost.
@@ -293,6 +352,10 @@ int RunRelayd(int argc, char** argv) {
   Config cfg;
   Status s = LoadConfig(Env::Default(), args.config, &cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
+  // Listening sockets first: port 25 needs root (or systemd's sockets).
+  std::vector<int> listeners;
+  s = OpenListeners(cfg, &listeners);
+  if (!s.ok()) return Fail(s.message(), EX_OSERR);
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   if (!cfg.auth_password_file.empty()) {
@@ -301,7 +364,7 @@ int RunRelayd(int argc, char** argv) {
   }
   if (args.detach && daemon(0, 0) != 0) return Fail(std::string("daemon: ") + std::strerror(errno), EX_OSERR);
   Logger log(cfg.log, args.verbose);
-  Supervisor sup(args, cfg, &log);
+  Supervisor sup(args, cfg, &log, listeners);
   return sup.Run();
 }
 

@@ -12,6 +12,7 @@ SubmitBackend::SubmitBackend(Env* env, SpoolPaths paths, InjectParams base, mode
 Status SubmitBackend::Begin(const MailTransaction& t) {
   Abort();
   InjectParams p = base_;
+  if (!p.received_from.empty()) p.received_from = t.helo + " (" + p.received_from + ")";
   Options& o = p.opts;
   o = Options();
   o.sender = t.sender.empty() ? "<>" : t.sender;

@@ -1,0 +1,40 @@
+// The SMTP listener's edges: binding the loopback sockets (or taking them
+// from systemd), finding which local user a loopback TCP client is, and
+// serving one client in a child of relayd with SmtpServer + SubmitBackend.
+#ifndef RELAY_LISTENER_H_
+#define RELAY_LISTENER_H_
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/config.h"
+#include "relay/log.h"
+#include "relay/status.h"
+
+namespace relay {
+
+// Binds every `listen` address, or, when systemd passed sockets
+// (LISTEN_PID is us, LISTEN_FDS = n), takes fds 3 .. 3+n-1 instead.
+Status OpenListeners(const Config& cfg, std::vector<int>* fds);
+
+// Pure: the uid that owns a TCP socket, from the text of /proc/net/tcp or
+// /proc/net/tcp6: the line whose local address is `local` and remote is
+// `remote` (the client's own view of the connection).
+bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
+                       const sockaddr_storage& remote, uid_t* uid);
+
+// "127.0.0.1" and the port of a socket address.
+std::string AddrText(const sockaddr_storage& a);
+int AddrPort(const sockaddr_storage& a);
+
+// Serves one client on fd until QUIT, EOF, a limit or the timeout. Runs in
+// a child of relayd, as the relay user. Returns an exit status.
+int ServeClient(int fd, const Config& cfg, Logger* log);
+
+}  // namespace relay
+
+#endif  // RELAY_LISTENER_H_

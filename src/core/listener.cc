@@ -1,0 +1,198 @@
+#include "relay/listener.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "relay/aliases.h"
+#include "relay/host.h"
+#include "relay/smtp_server.h"
+#include "relay/strings.h"
+#include "relay/submit.h"
+
+namespace relay {
+namespace {
+
+// /proc/net/tcp prints an IPv4 address as the 32-bit value in host order,
+// and an IPv6 one as four such words; the port as 4 hex digits.
+std::string ProcAddr(const sockaddr_storage& a) {
+  char buf[64];
+  if (a.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    std::snprintf(buf, sizeof buf, "%08X:%04X", in->sin_addr.s_addr, ntohs(in->sin_port));
+    return buf;
+  }
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
+  uint32_t w[4];
+  std::memcpy(w, &in6->sin6_addr, 16);
+  std::snprintf(buf, sizeof buf, "%08X%08X%08X%08X:%04X", w[0], w[1], w[2], w[3], ntohs(in6->sin6_port));
+  return buf;
+}
+
+int Bind(const std::string& spec, std::string* err) {
+  std::vector<Smarthost> h;
+  if (!ParseSmarthosts(spec, &h).ok() || h.size() != 1) {
+    *err = "bad listen address " + spec;
+    return -1;
+  }
+  std::string host = h[0].host == "localhost" ? "127.0.0.1" : h[0].host;
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (host.find(':') != std::string::npos) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(h[0].port);
+    inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr);
+    len = sizeof *in6;
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(h[0].port);
+    inet_pton(AF_INET, host.c_str(), &in->sin_addr);
+    len = sizeof *in;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd >= 0 && ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 64) != 0) {
+    *err = "cannot listen on " + spec + ": " + std::strerror(errno);
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::string AddrText(const sockaddr_storage& a) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (a.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, buf, sizeof buf);
+  else if (a.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+int AddrPort(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+  return 0;
+}
+
+Status OpenListeners(const Config& cfg, std::vector<int>* fds) {
+  const char* pid = getenv("LISTEN_PID");
+  const char* n = getenv("LISTEN_FDS");
+  if (pid && n && std::atoi(pid) == getpid()) {
+    for (int i = 0; i < std::atoi(n); ++i) fds->push_back(3 + i);
+    return Status::Ok();
+  }
+  for (const std::string& spec : cfg.listen) {
+    std::string err;
+    int fd = Bind(spec, &err);
+    if (fd < 0) return Status::TempFail(err);
+    fds->push_back(fd);
+  }
+  return Status::Ok();
+}
+
+bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
+                       const sockaddr_storage& remote, uid_t* uid) {
+  std::string l = ProcAddr(local), r = ProcAddr(remote);
+  for (std::string_view line : Split(text, '\n')) {
+    std::vector<std::string_view> f;
+    for (std::string_view w : Split(line, ' '))
+      if (!w.empty()) f.push_back(w);
+    if (f.size() < 8 || f[1] != l || f[2] != r) continue;
+    *uid = static_cast<uid_t>(std::strtoul(std::string(f[7]).c_str(), nullptr, 10));
+    return true;
+  }
+  return false;
+}
+
+int ServeClient(int fd, const Config& cfg, Logger* log) {
+  sockaddr_storage peer{}, self{};
+  socklen_t plen = sizeof peer, slen = sizeof self;
+  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&self), &slen);
+  std::string client = "localhost[" + AddrText(peer) + "]:" + std::to_string(AddrPort(peer));
+  // Which local user connected: the client's socket, seen from its side.
+  std::string uid_text;
+  std::string tcp;
+  uid_t uid;
+  if (Env::Default()->ReadFile(peer.ss_family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", &tcp, nullptr).ok() &&
+      UidFromProcNetTcp(tcp, peer, self, &uid))
+    uid_text = std::to_string(uid);
+  log->Info("connect from " + client + (uid_text.empty() ? "" : ", uid=" + uid_text));
+
+  Env* env = Env::Default();
+  HostNames host = GetHostNames(env);
+  InjectParams base;
+  base.domain = cfg.domain.empty() ? DefaultDomain(env, host) : cfg.domain;
+  base.hostname = host.fqdn;
+  base.local = {base.domain, {"localhost", "localhost.localdomain", host.short_name, host.fqdn}};
+  base.submitter = {uid_text.empty() ? -1 : static_cast<int64_t>(uid), "", ""};
+  base.size_limit = cfg.message_size_limit;
+  base.received_from = "localhost [" + AddrText(peer) + "]" + (uid_text.empty() ? "" : " uid " + uid_text);
+  Aliases aliases;
+  std::string text;
+  if (env->ReadFile(cfg.aliases, &text, nullptr).ok()) aliases = Aliases::Parse(text, nullptr);
+  base.aliases = &aliases;
+  SubmitBackend backend(env, SpoolPaths(cfg.spool_dir), base, 0600,
+                        [&](const std::string& id, const Envelope& e) {
+                          log->Info(id + ": client=" + client + (uid_text.empty() ? "" : ", uid=" + uid_text) +
+                                    ", from=<" + Printable(e.sender) + ">, nrcpt=" +
+                                    std::to_string(e.recipients.size()));
+                        });
+  ServerParams sp;
+  sp.hostname = host.fqdn;
+  sp.size_limit = cfg.message_size_limit;
+  SmtpServer server(sp, &backend);
+  auto send = [&](const std::string& out) {
+    size_t off = 0;
+    while (off < out.size()) {
+      ssize_t n = write(fd, out.data() + off, out.size() - off);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        if (poll(&p, 1, static_cast<int>(cfg.timeout_smtpd * 1000)) <= 0) return false;
+        continue;
+      }
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  send(server.Greeting());
+  char buf[65536];
+  while (!server.closed()) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(cfg.timeout_smtpd * 1000));
+    if (r == 0) {
+      send("421 4.4.2 " + host.fqdn + " timeout; closing\r\n");
+      server.Disconnected();
+      log->Info("timeout after " + std::to_string(cfg.timeout_smtpd) + "s from " + client);
+      break;
+    }
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {
+      server.Disconnected();
+      break;
+    }
+    if (!send(server.Feed(std::string_view(buf, static_cast<size_t>(n))))) {
+      server.Disconnected();
+      break;
+    }
+  }
+  log->Info("disconnect from " + client + " messages=" + std::to_string(server.accepted()));
+  close(fd);
+  return 0;
+}
+
+}  // namespace relay
