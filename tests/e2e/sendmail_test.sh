@@ -127,4 +127,16 @@ if command -v swaks >/dev/null; then
 else
   bad "swaks missing (scripts/deps installs it)"
 fi
+
+# The dialogue Symfony Mailer's SendmailTransport holds with
+# "/usr/sbin/sendmail -bs" (EHLO with an address literal, one command at a
+# time, QUIT), replayed.
+printf 'EHLO [127.0.0.1]\r\nMAIL FROM:<app@example.com>\r\nRCPT TO:<user@example.net>\r\nDATA\r\nFrom: app@example.com\r\nTo: user@example.net\r\nSubject: Symfony\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHello from Symfony\r\n.\r\nQUIT\r\n' > "$T/in"
+expect_exit 0 "Symfony -bs dialogue" -- "$BIN/sendmail" -C "$CONF" -bs
+contains "$T/out" "250 2.0.0 Ok: queued as" "Symfony -bs: queued"
+contains "$T/out" "221 2.0.0 Bye" "Symfony -bs: QUIT answered"
+f=$T/spool/queue/$(last_entry)
+contains "$f" "rcpt user@example.net" "Symfony -bs: recipient"
+contains "$f" "Hello from Symfony" "Symfony -bs: body"
+rm -f "$T/in"; clear_queue
 finish
