@@ -46,7 +46,7 @@ class DeliveryTest : public ::testing::Test {
   AttemptResult RecordWith(Env* env) {
     LoadedMessage m;
     EXPECT_TRUE(LoadMessage(paths_, kId, &m).ok());
-    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, env};
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr, env};
     Deliverer d(ctx, nullptr);
     std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 5.1.1 no such user"},
                                     {RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}};

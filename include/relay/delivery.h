@@ -26,6 +26,7 @@ namespace relay {
 class Connection;
 class TlsContext;
 class HostHealth;
+struct DeliveryStats;
 
 // One queue entry opened for delivery.
 struct LoadedMessage {
@@ -51,6 +52,7 @@ struct DeliveryContext {
   Logger* log;
   std::atomic<bool>* dir_dirty;  // set after a removal; the runner fsyncs queue/
   HostHealth* hosts;
+  DeliveryStats* stats = nullptr;
   Env* env = Env::Default();  // every spool write goes through it (tests inject faults)
 };
 
@@ -68,6 +70,24 @@ class HostHealth {
  private:
   mutable std::mutex mu_;
   std::map<std::string, int64_t> down_until_;  // micros
+};
+
+// The last success and the last failure of a delivery run, for
+// relayctl status (written to state/.status at the end of each run).
+struct DeliveryStats {
+  std::mutex mu;
+  int64_t last_sent = 0;   // micros
+  int64_t last_error_time = 0;
+  std::string last_error;
+  void Sent(int64_t now) {
+    std::lock_guard<std::mutex> l(mu);
+    last_sent = now;
+  }
+  void Failed(int64_t now, const std::string& why) {
+    std::lock_guard<std::mutex> l(mu);
+    last_error_time = now;
+    last_error = why;
+  }
 };
 
 // What the runner needs back after an attempt.

@@ -66,6 +66,9 @@ class QueueRunner {
   // relayd: until when deliveries wait, and how many failures in a row.
   int64_t site_down_until() const { return site_down_until_; }
   int site_failures() const { return site_failures_; }
+  // Writes state/.status: the last delivery and the last error, merged
+  // with what earlier runs wrote (relayctl status reads it).
+  void WriteStatus();
   void SetSiteFailures(int n, int64_t down_until) {
     site_failures_ = n;
     site_down_until_ = down_until;
@@ -101,6 +104,7 @@ class QueueRunner {
   SpoolPaths paths_;
   Aliases aliases_;
   HostHealth hosts_;
+  DeliveryStats stats_;
   int wake_fd_ = -1;
 
   std::map<std::string, Item> items_;  // main thread only

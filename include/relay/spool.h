@@ -10,6 +10,7 @@
 //   state/    0700 relay            relayd's per-message delivery state
 //   failed/   0700 relay            bounces that could not be delivered
 //   corrupt/  0700 relay            entries relayd could not parse
+//   hold/     0700 relay            entries put on hold (relayctl hold)
 //
 // Commit protocol (QueueWriter): create tmp/ID with O_EXCL|O_NOFOLLOW and a
 // private mode; append the head, content and trailer; fdatasync; link it to
@@ -42,6 +43,7 @@ struct SpoolPaths {
   std::string state() const { return root + "/state"; }
   std::string failed() const { return root + "/failed"; }
   std::string corrupt() const { return root + "/corrupt"; }
+  std::string hold() const { return root + "/hold"; }
   std::string queue_file(std::string_view id) const { return queue() + "/" + std::string(id); }
 };
 

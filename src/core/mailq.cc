@@ -71,7 +71,7 @@ Status ListDirectory(const SpoolPaths& paths, const std::string& dir, const std:
     DeliveryState st;
     std::string text;
     // A kept failure's state moved with it to failed/ID.state.
-    std::string state_path = mark == "!" ? dir + "/" + name + ".state" : paths.state() + "/" + name;
+    std::string state_path = dir == paths.failed() ? dir + "/" + name + ".state" : paths.state() + "/" + name;
     bool have_state = Env::Default()->ReadFile(state_path, &text, nullptr).ok() &&
                       ParseState(text, rcpts.size(), &st).ok();
     for (size_t i = 0; i < rcpts.size(); ++i) {
@@ -92,6 +92,7 @@ Status ReadQueueListing(const SpoolPaths& paths, std::vector<QueueListItem>* ite
   // Notices that could not be delivered even to the postmaster, kept for
   // the admin: shown with '!' so they are never silently forgotten.
   ListDirectory(paths, paths.failed(), "!", items);
+  ListDirectory(paths, paths.hold(), "!", items);  // on hold, as Postfix marks it
   std::sort(items->begin(), items->end(),
             [](const QueueListItem& a, const QueueListItem& b) { return a.id < b.id; });
   return Status::Ok();

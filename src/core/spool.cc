@@ -10,7 +10,7 @@ namespace relay {
 
 Status CreatePrivateSpool(Env* env, const SpoolPaths& paths) {
   for (const std::string& dir : {paths.root, paths.tmp(), paths.queue(), paths.state(),
-                                 paths.failed(), paths.corrupt()}) {
+                                 paths.failed(), paths.corrupt(), paths.hold()}) {
     Status s = env->CreateDir(dir, 0700);
     if (!s.ok()) return s;
   }

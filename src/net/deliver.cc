@@ -103,6 +103,7 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
     }
   }
   runner->Shutdown(stop ? kShutdownGraceMs : 0);
+  runner->WriteStatus();
   if (report) {
     int64_t wait = runner->MicrosUntilDue();
     int64_t next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;

@@ -397,6 +397,10 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     ctx_.log->Info(line + "relay=" + relay + ", delay=" + Delay(*m) + ", dsn=" + Printable(o.dsn) +
                    ", status=" + StatusWord(o.state) + " (" + Printable(o.reason) + ")");
     RcptStatus& st = m->state.rcpts[idx[k]];
+    if (ctx_.stats) {
+      if (o.state == RcptState::kDone) ctx_.stats->Sent(now);
+      else ctx_.stats->Failed(now, m->id + ": " + r.address + ": " + o.reason);
+    }
     if (o.state == RcptState::kDone) {
       st = RcptStatus{RcptStatus::Kind::kDone, "", ""};
     } else if (o.state == RcptState::kBounced) {

@@ -1,4 +1,5 @@
 #include "relay/relayctl.h"
+#include "relay/relayctl_admin.h"
 
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -254,7 +255,11 @@ int Check(const Config& cfg) {
 int Usage() {
   std::fprintf(stderr,
                "usage: relayctl [-C FILE] check\n"
-               "       relayctl [-C FILE] test [-f SENDER] ADDRESS\n");
+               "       relayctl [-C FILE] test [-f SENDER] ADDRESS\n"
+               "       relayctl [-C FILE] queue [--json]\n"
+               "       relayctl [-C FILE] status [--json] [--max-age DURATION]\n"
+               "       relayctl [-C FILE] flush\n"
+               "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n");
   return EX_USAGE;
 }
 
@@ -276,6 +281,15 @@ int RunRelayctl(int argc, char** argv) {
     return s.exit_code();
   }
   if (args[0] == "check") return Check(cfg);
+  if (IsAdminCommand(args[0])) {
+    // Queue commands work on the spool as its owner (root becomes relay).
+    s = DropToSpoolOwner(cfg);
+    if (!s.ok()) {
+      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+      return s.exit_code();
+    }
+    return AdminCommand(args[0], std::vector<std::string>(args.begin() + 1, args.end()), cfg);
+  }
   if (args[0] == "test") {
     std::string sender, rcpt;
     for (size_t i = 1; i < args.size(); ++i) {

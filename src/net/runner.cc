@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "relay/connection.h"
@@ -53,6 +54,10 @@ bool QueueRunner::Scan() {
   }
   bool flush = false;
   for (const std::string& n : names) {
+    if (n == ".wake") {  // relayctl retry/bounce: a run, nothing more
+      unlink((paths_.queue() + "/" + n).c_str());
+      continue;
+    }
     if (n == ".flush") {
       unlink((paths_.queue() + "/" + n).c_str());
       flush = true;  // applied once every entry is known
@@ -202,7 +207,7 @@ void QueueRunner::Dispatch() {
     // One worker per waiting message, up to the limit: each takes messages
     // one after another over its connection.
     auto w = std::make_unique<Worker>();
-    DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_};
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_, &stats_};
     w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
     Worker* raw = w.get();
     w->thread = std::thread([this, raw] { WorkerMain(raw); });
@@ -274,6 +279,30 @@ void QueueRunner::SyncQueueDirIfDirty() {
   dir_dirty_ = false;
   last_dir_sync_ = now;
   Env::Default()->SyncDir(paths_.queue());
+}
+
+void QueueRunner::WriteStatus() {
+  std::string path = paths_.state() + "/.status";
+  long long sent = 0, err_time = 0;
+  std::string err, old;
+  if (Env::Default()->ReadFile(path, &old, nullptr).ok()) {
+    std::sscanf(old.c_str(), "last_sent %lld\nlast_error_time %lld", &sent, &err_time);
+    size_t p = old.find("\nlast_error ");
+    if (p != std::string::npos) err = old.substr(p + 12, old.find('\n', p + 1) - p - 12);
+  }
+  {
+    std::lock_guard<std::mutex> l(stats_.mu);
+    if (stats_.last_sent > sent) sent = stats_.last_sent;
+    if (stats_.last_error_time > err_time) {
+      err_time = stats_.last_error_time;
+      err = stats_.last_error;
+    }
+  }
+  for (char& c : err)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::string text = "last_sent " + std::to_string(sent) + "\nlast_error_time " + std::to_string(err_time) +
+                     "\nlast_error " + err + "\n";
+  Env::Default()->WriteFileAtomic(path, text, 0600);
 }
 
 bool QueueRunner::Idle() const {

@@ -71,7 +71,7 @@ wait_for() {
 # nobody when the test runs as root (relayd never runs as root; started as
 # root it becomes the spool's owner).
 relay_private_spool() {
-  mkdir -p "$T/spool/tmp" "$T/spool/queue" "$T/spool/state" "$T/spool/failed" "$T/spool/corrupt"
+  mkdir -p "$T/spool/tmp" "$T/spool/queue" "$T/spool/state" "$T/spool/failed" "$T/spool/corrupt" "$T/spool/hold"
   chmod 700 "$T/spool" "$T/spool"/*
   if [ "$(id -u)" = 0 ]; then
     chmod 755 "$T"

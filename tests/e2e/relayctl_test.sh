@@ -1,0 +1,67 @@
+#!/bin/sh
+# relayctl's queue commands on a private instance: queue and status (text
+# and JSON, and the non-zero exit for stuck mail), show, hold and release,
+# retry, delete, bounce, flush.
+. "$(dirname "$0")/lib.sh"
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "SKIP: python3-aiosmtpd missing"; exit 77; }
+SINKPORT=$(free_port)
+cat >> "$CONF" <<CONF
+smarthost = 127.0.0.1:$SINKPORT none
+log = $T/relayd.log
+retry_min = 1h
+retry_max = 2h
+CONF
+relay_private_spool
+touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
+RC="$BIN/relayctl -C $CONF"
+send() { printf 'Subject: %s\nX-Token: %s\n\nbody\n' "$1" "$1" | "$BIN/sendmail" -C "$CONF" -i -f sender@x.test "$2"; }
+send one a@x.test; send two b@x.test; send three c@x.test
+ids=$(ls "$T/spool/queue" | sort)
+one=$(echo "$ids" | sed -n 1p); two=$(echo "$ids" | sed -n 2p); three=$(echo "$ids" | sed -n 3p)
+
+$RC queue > "$T/q.txt" && contains "$T/q.txt" "in 3 Requests." "queue lists three"
+$RC queue --json > "$T/q.json"
+/usr/bin/python3 -c "import json,sys; d=json.load(open('$T/q.json')); assert len(d)==3 and d[0]['recipients'][0]['address']=='a@x.test'" &&
+  ok "queue --json parses" || bad "queue --json: $(cat "$T/q.json")"
+$RC status --json > "$T/s.json"; rc=$?
+[ $rc = 0 ] && ok "status: exit 0 when nothing is stuck" || bad "status exit $rc"
+/usr/bin/python3 -c "import json; d=json.load(open('$T/s.json')); assert d['queued']==3 and d['stuck'] is False" &&
+  ok "status --json: three queued" || bad "status --json: $(cat "$T/s.json")"
+sleep 1
+$RC status --max-age 0s > "$T/s.txt"; rc=$?
+[ $rc = 1 ] && ok "status: exit 1 when mail is older than --max-age" || bad "status --max-age 0s: exit $rc"
+contains "$T/s.txt" "STUCK" "status says stuck"
+
+$RC show "$one" > "$T/show.txt" && contains "$T/show.txt" "recipient: <a@x.test> pending" "show: recipient and state"
+contains "$T/show.txt" "Subject: one" "show: the header"
+$RC show ../../etc/passwd > /dev/null 2>&1; [ $? = 64 ] && ok "show refuses a path as ID" || bad "show accepted a path"
+
+$RC hold "$one" > /dev/null && [ -f "$T/spool/hold/$one" ] && ok "hold moves the entry to hold/" || bad "hold"
+"$BIN/mailq" -C "$CONF" | grep -q "^$one!" && ok "mailq marks it held" || bad "mailq does not mark held"
+$RC delete "$two" > /dev/null && [ ! -e "$T/spool/queue/$two" ] && ok "delete removes the entry" || bad "delete"
+$RC bounce "$three" > "$T/b.txt"
+contains "$T/b.txt" "1 recipient bounced; entry removed" "bounce: returned to the sender"
+[ "$(ls "$T/spool/queue" | grep -c .)" = 1 ] && ok "bounce: one notification queued" || bad "bounce: queue $(ls "$T/spool/queue")"
+
+# Now deliver: the held one stays, the bounce goes; release then delivers it.
+/usr/bin/python3 "$RELAY_SRC/tests/sink.py" --port "$SINKPORT" --out "$T/sink.out" --max-seconds 120 > "$T/ready" &
+sink=$!
+trap 'kill $sink 2>/dev/null; rm -rf "$T"' EXIT
+wait_for 10 grep -q ready "$T/ready"
+"$BIN/relayd" -C "$CONF" --once
+contains "$T/sink.out" "sender@x.test" "the bounce reached the sender"
+lacks "$T/sink.out" "one a@x.test" "the held message was not delivered"
+$RC release "$one" > /dev/null && [ -f "$T/spool/queue/$one" ] && ok "release moves it back" || bad "release"
+"$BIN/relayd" -C "$CONF" --once
+contains "$T/sink.out" "one a@x.test" "released message delivered"
+$RC status > "$T/s2.txt"
+grep -q "last sent:    [0-9]* s ago" "$T/s2.txt" && ok "status shows the last delivery" || bad "status: $(cat "$T/s2.txt")"
+
+# retry: a deferred message due now again.
+kill $sink; wait $sink 2>/dev/null
+send four d@x.test; four=$(ls "$T/spool/queue" | sort | tail -1)
+"$BIN/relayd" -C "$CONF" --once
+grep -q "^next [1-9]" "$T/spool/state/$four" && ok "deferred with a next attempt" || bad "no state for the deferral"
+$RC retry "$four" > /dev/null && grep -q "^next 0$" "$T/spool/state/$four" && ok "retry makes it due now" || bad "retry"
+$RC flush > /dev/null && [ -e "$T/spool/queue/.flush" ] && ok "flush leaves the trigger for relayd" || bad "flush"
+finish
