@@ -38,6 +38,13 @@ class SubmitBackend : public ServerBackend {
   uint32_t counter_ = 0;
 };
 
+// Runs an SMTP session: the greeting, then client bytes from in_fd to the
+// server and its replies to out_fd, until QUIT, EOF or an error. With
+// timeout_ms >= 0 a client silent that long gets a 421 and the session
+// ends (*timed_out is set). Used by sendmail -bs (fds 0 and 1) and by the
+// listener's children (one socket).
+void ServeSmtp(int in_fd, int out_fd, SmtpServer* server, int timeout_ms, bool* timed_out);
+
 }  // namespace relay
 
 #endif  // RELAY_SUBMIT_H_

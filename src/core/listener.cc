@@ -154,42 +154,9 @@ int ServeClient(int fd, const Config& cfg, Logger* log) {
   sp.hostname = host.fqdn;
   sp.size_limit = cfg.message_size_limit;
   SmtpServer server(sp, &backend);
-  auto send = [&](const std::string& out) {
-    size_t off = 0;
-    while (off < out.size()) {
-      ssize_t n = write(fd, out.data() + off, out.size() - off);
-      if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        struct pollfd p = {fd, POLLOUT, 0};
-        if (poll(&p, 1, static_cast<int>(cfg.timeout_smtpd * 1000)) <= 0) return false;
-        continue;
-      }
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  };
-  send(server.Greeting());
-  char buf[65536];
-  while (!server.closed()) {
-    struct pollfd p = {fd, POLLIN, 0};
-    int r = poll(&p, 1, static_cast<int>(cfg.timeout_smtpd * 1000));
-    if (r == 0) {
-      send("421 4.4.2 " + host.fqdn + " timeout; closing\r\n");
-      server.Disconnected();
-      log->Info("timeout after " + std::to_string(cfg.timeout_smtpd) + "s from " + client);
-      break;
-    }
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) {
-      server.Disconnected();
-      break;
-    }
-    if (!send(server.Feed(std::string_view(buf, static_cast<size_t>(n))))) {
-      server.Disconnected();
-      break;
-    }
-  }
+  bool timed_out = false;
+  ServeSmtp(fd, fd, &server, static_cast<int>(cfg.timeout_smtpd * 1000), &timed_out);
+  if (timed_out) log->Info("timeout after " + std::to_string(cfg.timeout_smtpd) + "s from " + client);
   log->Info("disconnect from " + client + " messages=" + std::to_string(server.accepted()));
   close(fd);
   return 0;

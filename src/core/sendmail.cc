@@ -358,29 +358,8 @@ int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
   sp.hostname = base.hostname;
   sp.size_limit = cfg.message_size_limit;
   SmtpServer server(sp, &backend);
-  auto send = [](const std::string& out) {
-    for (size_t off = 0; off < out.size();) {
-      ssize_t n = write(1, out.data() + off, out.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  };
-  if (!send(server.Greeting())) return EX_IOERR;
-  char buf[65536];
-  while (!server.closed()) {
-    ssize_t n = read(0, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      server.Disconnected();
-      break;
-    }
-    if (!send(server.Feed(std::string_view(buf, static_cast<size_t>(n))))) {
-      server.Disconnected();
-      break;
-    }
-  }
+  bool timed_out = false;
+  ServeSmtp(0, 1, &server, -1, &timed_out);
   return 0;
 }
 

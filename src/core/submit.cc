@@ -1,5 +1,10 @@
 #include "relay/submit.h"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "relay/queue_id.h"
 
 namespace relay {
@@ -63,6 +68,47 @@ void SubmitBackend::Abort() {
   injector_.reset();
   if (writer_) writer_->Abort();
   writer_.reset();
+}
+
+namespace {
+
+bool WriteAll(int fd, const std::string& out, int timeout_ms) {
+  size_t off = 0;
+  while (off < out.size()) {
+    ssize_t n = write(fd, out.data() + off, out.size() - off);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+      struct pollfd p = {fd, POLLOUT, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) return false;
+      continue;
+    }
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+void ServeSmtp(int in_fd, int out_fd, SmtpServer* server, int timeout_ms, bool* timed_out) {
+  *timed_out = false;
+  if (!WriteAll(out_fd, server->Greeting(), timeout_ms)) return server->Disconnected();
+  char buf[65536];
+  while (!server->closed()) {
+    if (timeout_ms >= 0) {
+      struct pollfd p = {in_fd, POLLIN, 0};
+      int r = poll(&p, 1, timeout_ms);
+      if (r == 0) {
+        *timed_out = true;
+        WriteAll(out_fd, "421 4.4.2 timeout; closing\r\n", timeout_ms);
+        return server->Disconnected();
+      }
+    }
+    ssize_t n = read(in_fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return server->Disconnected();
+    if (!WriteAll(out_fd, server->Feed(std::string_view(buf, static_cast<size_t>(n))), timeout_ms))
+      return server->Disconnected();
+  }
 }
 
 }  // namespace relay
