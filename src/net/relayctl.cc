@@ -252,15 +252,15 @@ int Check(const Config& cfg) {
   return problems ? EX_CONFIG : 0;
 }
 
-int Usage() {
-  std::fprintf(stderr,
+int Usage(FILE* to = stderr) {
+  std::fprintf(to,
                "usage: relayctl [-C FILE] check\n"
                "       relayctl [-C FILE] test [-f SENDER] ADDRESS\n"
                "       relayctl [-C FILE] queue [--json]\n"
                "       relayctl [-C FILE] status [--json] [--max-age DURATION]\n"
                "       relayctl [-C FILE] flush\n"
                "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n");
-  return EX_USAGE;
+  return to == stderr ? EX_USAGE : 0;
 }
 
 }  // namespace
@@ -274,6 +274,12 @@ int RunRelayctl(int argc, char** argv) {
     else args.push_back(a);
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h") return Usage();
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      Usage(stdout);
+      std::printf("See relayctl(8) for what each command does.\n");
+      return 0;
+    }
   Config cfg;
   Status s = LoadConfig(Env::Default(), config, &cfg);
   if (!s.ok()) {
