@@ -109,7 +109,8 @@ TEST_F(DeliveryTest, FailingBounceKeepsTheRecipient) {
 TEST_F(DeliveryTest, FailingStateWriteKeepsTheMessage) {
   FaultEnv env;
   env.FailNth(Op::kCreate, 2, ENOSPC);  // 1: the bounce, 2: the state file
-  RecordWith(&env);
+  AttemptResult r = RecordWith(&env);
+  EXPECT_TRUE(r.state_unsaved);  // the runner keeps the progress in memory
   EXPECT_EQ(Queue().size(), 2u);
   std::ifstream f(dir_.path() + "/log");
   std::stringstream ss;

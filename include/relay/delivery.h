@@ -94,6 +94,7 @@ struct DeliveryStats {
 struct AttemptResult {
   bool removed = false;   // every recipient done or bounced: entry gone
   int64_t next = 0;       // otherwise: when to try again (micros)
+  bool state_unsaved = false;  // the state file could not be written
 };
 
 // A worker's SMTP connection, reused across messages.

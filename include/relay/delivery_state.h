@@ -42,6 +42,10 @@ std::string EncodeState(const DeliveryState& s);
 // nrcpts: the envelope's recipient count; the result has that many.
 Status ParseState(std::string_view text, size_t nrcpts, DeliveryState* s);
 
+// Only the "next" record, cheaply (relayd scans many state files).
+// 0 when there is none.
+int64_t ParseNextAttempt(std::string_view text);
+
 // Retry policy: the delay before attempt number attempts+1, exponential
 // from retry_min, doubling per attempt, capped at retry_max, then spread by
 // jitter (a number in [0,1) giving a factor from 0.8 to 1.2) so that a

@@ -23,6 +23,7 @@
 
 #include "relay/aliases.h"
 #include "relay/delivery.h"
+#include "relay/delivery_state.h"
 #include "relay/config.h"
 #include "relay/log.h"
 #include "relay/spool.h"
@@ -95,7 +96,7 @@ class QueueRunner {
 
   void WorkerMain(Worker* w);
   void Post(Report r);
-  bool PopWork(Work* w);
+  bool PopWork(Worker* self, Work* w);
   void SyncQueueDirIfDirty();
 
   Config cfg_;
@@ -116,6 +117,7 @@ class QueueRunner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Work> work_;
+  std::map<std::string, DeliveryState> unsaved_;  // progress a full disk kept off the state file
   std::vector<Report> reports_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<TlsContext> tls_;

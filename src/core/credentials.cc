@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -18,12 +21,25 @@ std::string FirstLine(const std::string& s) {
   return line;
 }
 
-Status RunCommand(const std::string& cmd, std::string* out) {
+// Runs cmd through /bin/sh with an empty environment, in its own session,
+// and takes its output up to the first newline or its exit, within
+// timeout_ms; on timeout the whole process group is killed.
+Status RunCommand(const std::string& cmd, int timeout_ms, std::string* out) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
   pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno(errno, "fork");
+  if (pid < 0) {
+    int err = errno;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return Status::FromErrno(err, "fork");
+  }
   if (pid == 0) {
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
     dup2(pipefd[1], 1);
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) dup2(null, 0);
@@ -34,16 +50,30 @@ Status RunCommand(const std::string& cmd, std::string* out) {
     _exit(127);
   }
   close(pipefd[1]);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool timed_out = false;
   char buf[4096];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0 && out->size() < (1 << 20)) out->append(buf, static_cast<size_t>(n));
+  while (out->find('\n') == std::string::npos && out->size() < (1 << 20)) {
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()).count());
+    struct pollfd p = {pipefd[0], POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, left) == 0) {
+      timed_out = true;
+      break;
+    }
+    ssize_t n = read(pipefd[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
   }
   close(pipefd[0]);
+  bool have_line = out->find('\n') != std::string::npos;
+  if (timed_out || have_line) kill(-pid, SIGKILL);  // helpers it left behind too
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (timed_out) return Status::TempFail("auth_password_command timed out");
+  if (!have_line && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
     return Status::TempFail("auth_password_command failed (exit status " +
                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   return Status::Ok();
@@ -75,7 +105,7 @@ Status LoadSecret(const Config& cfg, std::string* secret) {
   secret->clear();
   if (!cfg.auth_password_command.empty()) {
     std::string out;
-    Status s = RunCommand(cfg.auth_password_command, &out);
+    Status s = RunCommand(cfg.auth_password_command, static_cast<int>(cfg.timeout_command * 1000), &out);
     if (!s.ok()) return s;
     *secret = FirstLine(out);
     std::fill(out.begin(), out.end(), '\0');

@@ -85,6 +85,14 @@ Status ParseState(std::string_view text, size_t nrcpts, DeliveryState* s) {
   return Status::Ok();
 }
 
+int64_t ParseNextAttempt(std::string_view text) {
+  size_t at = text.find("\nnext ");
+  if (at == std::string_view::npos) return 0;
+  std::string_view rest = text.substr(at + 6);
+  int64_t v = 0;
+  return Num(rest.substr(0, rest.find('\n')), &v) ? v : 0;
+}
+
 int64_t RetryDelaySeconds(int attempts, int64_t retry_min, int64_t retry_max, double jitter) {
   int64_t d = retry_min;
   for (int i = 1; i < attempts && d < retry_max; ++i) d *= 2;

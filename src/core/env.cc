@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,9 @@ class PosixEnv : public Env {
       if (errno == EEXIST && exists) *exists = true;
       return Status::FromErrno(errno, "create " + path);
     }
+    // Held while the file is written: relayd's sweep of old temporary
+    // files leaves alone any that a live writer still holds.
+    ::flock(fd, LOCK_EX | LOCK_NB);
     // The umask may have narrowed the mode; the spool's modes are part of
     // its security design, so set them exactly.
     if (::fchmod(fd, mode) != 0) {

@@ -1,5 +1,7 @@
 #include "relay/log.h"
 
+#include "relay/strings.h"
+
 #include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -26,7 +28,10 @@ Logger::~Logger() {
   if (syslog_) closelog();
 }
 
-void Logger::Log(Level level, const std::string& line) {
+void Logger::Log(Level level, const std::string& raw) {
+  // Text from the network or a queue file may reach any line: no control
+  // character is ever written to the log or the terminal.
+  std::string line = Printable(raw);
   std::lock_guard<std::mutex> lock(mu_);
   if (syslog_) {
     int pri = level == Level::kError ? LOG_ERR : level == Level::kWarning ? LOG_WARNING : LOG_INFO;

@@ -231,7 +231,9 @@ void SmtpSession::OnTlsUp() {
 std::string SmtpSession::MailCommand() const {
   std::string cmd = "MAIL FROM:<" + job_.sender + ">";
   if (caps_.size_advertised) cmd += " SIZE=" + std::to_string(job_.size);
-  if (job_.eight_bit && caps_.eightbitmime) cmd += " BODY=8BITMIME";
+  // BODY=8BITMIME for 8-bit content, or when the sender declared it (-B);
+  // only 8-bit content needs it, so only that is downgraded or bounced.
+  if ((job_.eight_bit || job_.declared_8bitmime) && caps_.eightbitmime) cmd += " BODY=8BITMIME";
   bool utf8 = HasNonAscii(job_.sender);
   for (const std::string& r : job_.recipients) utf8 |= HasNonAscii(r);
   if (utf8 && caps_.smtputf8) cmd += " SMTPUTF8";
@@ -301,9 +303,9 @@ void SmtpSession::HandleMessageReply(const Reply& r) {
   bool pipelined = caps_.pipelining;
   switch (e) {
     case Expect::kMail:
-      mail_ok_ = r.positive();
+      mail_ok_ = r.code / 100 == 2;
       if (!mail_ok_)
-        FailAll(r.temporary() ? RcptState::kDeferred : RcptState::kBounced, r.dsn(),
+        FailAll(r.permanent() ? RcptState::kBounced : RcptState::kDeferred, r.dsn(),
                 "MAIL FROM: " + r.Text(), false);
       if (!pipelined) {
         if (mail_ok_) {
@@ -321,8 +323,8 @@ void SmtpSession::HandleMessageReply(const Reply& r) {
         RcptOutcome& o = outcome_[i];
         o.dsn = r.dsn();
         o.reason = r.Text();
-        o.state = r.positive() ? RcptState::kAccepted
-                               : r.temporary() ? RcptState::kDeferred : RcptState::kBounced;
+        o.state = r.code / 100 == 2 ? RcptState::kAccepted
+                                    : r.permanent() ? RcptState::kBounced : RcptState::kDeferred;
       }
       if (!pipelined) {
         if (next_rcpt_send_ < job_.recipients.size()) {
@@ -340,12 +342,12 @@ void SmtpSession::HandleMessageReply(const Reply& r) {
     case Expect::kData:
       data_ok_ = r.code == 354;
       if (!data_ok_ && mail_ok_)
-        FailAll(r.temporary() ? RcptState::kDeferred : RcptState::kBounced, r.dsn(),
+        FailAll(r.permanent() ? RcptState::kBounced : RcptState::kDeferred, r.dsn(),
                 "DATA: " + r.Text(), true);
       return AfterEnvelopeReplies();
     case Expect::kDot: {
-      RcptState s = r.positive() ? RcptState::kDone
-                                 : r.temporary() ? RcptState::kDeferred : RcptState::kBounced;
+      RcptState s = r.code / 100 == 2 ? RcptState::kDone
+                                      : r.permanent() ? RcptState::kBounced : RcptState::kDeferred;
       for (RcptOutcome& o : outcome_) {
         if (o.state != RcptState::kAccepted) continue;
         o.state = s;

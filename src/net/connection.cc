@@ -137,21 +137,27 @@ Status Connection::StartTls(TlsContext* tls, const std::string& host, int timeou
   if (!ssl_) return Temp("TLS: " + OpenSslError());
   SSL_set_fd(ssl_, fd_);
   if (tls->pins().empty()) {
+    // Fail closed: a name that cannot be set would mean no name check.
+    int ok;
     if (IsIpLiteral(host)) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+      ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
     } else {
       SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      SSL_set1_host(ssl_, host.c_str());
+      ok = SSL_set1_host(ssl_, host.c_str());
     }
+    if (ok != 1) return Temp("TLS: cannot set the host name to verify: " + host);
   }
   if (!IsIpLiteral(host)) SSL_set_tlsext_host_name(ssl_, host.c_str());
   for (;;) {
     int r = SSL_connect(ssl_);
     if (r == 1) break;
-    long v = SSL_get_verify_result(ssl_);
-    if (v != X509_V_OK)
-      return Temp(std::string("TLS certificate verification failed: ") +
-                  X509_verify_cert_error_string(v));
+    // With pins the chain is not the trust decision (OpenSSL still records
+    // its errors); without them, a failed handshake says why.
+    if (tls->pins().empty() && SSL_get_error(ssl_, r) == SSL_ERROR_SSL) {
+      long v = SSL_get_verify_result(ssl_);
+      if (v != X509_V_OK)
+        return Temp(std::string("TLS certificate verification failed: ") + X509_verify_cert_error_string(v));
+    }
     Status s = TlsWait(r, timeout_ms, "in TLS handshake");
     if (!s.ok()) return s;
   }

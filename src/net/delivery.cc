@@ -252,7 +252,10 @@ Status Deliverer::WriteDowngraded(LoadedMessage* m, int block_ms) {
 }
 
 Status Deliverer::EnsureSession(std::string* error) {
-  if (session_ && session_->want() == SmtpSession::Want::kMessage) return Status::Ok();
+  // Bytes the server sent between messages would be taken as the replies
+  // to the next one: such a connection is not reused.
+  if (session_ && session_->want() == SmtpSession::Want::kMessage && parser_.buffered() == 0)
+    return Status::Ok();
   SetConnection(nullptr);
   session_.reset();
   if (ctx_.cfg->smarthosts.empty()) {
@@ -268,6 +271,7 @@ Status Deliverer::EnsureSession(std::string* error) {
   for (const Smarthost& h : ctx_.cfg->smarthosts)
     if (ctx_.hosts->IsDown(h.host + ":" + std::to_string(h.effective_port()))) order.push_back(&h);
   for (const Smarthost* hp : order) {
+    if (aborted_) break;
     const Smarthost& h = *hp;
     std::string key = h.host + ":" + std::to_string(h.effective_port());
     parser_.Clear();
@@ -334,7 +338,11 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   ctx_.log->Info(m->id + ": from=<" + Printable(m->env.sender) + ">, size=" +
                  std::to_string(m->trailer.content_size) + ", nrcpt=" + std::to_string(idx.size()) +
                  ", uid=" + std::to_string(m->owner) + " (queue active)");
-  if (aborted_) return Defer(m, "4.3.2", "relayd is shutting down");
+  if (aborted_) {
+    AttemptResult later;  // shutting down: not an attempt, nothing recorded
+    later.next = NowMicros();
+    return later;
+  }
   std::string err;
   if (!EnsureSession(&err).ok()) {
     *site_error = err;
@@ -349,6 +357,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   job.size = m->trailer.content_size;
   job.eight_bit = m->trailer.eight_bit;
   job.can_downgrade = m->can_downgrade;
+  job.declared_8bitmime = m->env.body_type == "8BITMIME";
   job.dsn_notify = m->env.dsn_notify;
   job.dsn_ret = m->env.dsn_ret;
   job.envid = m->env.envid;
@@ -451,7 +460,14 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
   m->state.next_attempt_micros = now + delay * 1000000;
   res.next = m->state.next_attempt_micros;
   Status s = ctx_.env->WriteFileAtomic(ctx_.paths->state() + "/" + m->id, EncodeState(m->state), 0600);
-  if (!s.ok()) ctx_.log->Warn(m->id + ": cannot save delivery state: " + s.message());
+  if (!s.ok()) {
+    // The runner keeps the progress in memory and this run does not retry
+    // the entry before retry_max; a new run after a restart would only
+    // repeat recipients accepted since the last state that was written.
+    ctx_.log->Warn(m->id + ": cannot save delivery state: " + s.message());
+    res.state_unsaved = true;
+    res.next = now + c.retry_max * 1000000;
+  }
   return res;
 }
 
@@ -508,15 +524,17 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   if (!s.ok()) return s;
   QueueWriter w(ctx_.env, *ctx_.paths);
   bool exists = false;
+  bool eight_bit = false;
   s = w.Begin(b.id, 0600, &exists);
   if (s.ok()) s = w.Append(head);
-  if (s.ok()) s = w.Append(BounceHead(p));
+  std::string bounce_head = BounceHead(p);
+  for (char c : bounce_head) eight_bit |= static_cast<unsigned char>(c) >= 0x80;  // quoted replies
+  if (s.ok()) s = w.Append(bounce_head);
   // The original, or its header: already in wire form, copied as it is.
   uint64_t len = m->trailer.content_size;
   off_t off = static_cast<off_t>(m->content_offset);
   std::string buf;
   bool header_done = false;
-  bool eight_bit = false;
   while (s.ok() && len > 0 && !header_done) {
     buf.resize(std::min<uint64_t>(len, 65536));
     ssize_t n = pread(m->fd, buf.data(), buf.size(), off);

@@ -1,6 +1,8 @@
 #include "relay/runner.h"
 
 #include <sys/eventfd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +32,9 @@ struct QueueRunner::Worker {
   std::thread thread;
   std::unique_ptr<Deliverer> deliverer;
   std::atomic<bool> done{false};
+  // Set (under mu_) when the worker found no work and is closing: it takes
+  // nothing more, so Dispatch must not count on it for queued work.
+  bool exiting = false;
 };
 
 QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname)
@@ -67,9 +72,7 @@ bool QueueRunner::Scan() {
     Item it;
     std::string text;
     if (Env::Default()->ReadFile(paths_.state() + "/" + n, &text, nullptr).ok()) {
-      DeliveryState st;
-      // The recipient count does not matter for the retry time.
-      if (ParseState(text, 1000000, &st).ok()) it.next = st.next_attempt_micros;
+      it.next = ParseNextAttempt(text);
     }
     items_[n] = it;
   }
@@ -80,10 +83,15 @@ bool QueueRunner::Scan() {
     for (const std::string& n : names) {
       std::string p = paths_.tmp() + "/" + n;
       struct stat st;
-      if (lstat(p.c_str(), &st) == 0 && now - st.st_mtime > kStaleTempSeconds) {
-        unlink(p.c_str());
-        log_->Info("removed stale temporary file " + p);
-      }
+      if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kStaleTempSeconds) continue;
+      // Old, but is its writer still alive (a cron job streaming for a
+      // day)? Writers hold a lock on the file while they write.
+      int fd = open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+      bool held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
+      if (fd >= 0) close(fd);
+      if (held) continue;
+      unlink(p.c_str());
+      log_->Info("removed stale temporary file " + p);
     }
   }
   return flush;
@@ -107,9 +115,12 @@ void QueueRunner::FlushAll() {
   site_down_until_ = 0;
 }
 
-bool QueueRunner::PopWork(Work* w) {
+bool QueueRunner::PopWork(Worker* self, Work* w) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ || work_.empty()) return false;
+  if (stopping_ || work_.empty()) {
+    self->exiting = true;
+    return false;
+  }
   *w = work_.front();
   work_.pop_front();
   return true;
@@ -127,12 +138,19 @@ void QueueRunner::Post(Report r) {
 
 void QueueRunner::WorkerMain(Worker* w) {
   Work work;
-  while (PopWork(&work)) {
+  while (PopWork(w, &work)) {
     const std::string& id = work.id;
     Report r;
     r.id = id;
     LoadedMessage m;
     Status s = LoadMessage(paths_, id, &m);
+    if (s.ok()) {
+      // Progress that could not be written (a full disk) must not be
+      // forgotten: recipients already accepted are never sent again.
+      std::lock_guard<std::mutex> lock(mu_);
+      auto u = unsaved_.find(id);
+      if (u != unsaved_.end() && u->second.rcpts.size() == m.state.rcpts.size()) m.state = u->second;
+    }
     if (!s.ok()) {
       if (s.kind() == Status::Kind::kDataErr) {
         // Never delivered half, never crashing the runner: moved aside.
@@ -153,6 +171,11 @@ void QueueRunner::WorkerMain(Worker* w) {
     AttemptResult a = w->deliverer->Deliver(&m, work.forced, &site_error);
     r.removed = a.removed;
     r.next = a.next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (a.state_unsaved) unsaved_[id] = m.state;
+      else unsaved_.erase(id);
+    }
     if (!site_error.empty()) {
       r.site_failed = true;
       r.site_error = site_error;
@@ -169,14 +192,14 @@ void QueueRunner::WorkerMain(Worker* w) {
 void QueueRunner::Dispatch() {
   int64_t now = Now();
   if (now < site_down_until_) return;
-  size_t active = 0;
-  for (auto& w : workers_) active += !w->done;
-  if (active >= static_cast<size_t>(cfg_.max_connections)) {
-    // Workers pull more work by themselves; only queue what is due.
-  }
   bool any_due = false;
   for (auto& [id, it] : items_) any_due |= !it.busy && it.next <= now;
-  if (!any_due) return;
+  size_t waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting = work_.size();
+  }
+  if (!any_due && waiting == 0) return;
   bool need_tls = false;
   for (const Smarthost& h : cfg_.smarthosts) need_tls |= h.tls != TlsMode::kNone;
   if (need_tls && !tls_) {
@@ -202,6 +225,11 @@ void QueueRunner::Dispatch() {
       it.forced = false;
     }
     queued = work_.size();
+  }
+  size_t active = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& w : workers_) active += !w->done && !w->exiting;
   }
   while (queued > active && active < static_cast<size_t>(cfg_.max_connections)) {
     // One worker per waiting message, up to the limit: each takes messages

@@ -139,7 +139,7 @@ class Factory : public SaslClientFactory {
       std::string offered, allowed;
       for (const std::string& m : server) offered += (offered.empty() ? "" : " ") + m;
       for (const std::string& m : pref) allowed += (allowed.empty() ? "" : " ") + m;
-      *error = "no acceptable AUTH mechanism: the server offers " + offered + "; allowed: " + allowed;
+      *error = "no acceptable AUTH mechanism: the server offers " + Printable(offered) + "; allowed: " + allowed;
       return nullptr;
     }
     if (mech == "XOAUTH2") return NewXOAuth2(user_, secret_);

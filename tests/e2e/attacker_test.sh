@@ -48,9 +48,25 @@ lacks "$f" "sendmail:" "closed fds: no diagnostics in the queue file"
 tail -1 "$f" | grep -q '^end ' && ok "closed fds: a complete entry" || bad "closed fds: incomplete entry"
 clear_queue
 
-# 4. Links planted in queue/ are never followed or delivered.
+# 4. A day-old temporary file of a sender still writing (a long cron job
+#    streaming its output) is not swept away under it.
 relay_private_spool
 echo "smarthost = 127.0.0.1:$(free_port) none" >> "$CONF"
+mkfifo "$T/fifo"
+"$BIN/sendmail" -C "$CONF" -i slow@example.net < "$T/fifo" > /dev/null 2>&1 &
+slow=$!
+exec 3> "$T/fifo"
+printf 'Subject: long job\n\nfirst line\n' >&3
+wait_for 10 sh -c "ls '$T/spool/tmp' | grep -q ." || bad "no temporary file"
+touch -d '2 days ago' "$T"/spool/tmp/*
+"$BIN/relayd" -C "$CONF" --once 2>/dev/null
+printf 'last line\n' >&3
+exec 3>&-
+wait $slow; rc=$?
+[ $rc = 0 ] && ok "a live sender's old temporary file survives the sweep" || bad "slow sender exit $rc"
+rm -f "$T/fifo"
+
+# 5. Links planted in queue/ are never followed or delivered.
 echo "log = $T/relayd.log" >> "$CONF"; touch "$T/relayd.log"; chown 65534 "$T/relayd.log"
 printf 'secret\n' > "$T/target"; chmod 600 "$T/target"
 ln -s "$T/target" "$T/spool/queue/6610AAAAAAAAA000000"

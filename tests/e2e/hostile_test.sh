@@ -145,6 +145,25 @@ auth_mechanisms = $mech"
   lacks "$T/relayd.log" "TTTTTTTTTT" "$mech: the token is not in the log"
 done
 
+# Regressions from review. A worker closing its connection (slow QUIT)
+# while another entry becomes due must not hang the run.
+sed -i 's/^retry_min = .*/retry_min = 1s/; s/^retry_max = .*/retry_max = 1s/' "$CONF"
+RCPTS="later@x.test" scenario "slow QUIT with a due retry" none '{"rcpt": {"addresses": {"later@x.test": "450 4.2.0 later"}}, "quit": {"reply": "221 bye", "delay": 4}}' "max_connections = 1"
+timeout 60 "$BIN/relayd" -C "$T/s.conf" --once; rc=$?
+[ $rc != 124 ] && ok "slow QUIT: the run ends (no hang)" || bad "slow QUIT: relay-deliver hung"
+sed -i 's/^retry_min = .*/retry_min = 1h/; s/^retry_max = .*/retry_max = 2h/' "$CONF"
+# Control characters in an AUTH keyword never reach the log raw.
+scenario "escape in AUTH" starttls '{"ehlo": {"capabilities": ["STARTTLS", "AUTH \u001b]2;owned\u0007"]}}' "$AUTHCONF"
+deferred "escape in AUTH"
+# A password command that hangs is given up on (timeout_command).
+printf '#!/bin/sh\nsleep 30\n' > "$T/hang.sh"; chmod 755 "$T/hang.sh"
+start=$(date +%s)
+scenario "hanging password command" starttls '{"ehlo": {"capabilities": ["STARTTLS", "AUTH PLAIN"]}}' "auth_user = me@x.test
+auth_password_command = $T/hang.sh"
+[ $(( $(date +%s) - start )) -lt 25 ] && ok "hanging password command: not waited for" || bad "waited for the hanging command"
+contains "$T/relayd.log" "auth_password_command timed out" "hanging password command: reason logged"
+deferred "hanging password command"
+
 # Malformed, overlong, endless, NUL and mixed-code replies: protocol
 # errors, deferred, and nothing raw in the log.
 scenario "garbage greeting" none '{"greeting": {"action": "garbage", "bytes": "hello\u0000\u00ff\r\n"}}'; deferred "garbage greeting"
