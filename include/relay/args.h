@@ -18,7 +18,7 @@ enum class Mode {
   kListQueue,    // -bp, mailq
   kNewAliases,   // -bi, -I, newaliases
   kVerify,       // -bv
-  kSmtp,         // -bs (not supported yet)
+  kSmtp,         // -bs: SMTP on stdin/stdout
   kFlush,        // -q, -qR..., -qI..., -qS...
   kNoop,         // -q30m and the like: a daemon interval, nothing to do now
 };

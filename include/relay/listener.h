@@ -27,6 +27,12 @@ Status OpenListeners(const Config& cfg, std::vector<int>* fds);
 bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
                        const sockaddr_storage& remote, uid_t* uid);
 
+// True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104.
+bool IsLoopback(const sockaddr_storage& a);
+// True when spec ("127.0.0.1:25", "[::1]:25", "localhost:25") parses as a
+// numeric loopback address with a port: the only thing relay listens on.
+bool ValidListenAddress(const std::string& spec);
+
 // "127.0.0.1" and the port of a socket address.
 std::string AddrText(const sockaddr_storage& a);
 int AddrPort(const sockaddr_storage& a);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "relay/listener.h"
 #include "relay/strings.h"
 
 namespace relay {
@@ -226,13 +227,11 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          for (std::string_view item : Split(v, ',')) {
            std::string a(Trim(item));
            if (a.empty()) continue;
-           std::vector<Smarthost> parsed;
-           Status s = ParseSmarthosts(a, &parsed);
-           if (!s.ok() || parsed.size() != 1 || parsed[0].port == 0 || parsed[0].tls_set)
-             return BadValue("bad listen address '" + a + "' (use 127.0.0.1:PORT or [::1]:PORT)");
-           const std::string& h = parsed[0].host;
-           if (h != "::1" && h.rfind("127.", 0) != 0 && h != "localhost")
-             return BadValue("'" + a + "' is not a loopback address: relay listens on loopback only");
+           // Parsed as numbers: "127.1" or "127.example.com" must not
+           // slip through as loopback and bind something else.
+           if (!ValidListenAddress(a))
+             return BadValue("'" + a + "' is not a loopback address (write 127.0.0.1:PORT or "
+                             "[::1]:PORT): relay listens on loopback only");
            c->listen.push_back(a);
          }
          return Status::Ok();

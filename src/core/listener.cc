@@ -1,8 +1,10 @@
 #include "relay/listener.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,27 +37,36 @@ std::string ProcAddr(const sockaddr_storage& a) {
   return buf;
 }
 
-int Bind(const std::string& spec, std::string* err) {
+// Parses "127.0.0.1:25", "[::1]:25" or "localhost:25" into a loopback
+// address. Anything that does not parse as a numeric loopback address is
+// refused: relay must never listen beyond this host.
+bool LoopbackAddress(const std::string& spec, sockaddr_storage* ss, socklen_t* len) {
   std::vector<Smarthost> h;
-  if (!ParseSmarthosts(spec, &h).ok() || h.size() != 1) {
-    *err = "bad listen address " + spec;
-    return -1;
-  }
+  if (!ParseSmarthosts(spec, &h).ok() || h.size() != 1 || h[0].port == 0) return false;
   std::string host = h[0].host == "localhost" ? "127.0.0.1" : h[0].host;
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (host.find(':') != std::string::npos) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  *ss = sockaddr_storage{};
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
+  auto* in = reinterpret_cast<sockaddr_in*>(ss);
+  if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1) {
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons(h[0].port);
-    inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr);
-    len = sizeof *in6;
-  } else {
-    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    *len = sizeof *in6;
+  } else if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1) {
     in->sin_family = AF_INET;
     in->sin_port = htons(h[0].port);
-    inet_pton(AF_INET, host.c_str(), &in->sin_addr);
-    len = sizeof *in;
+    *len = sizeof *in;
+  } else {
+    return false;
+  }
+  return IsLoopback(*ss);
+}
+
+int Bind(const std::string& spec, std::string* err) {
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!LoopbackAddress(spec, &ss, &len)) {
+    *err = "listen address " + spec + " is not a numeric loopback address";
+    return -1;
   }
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
@@ -70,6 +81,23 @@ int Bind(const std::string& spec, std::string* err) {
 }
 
 }  // namespace
+
+bool IsLoopback(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET)
+    return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
+  if (a.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return in6->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+bool ValidListenAddress(const std::string& spec) {
+  sockaddr_storage ss;
+  socklen_t len;
+  return LoopbackAddress(spec, &ss, &len);
+}
 
 std::string AddrText(const sockaddr_storage& a) {
   char buf[INET6_ADDRSTRLEN] = "?";
@@ -90,7 +118,18 @@ Status OpenListeners(const Config& cfg, std::vector<int>* fds) {
   const char* pid = getenv("LISTEN_PID");
   const char* n = getenv("LISTEN_FDS");
   if (pid && n && std::atoi(pid) == getpid()) {
-    for (int i = 0; i < std::atoi(n); ++i) fds->push_back(3 + i);
+    for (int i = 0; i < std::atoi(n); ++i) {
+      int fd = 3 + i;
+      // systemd's sockets: non-blocking (accept loops until EAGAIN), not
+      // inherited by relay-deliver, and loopback like our own.
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 || !IsLoopback(ss))
+        return Status::Config("a socket passed by systemd is not on a loopback address");
+      fds->push_back(fd);
+    }
     return Status::Ok();
   }
   for (const std::string& spec : cfg.listen) {
@@ -140,6 +179,15 @@ int ServeClient(int fd, const Config& cfg, Logger* log) {
   base.submitter = {uid_text.empty() ? -1 : static_cast<int64_t>(uid), "", ""};
   base.size_limit = cfg.message_size_limit;
   base.received_from = "localhost [" + AddrText(peer) + "]" + (uid_text.empty() ? "" : " uid " + uid_text);
+  // The same free-space floor as sendmail's.
+  std::string spool_tmp = SpoolPaths(cfg.spool_dir).tmp();
+  uint64_t min_free = cfg.spool_min_free;
+  base.space_check = [spool_tmp, min_free]() -> Status {
+    struct statvfs vfs;
+    if (min_free == 0 || statvfs(spool_tmp.c_str(), &vfs) != 0) return Status::Ok();
+    if (static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize >= min_free) return Status::Ok();
+    return Status::TempFail("the spool is nearly full (spool_min_free)");
+  };
   Aliases aliases;
   std::string text;
   if (env->ReadFile(cfg.aliases, &text, nullptr).ok()) aliases = Aliases::Parse(text, nullptr);

@@ -16,6 +16,7 @@
 #include "relay/connection.h"
 #include "relay/credentials.h"
 #include "relay/host.h"
+#include "relay/import.h"
 #include "relay/privileges.h"
 #include "relay/resolver.h"
 #include "relay/sasl_cyrus.h"
@@ -259,7 +260,8 @@ int Usage(FILE* to = stderr) {
                "       relayctl [-C FILE] queue [--json]\n"
                "       relayctl [-C FILE] status [--json] [--max-age DURATION]\n"
                "       relayctl [-C FILE] flush\n"
-               "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n");
+               "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n"
+               "       relayctl [-C FILE] import [--write] [--secret-file PATH] [--from PEER] FILE|DIR\n");
   return to == stderr ? EX_USAGE : 0;
 }
 
@@ -274,6 +276,9 @@ int RunRelayctl(int argc, char** argv) {
     else args.push_back(a);
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h") return Usage();
+  // Before the configuration is loaded: import writes it.
+  if (args[0] == "import")
+    return RunImportCommand(Env::Default(), std::vector<std::string>(args.begin() + 1, args.end()), config);
   for (const std::string& a : args)
     if (a == "--help" || a == "-h") {
       Usage(stdout);

@@ -59,7 +59,13 @@ dups=$(grep '^load-' "$T/sink.out" | sort | uniq -d | wc -l)
 [ "$dups" = 0 ] && ok "load: no duplicates" || bad "load: $dups duplicates"
 [ -n "${RELAY_SUMMARY:-}" ] && sed 's/^/listener load: /' "$T/load.out" >> "$RELAY_SUMMARY"
 
-# 4. A non-loopback address is refused at start.
+# 4. A non-loopback address is refused at start, however it is written
+#    (review found "127.1" binding 0.0.0.0).
+for a in 127.1 127.example.com 0.0.0.0 "[::]"; do
+  sed "s/^listen = .*/listen = $a:$LPORT/" "$CONF" > "$T/bad.conf"
+  "$BIN/relayd" -C "$T/bad.conf" --once 2>/dev/null; rc=$?
+  [ $rc = 78 ] && ok "listen = $a refused (78)" || bad "listen = $a: exit $rc"
+done
 sed "s/^listen = .*/listen = 0.0.0.0:$LPORT/" "$CONF" > "$T/open.conf"
 "$BIN/relayd" -C "$T/open.conf" --once 2> "$T/open.err"; rc=$?
 [ $rc = 78 ] && ok "listen on 0.0.0.0 refused (78)" || bad "non-loopback listen: exit $rc"
