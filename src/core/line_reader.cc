@@ -1,5 +1,8 @@
 #include "relay/line_reader.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace relay {
 
 bool LineSplitter::Emit(bool end_of_line) {
@@ -15,24 +18,36 @@ bool LineSplitter::Feed(std::string_view data) {
   const char* p = data.data();
   const char* end = p + data.size();
   while (p < end) {
-    char c = *p++;
     if (pending_cr_) {
       pending_cr_ = false;
-      if (c == '\n') {
+      if (*p == '\n') {
+        ++p;
         if (!Emit(true)) return false;
         continue;
       }
       ++dropped_cr_;  // a bare CR
     }
+    // The run of ordinary bytes up to the next LF, CR or NUL, found with
+    // memchr (vectorised) and appended whole: a few instructions per 16
+    // bytes instead of a branch and a push_back per byte.
+    const char* stop = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!stop) stop = end;
+    if (const void* cr = std::memchr(p, '\r', static_cast<size_t>(stop - p))) stop = static_cast<const char*>(cr);
+    if (const void* nul = std::memchr(p, '\0', static_cast<size_t>(stop - p))) stop = static_cast<const char*>(nul);
+    while (p < stop) {
+      size_t take = std::min(piece_size_ - cur_.size(), static_cast<size_t>(stop - p));
+      cur_.append(p, take);
+      p += take;
+      if (cur_.size() >= piece_size_ && !Emit(false)) return false;
+    }
+    if (p == end) break;
+    char c = *p++;
     if (c == '\n') {
       if (!Emit(true)) return false;
     } else if (c == '\r') {
       pending_cr_ = true;
-    } else if (c == '\0') {
-      ++dropped_nul_;
     } else {
-      cur_.push_back(c);
-      if (cur_.size() >= piece_size_ && !Emit(false)) return false;
+      ++dropped_nul_;
     }
   }
   return true;
