@@ -282,7 +282,12 @@ class Builder {
     }
     Config c;
     std::string text = key + " = " + value + "\n";
+    // Rules across keys are checked in Finish, not here.
     if (key == "auth_user") text += "auth_password_command = true\n";
+    if (key == "retry_min") text += "retry_max = " + value + "\n";
+    if (key == "retry_max") text += "retry_min = 1s\n";
+    if (key == "tls_cert_file") text += "tls_key_file = /k\n";
+    if (key == "tls_key_file") text += "tls_cert_file = /c\n";
     Status s = ParseConfig(text, "x", &c);
     if (s.ok()) return true;
     std::string m = s.message();
@@ -1420,6 +1425,7 @@ Status ImportPostfix(const ImportSource& src, Builder& b) {
   } else if (level != "verify" && level != "secure") {
     b.Warn(level_from + ": unknown level; relay uses STARTTLS and verifies the certificate");
   }
+  if (wrap) mode = TlsMode::kSmtps;  // TLS from the first byte, whatever the level
   if (level == "none" && !wrap)
     b.Warn(level_from + ": mail went to the relayhost without TLS, and still will (tls none); set "
            "starttls or smtps if the server offers it");
@@ -1968,8 +1974,7 @@ int RunImportCommand(Env* env, const std::vector<std::string>& args, const std::
     report();
     if (!r.secret.empty())
       Err("the password for " + cfg.auth_user + " would go to " + secret_file +
-          " (mode 0600, owned by the relay user); it is not shown. Run with --write to write it and " +
-          config_path);
+          " (mode 0600, owned by the relay user); it is not shown. --write writes it, and " + config_path);
     else
       Err("nothing written; run with --write to write " + config_path);
     return 0;
