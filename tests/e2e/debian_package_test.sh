@@ -285,7 +285,7 @@ inch 30 dpkg -L relay > "$T/files" 2>&1
 t0=$(date +%s)
 if inch 300 apt-get purge -y relay > "$T/purge.log" 2>&1; then
   ok "apt-get purge -y relay ($(( $(date +%s) - t0 )) s)"
-  grep -E '^(Removing|Purging)' "$T/purge.log" | sed 's/^/apt: /'
+  grep -E '^(Removing|Purging)|warn|error|fail' "$T/purge.log" | sed 's/^/apt: /'
 else
   tail -20 "$T/purge.log"; bad "apt-get purge failed"; finish
 fi
