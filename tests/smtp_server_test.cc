@@ -98,6 +98,9 @@ TEST_F(ServerTest, ReplyTable) {
       {"HELO c\r\nVRFY root\r\n", "252 2.0.0 Cannot VRFY, but will accept and attempt delivery\r\n"},
       {"HELO c\r\nFOO\r\n", "502 5.5.2 command not recognized\r\n"},
       {"EHLO\r\n", "501 5.5.4 EHLO needs a host name\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x> ENVID=a+0Ab\r\n", "501 5.5.4 bad ENVID parameter\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y> NOTIFY=SOMETIMES\r\n", "501 5.5.4 bad NOTIFY parameter\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y> NOTIFY=NEVER,SUCCESS\r\n", "501 5.5.4 bad NOTIFY parameter\r\n"},
       {"HELO c\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n",
        "421 4.7.0 mx.test too many commands without mail; closing\r\n"},
   };

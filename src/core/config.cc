@@ -101,11 +101,14 @@ Status ParseOneSmarthost(std::string_view item, Smarthost* h) {
 
 using Setter = std::function<Status(std::string_view, Config*)>;
 
-Setter Duration(int64_t Config::*field, int64_t min_seconds) {
-  return [field, min_seconds](std::string_view v, Config* c) {
+Setter Duration(int64_t Config::*field, int64_t min_seconds, int64_t max_seconds = 10LL * 365 * 86400) {
+  return [field, min_seconds, max_seconds](std::string_view v, Config* c) {
     int64_t secs = 0;
     if (!ParseDuration(v, &secs) || secs < min_seconds)
       return BadValue("bad duration '" + std::string(v) + "' (e.g. 30s, 5m, 1h, 5d)");
+    if (secs > max_seconds)
+      return BadValue("duration '" + std::string(v) + "' is too long (at most " +
+                      std::to_string(max_seconds / 86400) + (max_seconds == 86400 ? " day)" : " days)"));
     c->*field = secs;
     return Status::Ok();
   };
@@ -238,7 +241,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
        }},
       {"listen_max_connections", Count(&Config::listen_max_connections, 1, 1000)},
       {"listen_max_per_client", Count(&Config::listen_max_per_client, 1, 1000)},
-      {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1)},
+      {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1, 86400)},
       {"max_connections", Count(&Config::max_connections, 1, 100)},
       {"max_messages_per_connection", Count(&Config::max_messages_per_connection, 1, 100000)},
       {"retry_min", Duration(&Config::retry_min, 1)},
@@ -259,12 +262,12 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          c->log = v;
          return Status::Ok();
        }},
-      {"timeout_connect", Duration(&Config::timeout_connect, 1)},
-      {"timeout_greeting", Duration(&Config::timeout_greeting, 1)},
-      {"timeout_command", Duration(&Config::timeout_command, 1)},
-      {"timeout_data_init", Duration(&Config::timeout_data_init, 1)},
-      {"timeout_data_block", Duration(&Config::timeout_data_block, 1)},
-      {"timeout_data_done", Duration(&Config::timeout_data_done, 1)},
+      {"timeout_connect", Duration(&Config::timeout_connect, 1, 86400)},
+      {"timeout_greeting", Duration(&Config::timeout_greeting, 1, 86400)},
+      {"timeout_command", Duration(&Config::timeout_command, 1, 86400)},
+      {"timeout_data_init", Duration(&Config::timeout_data_init, 1, 86400)},
+      {"timeout_data_block", Duration(&Config::timeout_data_block, 1, 86400)},
+      {"timeout_data_done", Duration(&Config::timeout_data_done, 1, 86400)},
       {"spool_min_free",
        [](std::string_view v, Config* c) {
          if (!ParseSize(v, &c->spool_min_free))

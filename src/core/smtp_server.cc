@@ -271,11 +271,15 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
       }
       t_.ret = r;
     } else if (key == "ENVID") {
-      if (!ValidXText(val) || val.size() > 100) {
+      std::string envid = ValidXText(val) ? XTextDecode(val) : "";
+      bool printable = !envid.empty();
+      for (char c : envid) printable &= c >= 0x21 && c <= 0x7e;
+      // Refused here, not after the data: it must fit an envelope record.
+      if (!printable || val.size() > 100) {
         *out += "501 5.5.4 bad ENVID parameter\r\n";
         return;
       }
-      t_.envid = XTextDecode(val);
+      t_.envid = envid;
     } else if (key != "SMTPUTF8" && key != "AUTH") {
       *out += "555 5.5.4 unsupported parameter " + Printable(key) + "\r\n";
       return;
@@ -312,7 +316,15 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     std::string key = Upper(prm.substr(0, prm.find('=')));
     std::string val = prm.find('=') == std::string::npos ? "" : prm.substr(prm.find('=') + 1);
     if (key == "NOTIFY") {
-      if (t_.notify.empty()) t_.notify = Upper(val);
+      std::string n = Upper(val);
+      bool ok = !n.empty();
+      for (std::string_view item : Split(n, ','))
+        ok &= item == "NEVER" ? n == "NEVER" : (item == "SUCCESS" || item == "FAILURE" || item == "DELAY");
+      if (!ok) {
+        *out += "501 5.5.4 bad NOTIFY parameter\r\n";
+        return;
+      }
+      if (t_.notify.empty()) t_.notify = n;
     } else if (key == "ORCPT") {
       size_t semi = val.find(';');
       if (semi != std::string::npos && ValidXText(val.substr(semi + 1)))
