@@ -8,7 +8,9 @@
 # groups, spool modes, setgid statoverride, links, conffile and units are
 # checked; `mail` sends a message to root, aliased to admin@example.net,
 # and `relayd --once` relays it to a sink on loopback (run outside the
-# chroot, which shares the network). Then `apt-get purge relay` must leave
+# chroot, which shares the network); so does the output of an at and a
+# batch job, mailed by `atd -s` (skipped with the reason if at cannot be
+# installed or atd cannot run in the chroot). Then `apt-get purge relay` must leave
 # no file, user, group or statoverride behind.
 #
 # Needs root, Debian, debhelper and debootstrap, and Debian's mirror (the
@@ -279,6 +281,103 @@ contains "$T/messages" "RCPT admin@example.net" "its envelope recipient is admin
 grep -q '^body' "$T/messages" 2>/dev/null && ok "and its body" || bad "body missing"
 [ "$(ls "$C/var/spool/relay/queue" | wc -l)" = 0 ] && ok "the queue is empty after the run" || bad "the queue is not empty"
 kill "$SINK_PID" 2>/dev/null; SINK_PID=
+
+# --- 4b. at and batch: atd mails a job's output through /usr/sbin/sendmail
+# (as "Subject: Output from your job N", to the job's owner: root, aliased
+# to admin@example.net). atd never runs as a daemon here: the chroot has
+# no init, policy-rc.d keeps the package from starting it, and the queue
+# is run once in the foreground with `atd -s`. If at cannot be installed
+# or atd cannot run its jobs in the chroot, this one check is skipped
+# (neither passed nor failed) with the reason.
+chroot_pids() {
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$C" ] && echo "${p#/proc/} $(cat "$p/comm" 2>/dev/null)"
+  done
+}
+# message_with TOKEN FILE: the message in $T/messages2 that has TOKEN
+# ("RCPT ..." line first, CRs dropped) goes to FILE.
+message_with() {
+  awk -v tok="$1" '
+    { sub(/\r$/, "") }
+    $0 == "." { if (index(m, tok)) printf "%s", m; m = ""; next }
+    { m = m $0 "\n" }' "$T/messages2" > "$2"
+}
+at_batch_check() {
+  [ -x "$C/usr/sbin/policy-rc.d" ] || printf '#!/bin/sh\nexit 101\n' > "$C/usr/sbin/policy-rc.d"
+  chmod 755 "$C/usr/sbin/policy-rc.d"
+  t0=$(date +%s)
+  if ! inch 300 apt-get install -y --no-install-recommends at > "$T/at-apt.log" 2>&1; then
+    echo "skip: at and batch: apt-get install at failed in the chroot: $(tail -3 "$T/at-apt.log" | tr '\n' ' ')"
+    return
+  fi
+  ok "apt-get install at in the chroot ($(( $(date +%s) - t0 )) s)"
+  grep -iE 'warning|error|invoke-rc.d' "$T/at-apt.log" | grep -v '^Get:' | sed 's/^/apt: /' | head -10
+  [ -x "$C/usr/sbin/atd" ] && [ -x "$C/usr/bin/at" ] && [ -x "$C/usr/bin/batch" ] \
+    || { echo "skip: at and batch: the at package has no /usr/sbin/atd, /usr/bin/at or /usr/bin/batch"; return; }
+  chroot_pids > "$T/at-procs"
+  if [ -s "$T/at-procs" ]; then
+    bad "a process runs in the chroot after installing at: $(tr '\n' ' ' < "$T/at-procs")"
+    while read -r pid comm; do kill "$pid" 2>/dev/null; done < "$T/at-procs"
+  else
+    ok "installing at started no daemon in the chroot"
+  fi
+
+  PORT2=$(free_port)
+  SINK_DIR=$SRC/tests SINK_MESSAGES=$T/messages2 /usr/bin/python3 "$T/sink_full.py" \
+    --port "$PORT2" --out "$T/sink2.out" --max-seconds 180 > "$T/sink2.log" 2>&1 &
+  SINK_PID=$!
+  wait_for 20 grep -q ready "$T/sink2.log" || { cat "$T/sink2.log"; bad "the second sink did not start"; return; }
+  sed -i "s/^smarthost = 127\.0\.0\.1:[0-9]* none\$/smarthost = 127.0.0.1:$PORT2 none/" "$C/etc/relay.conf"
+  grep -qx "smarthost = 127.0.0.1:$PORT2 none" "$C/etc/relay.conf" || { bad "could not point relay.conf at the second sink"; return; }
+
+  tok=$$-$(date +%s)
+  AT_TOKEN=at-job-output-$tok
+  BATCH_TOKEN=batch-job-output-$tok
+  echo "echo $AT_TOKEN" | inch 30 at now > "$T/at.out" 2>&1; rc=$?
+  [ $rc = 0 ] || { echo "skip: at and batch: at now: exit $rc: $(cat "$T/at.out")"; return; }
+  echo "echo $BATCH_TOKEN" | inch 30 batch > "$T/batch.out" 2>&1; rc=$?
+  [ $rc = 0 ] || { echo "skip: at and batch: batch: exit $rc: $(cat "$T/batch.out")"; return; }
+  inch 10 atq > "$T/atq" 2>&1
+  [ "$(wc -l < "$T/atq")" = 2 ] && ok "at now and batch queue two jobs: $(awk '{ print $1 "(" $(NF-1) ")" }' "$T/atq" | tr '\n' ' ')" \
+    || { echo "skip: at and batch: atq does not list two jobs: $(cat "$T/atq")"; return; }
+
+  # One run of the queue in the foreground; -l: batch runs whatever the
+  # load of this machine. atd's children run the jobs and mail their
+  # output, maybe after atd itself has returned.
+  inch 60 atd -s -l 1000 > "$T/atd.out" 2>&1; rc=$?
+  [ $rc = 0 ] || { echo "skip: at and batch: atd -s cannot run in the chroot: exit $rc: $(cat "$T/atd.out")"; return; }
+  # Done when no job is left in atjobs and no process of atd's is left in
+  # the chroot.
+  at_done() { [ -z "$(ls "$C/var/spool/cron/atjobs" | grep -v '^\.SEQ$')" ] && [ -z "$(chroot_pids)" ]; }
+  wait_for 60 at_done
+  left=$(ls "$C/var/spool/cron/atjobs" | grep -v '^\.SEQ$')
+  [ -z "$left" ] || { echo "skip: at and batch: atd -s ran no job in the chroot (left in atjobs: $left; atd: $(cat "$T/atd.out"))"; return; }
+  [ -z "$(chroot_pids)" ] || bad "still running in the chroot 60 s after atd -s: $(chroot_pids | tr '\n' ' ')"
+  ok "atd -s ran both jobs"
+  [ "$(ls "$C/var/spool/relay/queue" | wc -l)" = 2 ] \
+    && ok "two messages are queued by sendmail" \
+    || bad "the queue has $(ls "$C/var/spool/relay/queue" | wc -l) messages, want 2; atspool: $(ls "$C/var/spool/cron/atspool")"
+  inch 60 /usr/sbin/relayd --once > "$T/relayd2.out" 2>&1; rc=$?
+  [ $rc = 0 ] && ok "relayd --once relays the jobs' mail (exit 0)" || bad "relayd --once: exit $rc: $(cat "$T/relayd2.out")"
+  wait_for 10 sh -c "[ \"\$(grep -c . '$T/sink2.out')\" -ge 2 ]"
+  for tk in "$AT_TOKEN" "$BATCH_TOKEN"; do
+    job=${tk%%-*}
+    message_with "$tk" "$T/msg-$job"
+    if [ ! -s "$T/msg-$job" ]; then
+      bad "the sink got no message with $tk: $(cat "$T/messages2" 2>&1)"
+      continue
+    fi
+    sed "s/^/sink ($job): /" "$T/msg-$job"
+    [ "$(head -1 "$T/msg-$job")" = "RCPT admin@example.net" ] && ok "the $job job's output went to admin@example.net" \
+      || bad "the $job job's output went to: $(head -1 "$T/msg-$job")"
+    grep -q '^Subject: Output from your job ' "$T/msg-$job" && ok "with Subject: Output from your job" \
+      || bad "the $job job's mail has no Subject: Output from your job"
+    sed '1,/^$/d' "$T/msg-$job" | grep -qx "$tk" && ok "and the $job job's output as its body" || bad "the $job job's output is not a line of the body"
+  done
+  [ "$(ls "$C/var/spool/relay/queue" | wc -l)" = 0 ] && ok "the queue is empty after the run" || bad "the queue is not empty"
+}
+at_batch_check
+[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; SINK_PID=
 
 # --- 5. Purge: nothing of relay may remain.
 inch 30 dpkg -L relay > "$T/files" 2>&1
