@@ -18,6 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "relay/env.h"
+#include "relay/status.h"
+
 namespace relay {
 
 struct AliasProblem {
@@ -60,6 +63,12 @@ class Aliases {
  private:
   std::map<std::string, std::vector<std::string>> map_;  // name -> targets
 };
+
+// Reads and parses the aliases file at path. A missing file means no
+// aliases (OK); a file that cannot be read is a TempFail status and leaves
+// *aliases empty. Problems are appended to problems when non-null.
+Status LoadAliasesFile(Env* env, const std::string& path, Aliases* aliases,
+                       std::vector<AliasProblem>* problems);
 
 }  // namespace relay
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "relay/aliases.h"
 #include "relay/env.h"
 
 namespace relay {
@@ -26,6 +27,14 @@ HostNames GetHostNames(Env* env);
 
 // The default mail domain: the first line of /etc/mailname, else the FQDN.
 std::string DefaultDomain(Env* env, const HostNames& host);
+
+// What counts as local for the aliases: "localhost" and this host's names;
+// unaliased local recipients are qualified with domain.
+LocalPolicy LocalPolicyFor(const std::string& domain, const HostNames& host);
+
+// The mail domain in force: relay.conf's `domain` when set (configured),
+// else DefaultDomain.
+std::string MailDomain(Env* env, const std::string& configured, const HostNames& host);
 
 }  // namespace relay
 

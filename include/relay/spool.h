@@ -90,6 +90,19 @@ struct QueueEntryInfo {
 // Reads the head and trailer of the queue file at path.
 Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info);
 
+// Reads the head of an open queue file of file_size bytes (growing reads,
+// at most 64 MiB of head) and its trailer. *complete: the trailer is there
+// and head, content and trailer add up to the file's size. A malformed
+// head is a DataErr status.
+Status ReadQueueHead(int fd, uint64_t file_size, Envelope* env, size_t* head_size,
+                     Trailer* trailer, bool* complete);
+
+// The free-space floor: TempFail when the file system holding the spool
+// has less than min_free bytes available (0: no floor). Mail already
+// queued must never be what a full disk costs, so new mail is refused
+// first, by sendmail and by the SMTP listener alike.
+Status CheckSpoolSpace(const SpoolPaths& paths, uint64_t min_free);
+
 }  // namespace relay
 
 #endif  // RELAY_SPOOL_H_

@@ -456,4 +456,16 @@ bool Aliases::IsLocal(std::string_view address, const LocalPolicy& policy) {
   return false;
 }
 
+Status LoadAliasesFile(Env* env, const std::string& path, Aliases* aliases,
+                       std::vector<AliasProblem>* problems) {
+  *aliases = Aliases();
+  std::string text;
+  bool missing = false;
+  Status s = env->ReadFile(path, &text, &missing);
+  if (missing) return Status::Ok();
+  if (!s.ok()) return s;
+  *aliases = Aliases::Parse(text, problems);
+  return Status::Ok();
+}
+
 }  // namespace relay

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -173,24 +172,18 @@ int ServeClient(int fd, const Config& cfg, Logger* log) {
   Env* env = Env::Default();
   HostNames host = GetHostNames(env);
   InjectParams base;
-  base.domain = cfg.domain.empty() ? DefaultDomain(env, host) : cfg.domain;
+  base.domain = MailDomain(env, cfg.domain, host);
   base.hostname = host.fqdn;
-  base.local = {base.domain, {"localhost", "localhost.localdomain", host.short_name, host.fqdn}};
+  base.local = LocalPolicyFor(base.domain, host);
   base.submitter = {uid_text.empty() ? -1 : static_cast<int64_t>(uid), "", ""};
   base.size_limit = cfg.message_size_limit;
   base.received_from = "localhost [" + AddrText(peer) + "]" + (uid_text.empty() ? "" : " uid " + uid_text);
   // The same free-space floor as sendmail's.
-  std::string spool_tmp = SpoolPaths(cfg.spool_dir).tmp();
+  SpoolPaths paths(cfg.spool_dir);
   uint64_t min_free = cfg.spool_min_free;
-  base.space_check = [spool_tmp, min_free]() -> Status {
-    struct statvfs vfs;
-    if (min_free == 0 || statvfs(spool_tmp.c_str(), &vfs) != 0) return Status::Ok();
-    if (static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize >= min_free) return Status::Ok();
-    return Status::TempFail("the spool is nearly full (spool_min_free)");
-  };
+  base.space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
   Aliases aliases;
-  std::string text;
-  if (env->ReadFile(cfg.aliases, &text, nullptr).ok()) aliases = Aliases::Parse(text, nullptr);
+  LoadAliasesFile(env, cfg.aliases, &aliases, nullptr);  // unreadable: no aliases
   base.aliases = &aliases;
   SubmitBackend backend(env, SpoolPaths(cfg.spool_dir), base, 0600,
                         [&](const std::string& id, const Envelope& e) {

@@ -4,7 +4,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -126,27 +125,12 @@ Submitter GetSubmitter(const Process& proc) {
   return s;
 }
 
-LocalPolicy MakeLocalPolicy(const std::string& domain, const HostNames& host) {
-  LocalPolicy p;
-  p.domain = domain;
-  p.local_domains = {"localhost", "localhost.localdomain", host.short_name, host.fqdn};
-  return p;
-}
 
-Status LoadAliases(const Config& cfg, Aliases* aliases, std::vector<AliasProblem>* problems) {
-  std::string text;
-  bool missing = false;
-  Status s = Env::Default()->ReadFile(cfg.aliases, &text, &missing);
-  if (missing) return Status::Ok();
-  if (!s.ok()) return s;
-  *aliases = Aliases::Parse(text, problems);
-  return Status::Ok();
-}
 
 int NewAliases(const Config& cfg) {
   Aliases aliases;
   std::vector<AliasProblem> problems;
-  Status s = LoadAliases(cfg, &aliases, &problems);
+  Status s = LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, &problems);
   if (!s.ok()) return Report(Status::Config(s.message()));
   for (const AliasProblem& p : problems)
     Report(Status::Config(cfg.aliases + ":" + std::to_string(p.line) + ": " + p.message));
@@ -177,7 +161,7 @@ int Verify(const Options& opts, const Config& cfg, const LocalPolicy& local) {
   if (s.ok() && addrs.empty()) s = Status::Usage("no recipients given");
   if (!s.ok()) return Report(s);
   Aliases aliases;
-  s = LoadAliases(cfg, &aliases, nullptr);
+  s = LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, nullptr);
   if (!s.ok()) return Report(s);
   for (const std::string& a : addrs) {
     std::string line = a + " ->";
@@ -195,19 +179,6 @@ mode_t QueueFileMode(const SpoolPaths& paths) {
   struct stat st;
   if (stat(paths.queue().c_str(), &st) == 0 && st.st_uid != geteuid()) return 0604;
   return 0600;
-}
-
-// The free-space floor: mail already queued must never be what a full
-// disk costs, so a new message is refused (temporarily) first.
-Status CheckSpoolSpace(const std::string& dir, uint64_t min_free) {
-  if (min_free == 0) return Status::Ok();
-  struct statvfs vfs;
-  if (statvfs(dir.c_str(), &vfs) != 0) return Status::Ok();  // the write will tell
-  uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-  if (avail >= min_free) return Status::Ok();
-  return Status::TempFail("the spool " + dir + " has " +
-                          std::to_string(avail >> 20) + " MiB free, below spool_min_free (" +
-                          std::to_string(min_free >> 20) + " MiB)");
 }
 
 Status ReadInput(Injector* inj) {
@@ -249,17 +220,17 @@ Status MakeBaseParams(const Process& proc, const Options& opts, const Config& cf
   Env* env = Env::Default();
   HostNames host = GetHostNames(env);
   p->opts = opts;
-  p->domain = cfg.domain.empty() ? DefaultDomain(env, host) : cfg.domain;
+  p->domain = MailDomain(env, cfg.domain, host);
   p->hostname = host.fqdn;
-  p->local = MakeLocalPolicy(p->domain, host);
+  p->local = LocalPolicyFor(p->domain, host);
   p->submitter = GetSubmitter(proc);
   p->size_limit = cfg.message_size_limit;
-  std::string spool_tmp = SpoolPaths(cfg.spool_dir).tmp();
+  SpoolPaths paths(cfg.spool_dir);
   uint64_t min_free = cfg.spool_min_free;
-  p->space_check = [spool_tmp, min_free] { return CheckSpoolSpace(spool_tmp, min_free); };
+  p->space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
   p->now_micros = env->NowMicros();
   p->gmtoff = LocalOffset(static_cast<time_t>(p->now_micros / 1000000));
-  Status s = LoadAliases(cfg, aliases, nullptr);
+  Status s = LoadAliasesFile(Env::Default(), cfg.aliases, aliases, nullptr);
   if (!s.ok()) return s.Prefixed("cannot read aliases");
   p->aliases = aliases;
   return Status::Ok();
@@ -408,8 +379,8 @@ int RunSendmail(int argc, char** argv) {
     case Mode::kListQueue: return ListQueue(cfg);
     case Mode::kVerify: {
       HostNames host = GetHostNames(Env::Default());
-      std::string domain = cfg.domain.empty() ? DefaultDomain(Env::Default(), host) : cfg.domain;
-      return Verify(opts, cfg, MakeLocalPolicy(domain, host));
+      std::string domain = MailDomain(Env::Default(), cfg.domain, host);
+      return Verify(opts, cfg, LocalPolicyFor(domain, host));
     }
     case Mode::kDeliver: break;
   }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,10 @@
 namespace relay {
 
 Status CreatePrivateSpool(Env* env, const SpoolPaths& paths) {
+  // The common case on every injection: everything exists (hold/ is made
+  // last), and one stat replaces seven mkdir calls.
+  struct stat st;
+  if (::stat(paths.hold().c_str(), &st) == 0) return Status::Ok();
   for (const std::string& dir : {paths.root, paths.tmp(), paths.queue(), paths.state(),
                                  paths.failed(), paths.corrupt(), paths.hold()}) {
     Status s = env->CreateDir(dir, 0700);
@@ -62,47 +67,56 @@ void QueueWriter::Abort() {
   temp_path_.clear();
 }
 
+Status ReadQueueHead(int fd, uint64_t file_size, Envelope* env, size_t* head_size,
+                     Trailer* trailer, bool* complete) {
+  *complete = false;
+  std::string head;
+  // Most heads fit in the first read; many recipients need more.
+  for (size_t want = 8192;; want *= 4) {
+    head.resize(want);
+    ssize_t n = ::pread(fd, head.data(), want, 0);
+    if (n < 0) return Status::FromErrno(errno, "read queue file");
+    head.resize(static_cast<size_t>(n));
+    bool incomplete = false;
+    Status s = ParseHead(head, env, head_size, &incomplete);
+    if (s.ok()) break;
+    if (!incomplete || static_cast<size_t>(n) < want || want > (64u << 20)) return s;
+  }
+  char tail[128];
+  off_t off = file_size > sizeof tail ? static_cast<off_t>(file_size - sizeof tail) : 0;
+  ssize_t n = ::pread(fd, tail, sizeof tail, off);
+  size_t trailer_size = 0;
+  if (n > 0 && ParseTrailer(std::string_view(tail, static_cast<size_t>(n)), trailer, &trailer_size).ok())
+    *complete = *head_size + trailer->content_size + trailer_size == file_size;
+  return Status::Ok();
+}
+
 Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info) {
   *info = QueueEntryInfo();
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open " + path);
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::FromErrno(err, "stat " + path);
-  }
-  std::string head;
-  size_t head_size = 0;
   Status s;
-  // Most heads fit in the first read; many recipients need more.
-  for (size_t want = 4096;; want *= 4) {
-    head.resize(want);
-    ssize_t n = ::pread(fd, head.data(), want, 0);
-    if (n < 0) {
-      s = Status::FromErrno(errno, "read " + path);
-      break;
-    }
-    head.resize(static_cast<size_t>(n));
-    bool incomplete = false;
-    s = ParseHead(head, &info->envelope, &head_size, &incomplete);
-    if (!incomplete || static_cast<size_t>(n) < want) break;
-  }
-  if (s.ok()) {
-    char tail[128];
-    off_t off = st.st_size > static_cast<off_t>(sizeof tail) ? st.st_size - sizeof tail : 0;
-    ssize_t n = ::pread(fd, tail, sizeof tail, off);
+  if (::fstat(fd, &st) != 0) {
+    s = Status::FromErrno(errno, "stat " + path);
+  } else {
+    size_t head_size = 0;
     Trailer t;
-    size_t trailer_size = 0;
-    if (n > 0 && ParseTrailer(std::string_view(tail, static_cast<size_t>(n)), &t,
-                              &trailer_size).ok()) {
-      info->content_size = t.content_size;
-      info->complete = head_size + t.content_size + trailer_size ==
-                       static_cast<uint64_t>(st.st_size);
-    }
+    s = ReadQueueHead(fd, static_cast<uint64_t>(st.st_size), &info->envelope, &head_size, &t, &info->complete);
+    if (info->complete) info->content_size = t.content_size;
   }
   ::close(fd);
   return s;
+}
+
+Status CheckSpoolSpace(const SpoolPaths& paths, uint64_t min_free) {
+  if (min_free == 0) return Status::Ok();
+  struct statvfs vfs;
+  if (::statvfs(paths.tmp().c_str(), &vfs) != 0) return Status::Ok();  // the write will tell
+  uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (avail >= min_free) return Status::Ok();
+  return Status::TempFail("the spool " + paths.tmp() + " has " + std::to_string(avail >> 20) +
+                          " MiB free, below spool_min_free (" + std::to_string(min_free >> 20) + " MiB)");
 }
 
 }  // namespace relay

@@ -141,7 +141,7 @@ int RunDeliver(int argc, char** argv) {
     return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);
   Logger log(!args.report && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
   HostNames host = GetHostNames(Env::Default());
-  if (cfg.domain.empty()) cfg.domain = DefaultDomain(Env::Default(), host);
+  cfg.domain = MailDomain(Env::Default(), cfg.domain, host);
   QueueRunner runner(cfg, &log, host.fqdn);
   if (!args.flush) runner.SetSiteFailures(args.site_failures, args.hold_until);
   return RunOnce(&runner, args.flush, args.report);

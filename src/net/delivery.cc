@@ -70,27 +70,11 @@ Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage
   if (st.st_nlink > 2) return Status::DataErr("queue entry has extra hard links");
   if (st.st_nlink == 2) return Status::TempFail("queue entry is still being committed");
   m->owner = st.st_uid;
-  std::string head;
   size_t head_size = 0;
-  for (size_t want = 8192;; want *= 4) {
-    head.resize(want);
-    ssize_t n = pread(m->fd, head.data(), want, 0);
-    if (n < 0) return Status::FromErrno(errno, "read " + path);
-    head.resize(static_cast<size_t>(n));
-    bool incomplete = false;
-    Status s = ParseHead(head, &m->env, &head_size, &incomplete);
-    if (s.ok()) break;
-    if (!incomplete || static_cast<size_t>(n) < want || want > (64u << 20)) return s;
-  }
-  char tail[128];
-  off_t off = st.st_size > static_cast<off_t>(sizeof tail) ? st.st_size - static_cast<off_t>(sizeof tail) : 0;
-  ssize_t n = pread(m->fd, tail, sizeof tail, off);
-  size_t trailer_size = 0;
-  Status s = n > 0 ? ParseTrailer(std::string_view(tail, static_cast<size_t>(n)), &m->trailer, &trailer_size)
-                   : Status::DataErr("queue file is empty");
+  bool complete = false;
+  Status s = ReadQueueHead(m->fd, static_cast<uint64_t>(st.st_size), &m->env, &head_size, &m->trailer, &complete);
   if (!s.ok()) return s;
-  if (head_size + m->trailer.content_size + trailer_size != static_cast<uint64_t>(st.st_size))
-    return Status::DataErr("queue file size does not match its end record");
+  if (!complete) return Status::DataErr("queue file has no end record matching its size");
   m->content_offset = head_size;
   if (m->env.id != id) return Status::DataErr("queue file id does not match its name");
   if (m->trailer.eight_bit) {

@@ -203,14 +203,13 @@ int Check(const Config& cfg) {
   };
   std::printf("config   %s: ok\n", cfg.path.empty() ? "(defaults: file missing)" : cfg.path.c_str());
   if (cfg.smarthosts.empty()) problem("no smarthost: set smarthost = host[:port] in relay.conf");
-  std::string text;
-  bool missing = false;
-  if (Env::Default()->ReadFile(cfg.aliases, &text, &missing).ok()) {
-    std::vector<AliasProblem> ps;
-    Aliases::Parse(text, &ps);
+  std::vector<AliasProblem> ps;
+  Aliases unused;
+  Status as = LoadAliasesFile(Env::Default(), cfg.aliases, &unused, &ps);
+  if (as.ok()) {
     for (const AliasProblem& p : ps) problem(cfg.aliases + ":" + std::to_string(p.line) + ": " + p.message);
     std::printf("aliases  %s: %s\n", cfg.aliases.c_str(), ps.empty() ? "ok" : "see problems");
-  } else if (!missing) {
+  } else {
     problem("cannot read " + cfg.aliases);
   }
   if (!cfg.auth_password_file.empty()) {
@@ -314,7 +313,7 @@ int RunRelayctl(int argc, char** argv) {
       return s.exit_code();
     }
     HostNames host = GetHostNames(Env::Default());
-    std::string domain = cfg.domain.empty() ? DefaultDomain(Env::Default(), host) : cfg.domain;
+    std::string domain = MailDomain(Env::Default(), cfg.domain, host);
     if (sender.empty()) sender = "postmaster@" + domain;
     if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
     int rc = 1;

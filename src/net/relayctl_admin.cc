@@ -170,11 +170,10 @@ int Bounce(const Config& cfg, const std::string& id) {
   if (!s.ok()) return Fail(id + ": " + s.message(), EX_NOINPUT);
   Logger log(cfg.log);
   Aliases aliases;
-  std::string text;
-  if (Env::Default()->ReadFile(cfg.aliases, &text, nullptr).ok()) aliases = Aliases::Parse(text, nullptr);
+  LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, nullptr);
   HostNames host = GetHostNames(Env::Default());
   Config c = cfg;
-  if (c.domain.empty()) c.domain = DefaultDomain(Env::Default(), host);
+  c.domain = MailDomain(Env::Default(), c.domain, host);
   std::atomic<bool> dirty{false};
   HostHealth hosts;
   DeliveryContext ctx{&c, &p, &aliases, host.fqdn, &log, &dirty, &hosts};

@@ -40,9 +40,7 @@ struct QueueRunner::Worker {
 QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname)
     : cfg_(cfg), log_(log), hostname_(std::move(hostname)), paths_(cfg.spool_dir) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  std::string text;
-  bool missing = false;
-  if (Env::Default()->ReadFile(cfg.aliases, &text, &missing).ok()) aliases_ = Aliases::Parse(text, nullptr);
+  LoadAliasesFile(Env::Default(), cfg.aliases, &aliases_, nullptr);
 }
 
 QueueRunner::~QueueRunner() {
