@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "relay/sasl.h"
+
 namespace relay {
 namespace {
 
@@ -130,6 +132,148 @@ TEST_F(ServerTest, StoreFailureIs451AndKeepsNothing) {
 TEST_F(ServerTest, LongCommandLineRefused) {
   std::string out = Run("HELO c\r\n" + std::string(5000, 'A'));
   EXPECT_NE(out.find("500 5.5.0 line too long"), std::string::npos);
+}
+
+// relay-smtpd's policy for clients beyond loopback: TLS, then AUTH (or a
+// client certificate), before MAIL.
+class FakeAuth : public ServerAuthenticator {
+ public:
+  bool Check(const std::string& user, const std::string& password) override {
+    tried.push_back(user + ":" + password);
+    return user == "alice" && password == "s3cret";
+  }
+  std::vector<std::string> tried;
+};
+
+class RemoteServerTest : public ::testing::Test {
+ protected:
+  RemoteServerTest() {
+    params_.hostname = "mx.test";
+    params_.offer_starttls = true;
+    params_.require_auth = true;
+  }
+  ServerParams params_;
+  FakeBackend b_;
+  FakeAuth auth_;
+};
+
+std::string B64(std::string_view s) { return Base64Encode(s); }
+
+TEST_F(RemoteServerTest, PlaintextOffersOnlyStartTls) {
+  SmtpServer s(params_, &b_, &auth_);
+  std::string out = s.Feed("EHLO c\r\n");
+  EXPECT_NE(out.find("250-STARTTLS\r\n"), std::string::npos);
+  EXPECT_EQ(out.find("AUTH"), std::string::npos);
+  EXPECT_EQ(s.Feed("MAIL FROM:<a@x>\r\n"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  EXPECT_EQ(s.Feed("AUTH PLAIN " + B64(std::string("\0alice\0s3cret", 13)) + "\r\n"),
+            "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
+  EXPECT_TRUE(auth_.tried.empty());  // no password checked in the clear
+}
+
+// CVE-2011-0411 and its kind: a command pipelined behind STARTTLS was sent
+// in the clear and must not be executed as if it came under TLS.
+TEST_F(RemoteServerTest, BytesPipelinedAfterStartTlsAreDropped) {
+  SmtpServer s(params_, &b_, &auth_);
+  s.Feed("EHLO c\r\n");
+  std::string out = s.Feed("STARTTLS\r\nEHLO evil\r\nAUTH PLAIN " +
+                           B64(std::string("\0alice\0s3cret", 13)) + "\r\n");
+  EXPECT_EQ(out, "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_TRUE(s.tls_requested());
+  s.TlsStarted("");
+  EXPECT_FALSE(s.tls_requested());
+  EXPECT_TRUE(auth_.tried.empty());
+  // The EHLO before TLS is forgotten too.
+  EXPECT_EQ(s.Feed("MAIL FROM:<a@x>\r\n"), "503 5.5.1 send HELO/EHLO first\r\n");
+  out = s.Feed("EHLO c\r\n");
+  EXPECT_EQ(out.find("STARTTLS"), std::string::npos);
+  EXPECT_NE(out.find("250-AUTH PLAIN LOGIN\r\n"), std::string::npos);
+  EXPECT_EQ(s.Feed("STARTTLS\r\n"), "554 5.5.1 TLS already active\r\n");
+}
+
+TEST_F(RemoteServerTest, AuthPlainThenMail) {
+  SmtpServer s(params_, &b_, &auth_);
+  s.Feed("EHLO c\r\nSTARTTLS\r\n");
+  s.TlsStarted("");
+  s.Feed("EHLO c\r\n");
+  EXPECT_EQ(s.Feed("MAIL FROM:<a@x>\r\n"), "530 5.7.0 Authentication required\r\n");
+  EXPECT_EQ(s.Feed("AUTH PLAIN " + B64(std::string("\0alice\0s3cret", 13)) + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(s.auth_user(), "alice");
+  EXPECT_EQ(s.Feed("AUTH PLAIN =\r\n"), "503 5.5.1 already authenticated\r\n");
+  std::string out = s.Feed("MAIL FROM:<a@x> AUTH=<>\r\nRCPT TO:<b@y>\r\nDATA\r\nhi\r\n.\r\n");
+  EXPECT_NE(out.find("250 2.0.0 Ok: queued as ID1"), std::string::npos) << out;
+  ASSERT_EQ(b_.begun.size(), 1u);
+  EXPECT_EQ(b_.begun[0].auth_user, "alice");
+  EXPECT_TRUE(b_.begun[0].tls);
+}
+
+TEST_F(RemoteServerTest, AuthDialogues) {
+  struct Case {
+    std::string in;
+    std::string want;  // all replies after the EHLO
+    std::string user;  // auth_user() after
+  };
+  const std::string ok_plain = B64(std::string("\0alice\0s3cret", 13));
+  const Case cases[] = {
+      {"AUTH LOGIN\r\n" + B64("alice") + "\r\n" + B64("s3cret") + "\r\n",
+       "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.7.0 Authentication successful\r\n", "alice"},
+      {"AUTH login " + B64("alice") + "\r\n" + B64("s3cret") + "\r\n",
+       "334 UGFzc3dvcmQ6\r\n235 2.7.0 Authentication successful\r\n", "alice"},
+      {"AUTH PLAIN\r\n" + ok_plain + "\r\n", "334 \r\n235 2.7.0 Authentication successful\r\n", "alice"},
+      {"AUTH PLAIN\r\n*\r\n", "334 \r\n501 5.7.0 authentication aborted\r\n", ""},
+      {"AUTH PLAIN !!!!\r\n", "501 5.5.2 cannot decode the response\r\n", ""},
+      {"AUTH CRAM-MD5\r\n", "504 5.5.4 unrecognized authentication type\r\n", ""},
+      {"AUTH PLAIN " + B64(std::string("\0alice\0wrong", 12)) + "\r\n",
+       "535 5.7.8 authentication credentials invalid\r\n", ""},
+      // Acting for another user is not offered.
+      {"AUTH PLAIN " + B64(std::string("bob\0alice\0s3cret", 16)) + "\r\n",
+       "535 5.7.8 authentication credentials invalid\r\n", ""},
+      {"AUTH PLAIN " + B64("alice") + "\r\n", "535 5.7.8 authentication credentials invalid\r\n", ""},
+      {"MAIL FROM:<a@x>\r\nAUTH PLAIN " + ok_plain + "\r\n",
+       "530 5.7.0 Authentication required\r\n235 2.7.0 Authentication successful\r\n", "alice"},
+  };
+  for (const Case& c : cases) {
+    SmtpServer s(params_, &b_, &auth_);
+    s.Feed("STARTTLS\r\n");
+    s.TlsStarted("");
+    s.Feed("EHLO c\r\n");
+    EXPECT_EQ(s.Feed(c.in), c.want) << c.in;
+    EXPECT_EQ(s.auth_user(), c.user) << c.in;
+  }
+}
+
+TEST_F(RemoteServerTest, TooManyAuthFailuresEndTheSession) {
+  SmtpServer s(params_, &b_, &auth_);
+  s.Feed("STARTTLS\r\n");
+  s.TlsStarted("");
+  s.Feed("EHLO c\r\n");
+  std::string bad = "AUTH PLAIN " + B64(std::string("\0alice\0guess", 12)) + "\r\n";
+  std::string out = s.Feed(bad + bad + bad + bad);
+  EXPECT_EQ(out,
+            "535 5.7.8 authentication credentials invalid\r\n535 5.7.8 authentication credentials invalid\r\n"
+            "535 5.7.8 authentication credentials invalid\r\n"
+            "421 4.7.0 mx.test too many authentication failures; closing\r\n");
+  EXPECT_TRUE(s.closed());
+  EXPECT_EQ(auth_.tried.size(), 3u);
+  EXPECT_EQ(s.last_auth_failure(), "alice");
+}
+
+TEST_F(RemoteServerTest, ClientCertificateAuthenticates) {
+  SmtpServer s(params_, &b_, &auth_);
+  s.Feed("STARTTLS\r\n");
+  s.TlsStarted("client1.test");
+  std::string out = s.Feed("EHLO c\r\nMAIL FROM:<a@x>\r\n");
+  EXPECT_NE(out.find("250 2.1.0 Ok"), std::string::npos) << out;
+  EXPECT_EQ(s.auth_user(), "client1.test");
+}
+
+TEST_F(RemoteServerTest, LoopbackPolicyOffersNeither) {
+  SmtpServer s(ServerParams{}, &b_);
+  std::string out = s.Feed("EHLO c\r\nSTARTTLS\r\nAUTH PLAIN =\r\n");
+  EXPECT_EQ(out.find("STARTTLS\r\n250"), std::string::npos);
+  EXPECT_NE(out.find("502 5.5.2 command not recognized\r\n502 5.5.2 command not recognized\r\n"),
+            std::string::npos)
+      << out;
 }
 
 }  // namespace

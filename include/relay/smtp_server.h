@@ -16,6 +16,18 @@
 //    ("junk" commands: 421 and close), message size (552 after the data).
 //  - The 250 after the final dot is sent only once the backend committed
 //    the message durably; any failure to store it is 451 and keeps nothing.
+//
+// For a client beyond loopback (relay-smtpd, `listen_allow`), as Postfix's
+// submission service with smtpd_tls_auth_only and
+// permit_sasl_authenticated / permit_tls_clientcerts:
+//  - STARTTLS is offered; after it the server forgets everything the
+//    client said (RFC 3207), including bytes pipelined after the command,
+//    so no plaintext can be injected into the TLS session.
+//  - AUTH PLAIN and LOGIN are offered only under TLS; MAIL before TLS is
+//    530 "Must issue a STARTTLS command first", MAIL before AUTH (or an
+//    accepted client certificate) is 530 "Authentication required".
+//  - A wrong password is 535; after max_auth_failures of them, 421 and
+//    the session ends.
 #ifndef RELAY_SMTP_SERVER_H_
 #define RELAY_SMTP_SERVER_H_
 
@@ -35,6 +47,17 @@ struct ServerParams {
   uint64_t size_limit = 0;  // 0: advertise SIZE without a number
   size_t max_recipients = 1000;
   int max_junk_commands = 100;
+  // Beyond loopback: see the header comment.
+  bool offer_starttls = false;  // the driver can run a server handshake
+  bool require_auth = false;    // MAIL needs TLS, then AUTH or a client cert
+  int max_auth_failures = 3;
+};
+
+// Checks a user name and password (relay-smtpd: a crypt(3) hash file).
+class ServerAuthenticator {
+ public:
+  virtual ~ServerAuthenticator() = default;
+  virtual bool Check(const std::string& user, const std::string& password) = 0;
 };
 
 struct MailTransaction {
@@ -46,6 +69,8 @@ struct MailTransaction {
   std::string ret;      // DSN RET
   std::string envid;    // DSN ENVID (xtext decoded)
   std::string body;     // "8BITMIME", "7BIT" or ""
+  bool tls = false;       // the session was under TLS
+  std::string auth_user;  // the AUTH user or client certificate; "" none
 };
 
 class ServerBackend {
@@ -65,7 +90,8 @@ class ServerBackend {
 
 class SmtpServer {
  public:
-  SmtpServer(ServerParams params, ServerBackend* backend);
+  // auth may be null: then AUTH is not offered.
+  SmtpServer(ServerParams params, ServerBackend* backend, ServerAuthenticator* auth = nullptr);
 
   // The 220 greeting, to send first.
   std::string Greeting() const;
@@ -77,18 +103,36 @@ class SmtpServer {
   bool closed() const { return closed_; }
   // Messages accepted in this session.
   int accepted() const { return accepted_; }
+  // True once "220 Ready to start TLS" was answered: the driver sends the
+  // replies, runs the handshake and calls TlsStarted (or ends the
+  // session). Feed must not be called in between.
+  bool tls_requested() const { return tls_requested_; }
+  // The handshake succeeded. cert_user: the accepted client certificate's
+  // name, which authenticates the client as AUTH would; "" for none.
+  void TlsStarted(const std::string& cert_user);
+  // Set once AUTH (or a client certificate) succeeded.
+  const std::string& auth_user() const { return auth_user_; }
+  // Set when AUTH failed: the user name tried, for the log.
+  const std::string& last_auth_failure() const { return last_auth_failure_; }
 
  private:
-  enum class State { kCommand, kData, kDataDiscard };
+  enum class State { kCommand, kData, kDataDiscard, kAuth };
   void Command(std::string_view line, std::string* out);
   void DataLine(std::string_view line, bool crlf, std::string* out);
   void DataPiece(std::string_view piece, std::string* out);
   void Mail(std::string_view args, std::string* out);
   void Rcpt(std::string_view args, std::string* out);
   void Reset();
+  void StartTls(std::string_view args, std::string* out);
+  void Auth(std::string_view args, std::string* out);
+  void AuthResponse(std::string_view line, std::string* out);
+  void AuthDone(const std::string& authzid, const std::string& user, const std::string& pass,
+                std::string* out);
+  bool auth_offered() const { return auth_ && tls_active_; }
 
   ServerParams p_;
   ServerBackend* backend_;
+  ServerAuthenticator* auth_;
   State state_ = State::kCommand;
   std::string buf_;
   bool closed_ = false;
@@ -100,6 +144,13 @@ class SmtpServer {
   bool at_line_start_ = true;
   Status data_error_;
   MailTransaction t_;
+  bool tls_active_ = false;
+  bool tls_requested_ = false;
+  std::string auth_user_;
+  std::string last_auth_failure_;
+  int auth_failures_ = 0;
+  std::string auth_mech_;     // in kAuth: "PLAIN" or "LOGIN"
+  std::string auth_login_user_;  // LOGIN: the user, once given
 };
 
 }  // namespace relay

@@ -1,6 +1,7 @@
 #include "relay/smtp_server.h"
 
 #include "relay/address.h"
+#include "relay/sasl.h"
 #include "relay/strings.h"
 
 namespace relay {
@@ -62,13 +63,13 @@ bool PathAndParams(std::string_view args, std::string_view keyword, std::string*
 
 }  // namespace
 
-SmtpServer::SmtpServer(ServerParams params, ServerBackend* backend)
-    : p_(std::move(params)), backend_(backend) {}
+SmtpServer::SmtpServer(ServerParams params, ServerBackend* backend, ServerAuthenticator* auth)
+    : p_(std::move(params)), backend_(backend), auth_(auth) {}
 
 std::string SmtpServer::Greeting() const { return "220 " + p_.hostname + " ESMTP relay\r\n"; }
 
 void SmtpServer::Reset() {
-  if (state_ != State::kCommand) backend_->Abort();
+  if (state_ == State::kData || state_ == State::kDataDiscard) backend_->Abort();
   state_ = State::kCommand;
   in_mail_ = false;
   std::string helo = t_.helo;
@@ -77,7 +78,7 @@ void SmtpServer::Reset() {
 }
 
 void SmtpServer::Disconnected() {
-  if (state_ != State::kCommand) backend_->Abort();
+  if (state_ == State::kData || state_ == State::kDataDiscard) backend_->Abort();
   state_ = State::kCommand;
   closed_ = true;
 }
@@ -86,15 +87,16 @@ std::string SmtpServer::Feed(std::string_view data) {
   std::string out;
   buf_.append(data);
   size_t pos = 0;
-  while (!closed_) {
+  while (!closed_ && !tls_requested_) {
+    bool command = state_ == State::kCommand || state_ == State::kAuth;
     size_t nl = buf_.find('\n', pos);
     if (nl == std::string::npos) {
       // A command line that does not end is refused, not buffered forever;
       // in DATA, a long line goes on in pieces.
-      if (state_ == State::kCommand && buf_.size() - pos > kMaxCommandLine) {
+      if (command && buf_.size() - pos > kMaxCommandLine) {
         out += "500 5.5.0 line too long\r\n";
         pos = buf_.size();
-      } else if (state_ != State::kCommand && buf_.size() - pos > 65536) {
+      } else if (!command && buf_.size() - pos > 65536) {
         // A very long line: pass it on in pieces (the injector breaks it
         // at 998 octets), so memory stays bounded.
         DataPiece(std::string_view(buf_).substr(pos), &out);
@@ -107,8 +109,12 @@ std::string SmtpServer::Feed(std::string_view data) {
     if (crlf) line.remove_suffix(1);
     pos = nl + 1;
     if (state_ == State::kCommand) Command(line, &out);
+    else if (state_ == State::kAuth) AuthResponse(line, &out);
     else DataLine(line, crlf, &out);
   }
+  // After STARTTLS, what the client pipelined behind it was sent in the
+  // clear: it is dropped, never read as if it came under TLS.
+  if (tls_requested_) pos = buf_.size();
   buf_.erase(0, pos);
   return out;
 }
@@ -185,8 +191,10 @@ void SmtpServer::Command(std::string_view line, std::string* out) {
       return;
     }
     *out += "250-" + p_.hostname + "\r\n250-PIPELINING\r\n250-SIZE" +
-            (p_.size_limit ? " " + std::to_string(p_.size_limit) : "") +
-            "\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n";
+            (p_.size_limit ? " " + std::to_string(p_.size_limit) : "") + "\r\n" +
+            (p_.offer_starttls && !tls_active_ ? "250-STARTTLS\r\n" : "") +
+            (auth_offered() ? "250-AUTH PLAIN LOGIN\r\n" : "") +
+            "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n";
   } else if (verb == "MAIL") {
     Mail(args, out);
   } else if (verb == "RCPT") {
@@ -208,6 +216,12 @@ void SmtpServer::Command(std::string_view line, std::string* out) {
       state_ = State::kData;
       *out += "354 End data with <CR><LF>.<CR><LF>\r\n";
     }
+  } else if (verb == "STARTTLS" && p_.offer_starttls) {
+    if (junk()) return;
+    StartTls(args, out);
+  } else if (verb == "AUTH" && auth_) {
+    if (junk()) return;
+    Auth(args, out);
   } else if (verb == "RSET") {
     if (junk()) return;
     Reset();
@@ -235,6 +249,14 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
   }
   if (in_mail_) {
     *out += "503 5.5.1 nested MAIL command\r\n";
+    return;
+  }
+  if (p_.require_auth && !tls_active_) {
+    *out += "530 5.7.0 Must issue a STARTTLS command first\r\n";
+    return;
+  }
+  if (p_.require_auth && auth_user_.empty()) {
+    *out += "530 5.7.0 Authentication required\r\n";
     return;
   }
   std::string path;
@@ -286,6 +308,8 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
     }
   }
   t_.sender = path;
+  t_.tls = tls_active_;
+  t_.auth_user = auth_user_;
   in_mail_ = true;
   *out += "250 2.1.0 Ok\r\n";
 }
@@ -337,6 +361,109 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
   t_.recipients.push_back(path);
   t_.orcpts.push_back(orcpt);
   *out += "250 2.1.5 Ok\r\n";
+}
+
+void SmtpServer::StartTls(std::string_view args, std::string* out) {
+  if (tls_active_) {
+    *out += "554 5.5.1 TLS already active\r\n";
+  } else if (!args.empty()) {
+    *out += "501 5.5.4 syntax: STARTTLS\r\n";
+  } else {
+    Reset();
+    *out += "220 2.0.0 Ready to start TLS\r\n";
+    tls_requested_ = true;
+  }
+}
+
+void SmtpServer::TlsStarted(const std::string& cert_user) {
+  tls_requested_ = false;
+  tls_active_ = true;
+  // RFC 3207 4.2: the client starts again from EHLO, knowing nothing.
+  have_helo_ = false;
+  Reset();
+  t_.helo.clear();
+  buf_.clear();
+  if (!cert_user.empty()) auth_user_ = Printable(cert_user.substr(0, 255));
+}
+
+void SmtpServer::Auth(std::string_view args, std::string* out) {
+  if (!auth_offered()) {
+    *out += "538 5.7.11 Encryption required for requested authentication mechanism\r\n";
+    return;
+  }
+  if (!have_helo_) {
+    *out += "503 5.5.1 send EHLO first\r\n";
+    return;
+  }
+  if (!auth_user_.empty()) {
+    *out += "503 5.5.1 already authenticated\r\n";
+    return;
+  }
+  if (in_mail_) {
+    *out += "503 5.5.1 MAIL transaction in progress\r\n";
+    return;
+  }
+  std::string_view mech_text = args.substr(0, args.find(' '));
+  std::string mech = Upper(mech_text);
+  std::string_view initial = mech_text.size() < args.size() ? Trim(args.substr(mech_text.size())) : "";
+  if (mech != "PLAIN" && mech != "LOGIN") {
+    *out += "504 5.5.4 unrecognized authentication type\r\n";
+    return;
+  }
+  auth_mech_ = mech;
+  auth_login_user_.clear();
+  state_ = State::kAuth;
+  if (initial.empty()) {
+    *out += mech == "PLAIN" ? "334 \r\n" : "334 VXNlcm5hbWU6\r\n";  // "Username:"
+    return;
+  }
+  // RFC 4954 4: "=" is an empty initial response.
+  AuthResponse(initial == "=" ? std::string_view() : initial, out);
+}
+
+void SmtpServer::AuthResponse(std::string_view line, std::string* out) {
+  if (line == "*") {
+    state_ = State::kCommand;
+    *out += "501 5.7.0 authentication aborted\r\n";
+    return;
+  }
+  std::string decoded;
+  if (!Base64Decode(line, &decoded)) {
+    state_ = State::kCommand;
+    *out += "501 5.5.2 cannot decode the response\r\n";
+    return;
+  }
+  if (auth_mech_ == "LOGIN" && auth_login_user_.empty()) {
+    if (decoded.empty()) decoded = std::string(1, '\0');  // never a valid user
+    auth_login_user_ = decoded;
+    *out += "334 UGFzc3dvcmQ6\r\n";  // "Password:"
+    return;
+  }
+  if (auth_mech_ == "LOGIN") return AuthDone("", auth_login_user_, decoded, out);
+  // PLAIN (RFC 4616): authzid NUL authcid NUL passwd.
+  size_t a = decoded.find('\0');
+  size_t b = a == std::string::npos ? a : decoded.find('\0', a + 1);
+  if (b == std::string::npos || decoded.find('\0', b + 1) != std::string::npos)
+    return AuthDone("", std::string(1, '\0'), "", out);
+  AuthDone(decoded.substr(0, a), decoded.substr(a + 1, b - a - 1), decoded.substr(b + 1), out);
+}
+
+void SmtpServer::AuthDone(const std::string& authzid, const std::string& user, const std::string& pass,
+                          std::string* out) {
+  state_ = State::kCommand;
+  bool valid = !user.empty() && user.find('\0') == std::string::npos && user.size() <= 255;
+  // Acting as another user (a different authzid) is not offered.
+  if (valid && (authzid.empty() || authzid == user) && auth_->Check(user, pass)) {
+    auth_user_ = user;
+    *out += "235 2.7.0 Authentication successful\r\n";
+    return;
+  }
+  last_auth_failure_ = Printable(user.substr(0, 64));
+  *out += "535 5.7.8 authentication credentials invalid\r\n";
+  if (++auth_failures_ >= p_.max_auth_failures) {
+    *out += "421 4.7.0 " + p_.hostname + " too many authentication failures; closing\r\n";
+    closed_ = true;
+  }
 }
 
 }  // namespace relay
