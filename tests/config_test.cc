@@ -635,3 +635,53 @@ TEST(Config, SignedNumbersAreRefused) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+// Beyond loopback only with the networks named, TLS, and a way for every
+// client to authenticate: never an open relay by a missing line.
+TEST(Config, ListenBeyondLoopbackNeedsAllowTlsAndAuth) {
+  const std::string tls = "listen_tls_cert_file = /c.pem\nlisten_tls_key_file = /k.pem\n";
+  struct Case {
+    std::string text;
+    const char* error;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"listen = 127.0.0.1:25, [::1]:25\n", nullptr},
+      {"listen = 0.0.0.0:25\n", "not a loopback address"},
+      {"listen = 192.0.2.1:25\n", "not a loopback address"},
+      {"listen = 192.0.2.1:25\nlisten_allow = 192.0.2.0/24\n", "needs listen_tls_cert_file"},
+      {"listen = 192.0.2.1:25\nlisten_allow = 192.0.2.0/24\n" + tls, "must authenticate"},
+      {"listen = 192.0.2.1:25\nlisten_allow = 192.0.2.0/24\n" + tls + "listen_auth_users = /u\n", nullptr},
+      {"listen = [::]:25\nlisten_allow = 2001:db8::/32\n" + tls + "listen_client_ca = /ca.pem\n", nullptr},
+      {"listen = 0.0.0.0:25\nlisten_allow = 0.0.0.0/0\n" + tls + "listen_client_fingerprint = sha256:" +
+           std::string(64, 'a') + "\n",
+       nullptr},
+      {"listen_allow = 192.0.2.7/24\n", "is not a network"},
+      {"listen_allow = example.com\n", "is not a network"},
+      {"listen = example.com:25\n", "not a numeric address"},
+      {"listen_auth_users = users\n", "absolute path"},
+      {"listen_client_fingerprint = sha1:abcd\n", "64 hex digits"},
+  };
+  for (const Case& c : cases) {
+    Config cfg;
+    Status s = ParseConfig(c.text, "relay.conf", &cfg);
+    if (!c.error) {
+      EXPECT_TRUE(s.ok()) << c.text << s.message();
+    } else {
+      EXPECT_FALSE(s.ok()) << c.text;
+      EXPECT_NE(s.message().find(c.error), std::string::npos) << c.text << " -> " << s.message();
+    }
+  }
+  Config cfg;
+  ASSERT_TRUE(ParseConfig("listen_allow = 192.0.2.0/24, 2001:db8::/32\nlisten_client_fingerprint = SHA256:" +
+                              std::string(64, 'B') + "\n" + tls + "listen_auth_users = /u\n",
+                          "relay.conf", &cfg)
+                  .ok());
+  EXPECT_EQ(cfg.listen_allow.size(), 2u);
+  EXPECT_EQ(cfg.listen_client_fingerprints, std::vector<std::string>{"sha256:" + std::string(64, 'b')});
+}
+
+}  // namespace
+}  // namespace relay

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "relay/env.h"
+#include "relay/network.h"
 #include "relay/status.h"
 
 namespace relay {
@@ -47,8 +48,16 @@ struct Config {
   std::string tls_min_version = "1.2";        // "1.2" or "1.3"
   std::string helo_name;  // "" : the host's FQDN
 
-  // relayd: the SMTP listener (off when empty). Loopback addresses only.
+  // relayd: the SMTP listener (off when empty). Loopback addresses, unless
+  // listen_allow names client networks: those clients are served by
+  // relay-smtpd, which requires TLS and then AUTH or a client certificate.
   std::vector<std::string> listen;  // "127.0.0.1:25", "[::1]:25"
+  std::vector<Network> listen_allow;
+  std::string listen_tls_cert_file;  // the listener's own certificate
+  std::string listen_tls_key_file;
+  std::string listen_auth_users;     // "user:crypt-hash" lines
+  std::string listen_client_ca;      // client certificates it signed pass
+  std::vector<std::string> listen_client_fingerprints;  // "sha256:" + hex
   int listen_max_connections = 20;
   int listen_max_per_client = 10;
   int64_t timeout_smtpd = 300;  // seconds a client may stay silent

@@ -13,6 +13,7 @@
 
 #include "relay/config.h"
 #include "relay/log.h"
+#include "relay/network.h"
 #include "relay/status.h"
 
 namespace relay {
@@ -27,15 +28,11 @@ Status OpenListeners(const Config& cfg, std::vector<int>* fds);
 bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
                        const sockaddr_storage& remote, uid_t* uid);
 
-// True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104.
-bool IsLoopback(const sockaddr_storage& a);
-// True when spec ("127.0.0.1:25", "[::1]:25", "localhost:25") parses as a
-// numeric loopback address with a port: the only thing relay listens on.
-bool ValidListenAddress(const std::string& spec);
-
-// "127.0.0.1" and the port of a socket address.
-std::string AddrText(const sockaddr_storage& a);
-int AddrPort(const sockaddr_storage& a);
+// Who a client is, by its address: a local program (loopback), a host on
+// a listen_allow network (served by relay-smtpd: TLS and AUTH or a client
+// certificate before MAIL), or anyone else (refused at connect).
+enum class ClientClass { kLoopback, kAllowed, kRefused };
+ClientClass ClassifyClient(const Config& cfg, const sockaddr_storage& peer);
 
 // Serves one client on fd until QUIT, EOF, a limit or the timeout. Runs in
 // a child of relayd, as the relay user. Returns an exit status.

@@ -6,7 +6,7 @@
 #include <functional>
 #include <map>
 
-#include "relay/listener.h"
+#include "relay/network.h"
 #include "relay/strings.h"
 
 namespace relay {
@@ -140,6 +140,21 @@ bool IsHex(std::string_view s) {
   return true;
 }
 
+// A certificate fingerprint; repeating the key adds pins.
+Setter Pin(std::vector<std::string> Config::*field) {
+  return [field](std::string_view v, Config* c) {
+    std::string pin = ToLower(v);
+    std::string hex;
+    if (pin.substr(0, 7) == "sha256:") {
+      for (char ch : pin.substr(7))
+        if (ch != ':') hex += ch;
+    }
+    if (hex.size() != 64 || !IsHex(hex)) return BadValue("expected sha256: and 64 hex digits (colons allowed)");
+    (c->*field).push_back("sha256:" + hex);
+    return Status::Ok();
+  };
+}
+
 Status SetPath(std::string_view v, std::string* field, std::string_view key) {
   if (v.front() != '/') return BadValue(std::string(key) + " must be an absolute path");
   *field = v;
@@ -171,20 +186,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"tls_ca_dir", FilePath(&Config::tls_ca_dir)},
       {"tls_cert_file", FilePath(&Config::tls_cert_file)},
       {"tls_key_file", FilePath(&Config::tls_key_file)},
-      {"tls_fingerprint",
-       [](std::string_view v, Config* c) {
-         // Repeating the key adds pins.
-         std::string pin = ToLower(v);
-         std::string hex;
-         if (pin.substr(0, 7) == "sha256:") {
-           for (char ch : pin.substr(7))
-             if (ch != ':') hex += ch;
-         }
-         if (hex.size() != 64 || !IsHex(hex))
-           return BadValue("expected sha256: and 64 hex digits (colons allowed)");
-         c->tls_fingerprints.push_back("sha256:" + hex);
-         return Status::Ok();
-       }},
+      {"tls_fingerprint", Pin(&Config::tls_fingerprints)},
       {"tls_min_version",
        [](std::string_view v, Config* c) {
          if (v != "1.2" && v != "1.3") return BadValue("must be 1.2 or 1.3");
@@ -226,19 +228,39 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
        }},
       {"listen",
        [](std::string_view v, Config* c) {
-         // Loopback only: relay is a null client, never an open relay.
          for (std::string_view item : Split(v, ',')) {
            std::string a(Trim(item));
            if (a.empty()) continue;
            // Parsed as numbers: "127.1" or "127.example.com" must not
-           // slip through as loopback and bind something else.
-           if (!ValidListenAddress(a))
-             return BadValue("'" + a + "' is not a loopback address (write 127.0.0.1:PORT or "
-                             "[::1]:PORT): relay listens on loopback only");
+           // slip through as loopback and bind something else. Whether a
+           // non-loopback address may be used is decided once listen_allow
+           // is known, at the end of the file.
+           sockaddr_storage ss;
+           socklen_t len;
+           if (!ParseSocketAddress(a, &ss, &len))
+             return BadValue("'" + a + "' is not a numeric address with a port (write 127.0.0.1:PORT or "
+                             "[::1]:PORT)");
            c->listen.push_back(a);
          }
          return Status::Ok();
        }},
+      {"listen_allow",
+       [](std::string_view v, Config* c) {
+         for (std::string_view item : Split(v, ',')) {
+           std::string_view t = Trim(item);
+           if (t.empty()) continue;
+           Network n;
+           if (!ParseNetwork(t, &n))
+             return BadValue("'" + std::string(t) + "' is not a network (write 192.0.2.0/24 or 2001:db8::/32)");
+           c->listen_allow.push_back(n);
+         }
+         return Status::Ok();
+       }},
+      {"listen_tls_cert_file", FilePath(&Config::listen_tls_cert_file)},
+      {"listen_tls_key_file", FilePath(&Config::listen_tls_key_file)},
+      {"listen_auth_users", FilePath(&Config::listen_auth_users)},
+      {"listen_client_ca", FilePath(&Config::listen_client_ca)},
+      {"listen_client_fingerprint", Pin(&Config::listen_client_fingerprints)},
       {"listen_max_connections", Count(&Config::listen_max_connections, 1, 1000)},
       {"listen_max_per_client", Count(&Config::listen_max_per_client, 1, 1000)},
       {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1, 86400)},
@@ -348,6 +370,31 @@ Status ParseSmarthosts(std::string_view value, std::vector<Smarthost>* out) {
   return Status::Ok();
 }
 
+namespace {
+
+// Beyond loopback, only with the networks named and a way to authenticate
+// every client: relay is never an open relay.
+Status CheckListenPolicy(const Config& cfg) {
+  for (const std::string& a : cfg.listen) {
+    sockaddr_storage ss;
+    socklen_t len;
+    if (ParseSocketAddress(a, &ss, &len) && !IsLoopback(ss) && cfg.listen_allow.empty())
+      return Status::Config("listen address " + a +
+                            " is not a loopback address: relay listens on loopback only unless "
+                            "listen_allow names the client networks");
+  }
+  if (cfg.listen_allow.empty()) return Status::Ok();
+  if (cfg.listen_tls_cert_file.empty() || cfg.listen_tls_key_file.empty())
+    return Status::Config("listen_allow needs listen_tls_cert_file and listen_tls_key_file "
+                          "(clients beyond loopback must use STARTTLS)");
+  if (cfg.listen_auth_users.empty() && cfg.listen_client_ca.empty() && cfg.listen_client_fingerprints.empty())
+    return Status::Config("listen_allow needs listen_auth_users, listen_client_ca or "
+                          "listen_client_fingerprint: every client beyond loopback must authenticate");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
   int lineno = 0;
   for (std::string_view line : Split(text, '\n')) {
@@ -379,6 +426,8 @@ Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
     return Status::Config(std::string(name) + ": auth_user needs auth_password_file or auth_password_command");
   if (cfg->tls_cert_file.empty() != cfg->tls_key_file.empty())
     return Status::Config(std::string(name) + ": tls_cert_file and tls_key_file go together");
+  Status s = CheckListenPolicy(*cfg);
+  if (!s.ok()) return Status::Config(std::string(name) + ": " + s.message());
   // A default TLS mode applies to hosts that did not name their own.
   for (Smarthost& h : cfg->smarthosts)
     if (!h.tls_set) h.tls = cfg->tls;

@@ -36,35 +36,12 @@ std::string ProcAddr(const sockaddr_storage& a) {
   return buf;
 }
 
-// Parses "127.0.0.1:25", "[::1]:25" or "localhost:25" into a loopback
-// address. Anything that does not parse as a numeric loopback address is
-// refused: relay must never listen beyond this host.
-bool LoopbackAddress(const std::string& spec, sockaddr_storage* ss, socklen_t* len) {
-  std::vector<Smarthost> h;
-  if (!ParseSmarthosts(spec, &h).ok() || h.size() != 1 || h[0].port == 0) return false;
-  std::string host = h[0].host == "localhost" ? "127.0.0.1" : h[0].host;
-  *ss = sockaddr_storage{};
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
-  auto* in = reinterpret_cast<sockaddr_in*>(ss);
-  if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1) {
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(h[0].port);
-    *len = sizeof *in6;
-  } else if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1) {
-    in->sin_family = AF_INET;
-    in->sin_port = htons(h[0].port);
-    *len = sizeof *in;
-  } else {
-    return false;
-  }
-  return IsLoopback(*ss);
-}
-
-int Bind(const std::string& spec, std::string* err) {
+int Bind(const std::string& spec, bool remote_allowed, std::string* err) {
   sockaddr_storage ss;
   socklen_t len;
-  if (!LoopbackAddress(spec, &ss, &len)) {
-    *err = "listen address " + spec + " is not a numeric loopback address";
+  // LoadConfig checked this; checked again where it matters.
+  if (!ParseSocketAddress(spec, &ss, &len) || (!IsLoopback(ss) && !remote_allowed)) {
+    *err = "listen address " + spec + " is not a numeric loopback address (see listen_allow)";
     return -1;
   }
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -81,38 +58,6 @@ int Bind(const std::string& spec, std::string* err) {
 
 }  // namespace
 
-bool IsLoopback(const sockaddr_storage& a) {
-  if (a.ss_family == AF_INET)
-    return (ntohl(reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr) >> 24) == 127;
-  if (a.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
-    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return in6->sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
-}
-
-bool ValidListenAddress(const std::string& spec) {
-  sockaddr_storage ss;
-  socklen_t len;
-  return LoopbackAddress(spec, &ss, &len);
-}
-
-std::string AddrText(const sockaddr_storage& a) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (a.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, buf, sizeof buf);
-  else if (a.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, buf, sizeof buf);
-  return buf;
-}
-
-int AddrPort(const sockaddr_storage& a) {
-  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
-  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
-  return 0;
-}
-
 Status OpenListeners(const Config& cfg, std::vector<int>* fds) {
   const char* pid = getenv("LISTEN_PID");
   const char* n = getenv("LISTEN_FDS");
@@ -120,24 +65,33 @@ Status OpenListeners(const Config& cfg, std::vector<int>* fds) {
     for (int i = 0; i < std::atoi(n); ++i) {
       int fd = 3 + i;
       // systemd's sockets: non-blocking (accept loops until EAGAIN), not
-      // inherited by relay-deliver, and loopback like our own.
+      // inherited by relay-deliver, and loopback like our own unless
+      // listen_allow says who else may connect.
       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
       fcntl(fd, F_SETFD, FD_CLOEXEC);
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 || !IsLoopback(ss))
-        return Status::Config("a socket passed by systemd is not on a loopback address");
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+          (!IsLoopback(ss) && cfg.listen_allow.empty()))
+        return Status::Config("a socket passed by systemd is not on a loopback address, and listen_allow is not set");
       fds->push_back(fd);
     }
     return Status::Ok();
   }
   for (const std::string& spec : cfg.listen) {
     std::string err;
-    int fd = Bind(spec, &err);
+    int fd = Bind(spec, !cfg.listen_allow.empty(), &err);
     if (fd < 0) return Status::TempFail(err);
     fds->push_back(fd);
   }
   return Status::Ok();
+}
+
+ClientClass ClassifyClient(const Config& cfg, const sockaddr_storage& peer) {
+  if (IsLoopback(peer)) return ClientClass::kLoopback;
+  for (const Network& n : cfg.listen_allow)
+    if (NetworkContains(n, peer)) return ClientClass::kAllowed;
+  return ClientClass::kRefused;
 }
 
 bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
