@@ -13,9 +13,7 @@
 
 #include "relay/config.h"
 #include "relay/status.h"
-
-typedef struct ssl_ctx_st SSL_CTX;
-typedef struct ssl_st SSL;
+#include "relay/tls_stream.h"
 
 namespace relay {
 
@@ -34,10 +32,8 @@ class TlsContext {
   std::vector<std::string> pins_;
 };
 
-class Connection {
+class Connection : public Stream {
  public:
-  ~Connection();
-
   // Connects to host:port (every address getaddrinfo gives, in order, until
   // one answers). *peer is set to "host[address]:port" for logs.
   static Status Open(const std::string& host, uint16_t port, int timeout_ms,
@@ -46,28 +42,18 @@ class Connection {
   // Runs the TLS handshake and verifies the certificate chain and the host
   // name (or a pinned fingerprint). *info describes the session for logs.
   Status StartTls(TlsContext* tls, const std::string& host, int timeout_ms, std::string* info);
-  bool tls() const { return ssl_ != nullptr; }
   // TLS channel binding data for SASL (RFC 5929, RFC 9266):
   // "tls-exporter" under TLS 1.3, "tls-unique" before it. False without TLS.
   bool ChannelBinding(std::string* name, std::string* data) const;
   // The peer is 127.0.0.0/8 or ::1.
   bool loopback() const { return loopback_; }
 
-  Status Write(std::string_view data, int timeout_ms);
   // Writes len bytes of fd from offset (the queue file's content).
   Status WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms);
-  // Reads what is available (at least one byte) and appends it to *out.
-  Status Read(std::string* out, int timeout_ms);
-  // Shuts the socket down, waking any blocked call (used on SIGTERM).
-  void Abort();
 
  private:
-  explicit Connection(int fd) : fd_(fd) {}
-  Status WaitFor(short events, int timeout_ms, const char* what);
-  Status TlsWait(int ret, int timeout_ms, const char* what);
+  explicit Connection(int fd) : Stream(fd) {}
 
-  int fd_;
-  SSL* ssl_ = nullptr;
   bool loopback_ = false;
 };
 

@@ -14,7 +14,7 @@ namespace relay {
 // Refuses a password file that others could read or change: it must be a
 // regular file, not group- or world-accessible. The message names the
 // chmod to run. A Config-kind status on failure.
-Status CheckSecretFile(const std::string& path);
+Status CheckSecretFile(const std::string& path, const std::string& key = "auth_password_file");
 
 // Loads the secret for one connection: the file's first line, or the first
 // line of auth_password_command's output. The command runs through /bin/sh

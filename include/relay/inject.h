@@ -59,6 +59,14 @@ struct InjectParams {
   // Received header "from HELO (...) by HOST (relay) with ESMTP"; empty for
   // sendmail's "by HOST (relay, from userid UID)".
   std::string received_from;
+  // RFC 3848's protocol name: ESMTPS under TLS, ESMTPA or ESMTPSA after
+  // AUTH; and the authenticated user, which Received names as Postfix
+  // does: "(Authenticated sender: NAME)".
+  std::string received_with = "ESMTP";
+  // DSN ORCPT from an SMTP client, parallel to opts.recipients ("" none):
+  // kept as each recipient's original address in place of the alias.
+  std::vector<std::string> orcpts;
+  std::string received_auth;
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
   // Called every kSpaceCheckBytes of content written; a non-OK status (a
   // TempFail: the spool is nearly full) stops the injection. May be null.
@@ -76,7 +84,8 @@ Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out);
 // de-duplicates the result case-insensitively, keeping first-seen order.
 std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
                                         const Aliases* aliases,
-                                        const LocalPolicy& local);
+                                        const LocalPolicy& local,
+                                        const std::vector<std::string>* originals = nullptr);
 
 class Injector : private LineSink {
  public:

@@ -11,9 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "relay/aliases.h"
 #include "relay/config.h"
+#include "relay/inject.h"
 #include "relay/log.h"
 #include "relay/network.h"
+#include "relay/smtp_server.h"
 #include "relay/status.h"
 
 namespace relay {
@@ -33,6 +36,23 @@ bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
 // certificate before MAIL), or anyone else (refused at connect).
 enum class ClientClass { kLoopback, kAllowed, kRefused };
 ClientClass ClassifyClient(const Config& cfg, const sockaddr_storage& peer);
+
+// A listener child's way into the spool: the same domain, aliases, size
+// limit and free-space floor as sendmail's. received_from names the client
+// in the Received header ("localhost [127.0.0.1] uid 1000"); uid is the
+// submitter's, or -1. Not copyable: base points at aliases.
+struct SubmitSetup {
+  SubmitSetup() = default;
+  SubmitSetup(const SubmitSetup&) = delete;
+  Aliases aliases;
+  InjectParams base;
+  ServerParams server;
+};
+void PrepareSubmit(const Config& cfg, Env* env, const std::string& received_from, int64_t uid,
+                   SubmitSetup* out);
+// The log line for a committed message, as Postfix's smtpd writes it.
+std::string CommitLogLine(const std::string& id, const std::string& client, const Envelope& e,
+                          const std::string& extra);
 
 // Serves one client on fd until QUIT, EOF, a limit or the timeout. Runs in
 // a child of relayd, as the relay user. Returns an exit status.

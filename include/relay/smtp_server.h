@@ -112,7 +112,8 @@ class SmtpServer {
   void TlsStarted(const std::string& cert_user);
   // Set once AUTH (or a client certificate) succeeded.
   const std::string& auth_user() const { return auth_user_; }
-  // Set when AUTH failed: the user name tried, for the log.
+  // AUTH failures so far, and the user name last tried, for the log.
+  int auth_failures() const { return auth_failures_; }
   const std::string& last_auth_failure() const { return last_auth_failure_; }
 
  private:

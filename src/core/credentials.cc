@@ -81,22 +81,21 @@ Status RunCommand(const std::string& cmd, int timeout_ms, std::string* out) {
 
 }  // namespace
 
-Status CheckSecretFile(const std::string& path) {
+Status CheckSecretFile(const std::string& path, const std::string& key) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0)
-    return Status::Config("auth_password_file " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return Status::Config("auth_password_file " + path + " is not a regular file");
+  if (stat(path.c_str(), &st) != 0) return Status::Config(key + " " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Status::Config(key + " " + path + " is not a regular file");
   // Run as the relay user (relayd, relay-deliver), the file must be its
   // own: a secret relayd cannot read would only show up as deferrals.
   if (geteuid() != 0 && st.st_uid != geteuid())
-    return Status::Config("auth_password_file " + path + " belongs to uid " + std::to_string(st.st_uid) +
-                          ", not to the relay user (uid " + std::to_string(geteuid()) +
-                          "): run chown " + std::to_string(geteuid()) + " " + path);
+    return Status::Config(key + " " + path + " belongs to uid " + std::to_string(st.st_uid) +
+                          ", not to the relay user (uid " + std::to_string(geteuid()) + "): run chown " +
+                          std::to_string(geteuid()) + " " + path);
   if (st.st_mode & 077) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-    return Status::Config("auth_password_file " + path + " has mode " + mode +
-                          ": others could read it; run: chmod 600 " + path);
+    return Status::Config(key + " " + path + " has mode " + mode + ": others could read it; run: chmod 600 " +
+                          path);
   }
   return Status::Ok();
 }

@@ -57,13 +57,16 @@ Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out) {
 }
 
 std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
-                                        const Aliases* aliases, const LocalPolicy& local) {
+                                        const Aliases* aliases, const LocalPolicy& local,
+                                        const std::vector<std::string>* originals) {
   std::vector<Recipient> out;
   std::set<std::string> seen;
   static const Aliases kNone;
   if (!aliases) aliases = &kNone;
-  for (const std::string& a : addrs) {
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    const std::string& a = addrs[i];
     std::string original = Qualified(a, local.domain);
+    if (originals && i < originals->size() && !(*originals)[i].empty()) original = (*originals)[i];
     for (std::string& r : aliases->Expand(a, local)) {
       if (!seen.insert(ToLower(r)).second) continue;
       Recipient rcpt{r, EqualsIgnoreCase(r, original) ? "" : original};
@@ -195,7 +198,9 @@ Status Injector::ResolveEnvelope() {
   envelope_.arrival_micros = p_.now_micros;
   envelope_.uid = p_.submitter.uid;
   envelope_.sender = sender_;
-  envelope_.recipients = ExpandRecipients(addrs, p_.aliases, p_.local);
+  // ORCPT lines up with the arguments only when each gave one address.
+  bool aligned = !p_.opts.extract_recipients && arg_recipients_.size() == p_.orcpts.size();
+  envelope_.recipients = ExpandRecipients(addrs, p_.aliases, p_.local, aligned ? &p_.orcpts : nullptr);
   envelope_.dsn_notify = p_.opts.dsn_notify;
   envelope_.dsn_ret = p_.opts.dsn_ret;
   envelope_.envid = p_.opts.envid;
@@ -260,7 +265,8 @@ Status Injector::WriteHeaders() {
     EmitLine("\tid " + p_.queue_id + "; " + date);
   } else {
     EmitLine("Received: from " + Printable(p_.received_from));
-    EmitLine("\tby " + p_.hostname + " (relay) with ESMTP id " + p_.queue_id + ";");
+    if (!p_.received_auth.empty()) EmitLine("\t(Authenticated sender: " + Printable(p_.received_auth) + ")");
+    EmitLine("\tby " + p_.hostname + " (relay) with " + p_.received_with + " id " + p_.queue_id + ";");
     EmitLine("\t" + date);
   }
   for (const HeaderField& f : headers_) {

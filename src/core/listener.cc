@@ -108,6 +108,32 @@ bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
   return false;
 }
 
+void PrepareSubmit(const Config& cfg, Env* env, const std::string& received_from, int64_t uid,
+                   SubmitSetup* out) {
+  HostNames host = GetHostNames(env);
+  InjectParams& base = out->base;
+  base.domain = MailDomain(env, cfg.domain, host);
+  base.hostname = host.fqdn;
+  base.local = LocalPolicyFor(base.domain, host);
+  base.submitter = {uid, "", ""};
+  base.size_limit = cfg.message_size_limit;
+  base.received_from = received_from;
+  // The same free-space floor as sendmail's.
+  SpoolPaths paths(cfg.spool_dir);
+  uint64_t min_free = cfg.spool_min_free;
+  base.space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
+  LoadAliasesFile(env, cfg.aliases, &out->aliases, nullptr);  // unreadable: no aliases
+  base.aliases = &out->aliases;
+  out->server.hostname = host.fqdn;
+  out->server.size_limit = cfg.message_size_limit;
+}
+
+std::string CommitLogLine(const std::string& id, const std::string& client, const Envelope& e,
+                          const std::string& extra) {
+  return id + ": client=" + client + extra + ", from=<" + Printable(e.sender) +
+         ">, nrcpt=" + std::to_string(e.recipients.size());
+}
+
 int ServeClient(int fd, const Config& cfg, Logger* log) {
   sockaddr_storage peer{}, self{};
   socklen_t plen = sizeof peer, slen = sizeof self;
@@ -118,37 +144,21 @@ int ServeClient(int fd, const Config& cfg, Logger* log) {
   std::string uid_text;
   std::string tcp;
   uid_t uid;
-  if (Env::Default()->ReadFile(peer.ss_family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", &tcp, nullptr).ok() &&
+  Env* env = Env::Default();
+  if (env->ReadFile(peer.ss_family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", &tcp, nullptr).ok() &&
       UidFromProcNetTcp(tcp, peer, self, &uid))
     uid_text = std::to_string(uid);
-  log->Info("connect from " + client + (uid_text.empty() ? "" : ", uid=" + uid_text));
+  std::string who = uid_text.empty() ? "" : ", uid=" + uid_text;
+  log->Info("connect from " + client + who);
 
-  Env* env = Env::Default();
-  HostNames host = GetHostNames(env);
-  InjectParams base;
-  base.domain = MailDomain(env, cfg.domain, host);
-  base.hostname = host.fqdn;
-  base.local = LocalPolicyFor(base.domain, host);
-  base.submitter = {uid_text.empty() ? -1 : static_cast<int64_t>(uid), "", ""};
-  base.size_limit = cfg.message_size_limit;
-  base.received_from = "localhost [" + AddrText(peer) + "]" + (uid_text.empty() ? "" : " uid " + uid_text);
-  // The same free-space floor as sendmail's.
-  SpoolPaths paths(cfg.spool_dir);
-  uint64_t min_free = cfg.spool_min_free;
-  base.space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
-  Aliases aliases;
-  LoadAliasesFile(env, cfg.aliases, &aliases, nullptr);  // unreadable: no aliases
-  base.aliases = &aliases;
-  SubmitBackend backend(env, SpoolPaths(cfg.spool_dir), base, 0600,
+  SubmitSetup setup;
+  PrepareSubmit(cfg, env, "localhost [" + AddrText(peer) + "]" + (uid_text.empty() ? "" : " uid " + uid_text),
+                uid_text.empty() ? -1 : static_cast<int64_t>(uid), &setup);
+  SubmitBackend backend(env, SpoolPaths(cfg.spool_dir), setup.base, 0600,
                         [&](const std::string& id, const Envelope& e) {
-                          log->Info(id + ": client=" + client + (uid_text.empty() ? "" : ", uid=" + uid_text) +
-                                    ", from=<" + Printable(e.sender) + ">, nrcpt=" +
-                                    std::to_string(e.recipients.size()));
+                          log->Info(CommitLogLine(id, client, e, who));
                         });
-  ServerParams sp;
-  sp.hostname = host.fqdn;
-  sp.size_limit = cfg.message_size_limit;
-  SmtpServer server(sp, &backend);
+  SmtpServer server(setup.server, &backend);
   bool timed_out = false;
   ServeSmtp(fd, fd, &server, static_cast<int>(cfg.timeout_smtpd * 1000), &timed_out);
   if (timed_out) log->Info("timeout after " + std::to_string(cfg.timeout_smtpd) + "s from " + client);

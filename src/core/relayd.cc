@@ -61,15 +61,19 @@ int Fail(const std::string& msg, int code) {
 int64_t Now() { return Env::Default()->NowMicros(); }
 
 // relay-deliver: next to relayd (a build tree), else where it is installed.
-std::string DeliverPath() {
+// A helper program: next to relayd (a build tree), else in libexec.
+std::string HelperPath(const std::string& name) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {
     std::string dir(self, static_cast<size_t>(n));
-    std::string p = dir.substr(0, dir.rfind('/')) + "/relay-deliver";
+    std::string p = dir.substr(0, dir.rfind('/')) + "/" + name;
     if (access(p.c_str(), X_OK) == 0) return p;
   }
-  return std::string(RELAY_LIBEXECDIR) + "/relay-deliver";
+  return std::string(RELAY_LIBEXECDIR) + "/" + name;
+}
+
+std::string DeliverPath() { return HelperPath("relay-deliver");
 }
 
 std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report, int failures = 0,
@@ -95,7 +99,7 @@ void Exec(const std::string& path, const std::vector<std::string>& argv) {
 class Supervisor {
  public:
   Supervisor(Args args, Config cfg, Logger* log, std::vector<int> listeners)
-      : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()),
+      : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()), smtpd_(HelperPath("relay-smtpd")),
         listeners_(std::move(listeners)) {}
   int Run();
 
@@ -111,6 +115,7 @@ class Supervisor {
   Config cfg_;
   Logger* log_;
   std::string deliver_;
+  std::string smtpd_;
   pid_t child_ = -1;
   int child_out_ = -1;
   std::string report_;
@@ -178,6 +183,18 @@ void Supervisor::Accept(int lfd) {
     int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (fd < 0) return;
     std::string addr = AddrText(peer);
+    ClientClass cls = ClassifyClient(cfg_, peer);
+    if (cls == ClientClass::kRefused) {
+      // As Postfix's smtpd for a client outside mynetworks with nothing
+      // to authenticate it: refused before a word of SMTP.
+      static const char kDenied[] = "554 5.7.1 access denied\r\n";
+      ssize_t ignored = write(fd, kDenied, sizeof kDenied - 1);
+      (void)ignored;
+      close(fd);
+      log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
+                 ": not on a listen_allow network");
+      continue;
+    }
     int same = 0;
     for (const auto& [pid, a] : smtp_children_) same += a == addr;
     if (static_cast<int>(smtp_children_.size()) >= cfg_.listen_max_connections ||
@@ -202,7 +219,13 @@ void Supervisor::Accept(int lfd) {
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
-      _exit(ServeClient(fd, cfg_, log_));
+      if (cls == ClientClass::kLoopback) _exit(ServeClient(fd, cfg_, log_));
+      // Beyond loopback: TLS and AUTH, in a program that links OpenSSL
+      // so that relayd does not have to.
+      dup2(fd, 0);
+      Exec(smtpd_, {"relay-smtpd", "-C", args_.config});
+      log_->Error("cannot run " + smtpd_ + ": " + std::strerror(errno));
+      _exit(EX_UNAVAILABLE);
     }
     close(fd);
     smtp_children_[pid] = addr;
@@ -360,6 +383,13 @@ int RunRelayd(int argc, char** argv) {
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   if (!cfg.auth_password_file.empty()) {
     s = CheckSecretFile(cfg.auth_password_file);
+    if (!s.ok()) return Fail(s.message(), s.exit_code());
+  }
+  // The listener's secrets are read per client by relay-smtpd; a wrong
+  // owner or mode is refused here, at start, not at the first client.
+  if (!cfg.listen_allow.empty()) {
+    s = CheckSecretFile(cfg.listen_tls_key_file, "listen_tls_key_file");
+    if (s.ok() && !cfg.listen_auth_users.empty()) s = CheckSecretFile(cfg.listen_auth_users, "listen_auth_users");
     if (!s.ok()) return Fail(s.message(), s.exit_code());
   }
   if (args.detach && daemon(0, 0) != 0) return Fail(std::string("daemon: ") + std::strerror(errno), EX_OSERR);

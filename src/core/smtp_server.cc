@@ -350,9 +350,17 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
       }
       if (t_.notify.empty()) t_.notify = n;
     } else if (key == "ORCPT") {
+      // Kept (and passed on, and named in a DSN) only as an rfc822
+      // address that fits a queue-file record; other types are dropped.
       size_t semi = val.find(';');
-      if (semi != std::string::npos && ValidXText(val.substr(semi + 1)))
-        orcpt = XTextDecode(val.substr(semi + 1));
+      if (semi == std::string::npos || !ValidXText(val.substr(semi + 1)) || val.size() > 500) {
+        *out += "501 5.5.4 bad ORCPT parameter\r\n";
+        return;
+      }
+      std::string decoded = XTextDecode(val.substr(semi + 1));
+      bool printable = !decoded.empty();
+      for (char c : decoded) printable &= static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+      if (EqualsIgnoreCase(val.substr(0, semi), "rfc822") && printable) orcpt = decoded;
     } else {
       *out += "555 5.5.4 unsupported parameter " + Printable(key) + "\r\n";
       return;

@@ -24,25 +24,6 @@ namespace {
 
 Status Temp(std::string msg) { return Status::TempFail(std::move(msg)); }
 
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown TLS error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[p[i] >> 4];
-    out += kHex[p[i] & 15];
-  }
-  return out;
-}
-
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
@@ -83,22 +64,6 @@ Status TlsContext::Create(const Config& cfg, std::unique_ptr<TlsContext>* out) {
   return Status::Ok();
 }
 
-Connection::~Connection() {
-  if (ssl_) SSL_free(ssl_);
-  if (fd_ >= 0) close(fd_);
-}
-
-Status Connection::WaitFor(short events, int timeout_ms, const char* what) {
-  struct pollfd p = {fd_, events, 0};
-  for (;;) {
-    int n = poll(&p, 1, timeout_ms);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno(errno, "poll");
-    if (n == 0) return Temp(std::string("timeout ") + what);
-    return Status::Ok();
-  }
-}
-
 Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
                         std::unique_ptr<Connection>* out, std::string* peer) {
   std::vector<SockAddr> addrs;
@@ -116,19 +81,6 @@ Status Connection::Open(const std::string& host, uint16_t port, int timeout_ms,
   *peer = host + "[" + which.text + "]:" + std::to_string(port);
   *out = std::move(c);
   return Status::Ok();
-}
-
-Status Connection::TlsWait(int ret, int timeout_ms, const char* what) {
-  int e = SSL_get_error(ssl_, ret);
-  if (e == SSL_ERROR_WANT_READ) return WaitFor(POLLIN, timeout_ms, what);
-  if (e == SSL_ERROR_WANT_WRITE) return WaitFor(POLLOUT, timeout_ms, what);
-  if (e == SSL_ERROR_ZERO_RETURN) return Temp(std::string("connection closed ") + what);
-  if (e == SSL_ERROR_SYSCALL) {
-    std::string why = errno ? std::strerror(errno) : "connection closed";
-    ERR_clear_error();
-    return Temp(why + " " + what);
-  }
-  return Temp(std::string("TLS error ") + what + ": " + OpenSslError());
 }
 
 Status Connection::StartTls(TlsContext* tls, const std::string& host, int timeout_ms,
@@ -172,7 +124,7 @@ Status Connection::StartTls(TlsContext* tls, const std::string& host, int timeou
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     X509_digest(cert, EVP_sha256(), md, &n);
-    std::string fp = "sha256:" + Hex(md, n);
+    std::string fp = "sha256:" + HexBytes(md, n);
     bool pinned = false;
     for (const std::string& p : tls->pins()) pinned |= p == fp;
     if (!pinned) {
@@ -183,32 +135,6 @@ Status Connection::StartTls(TlsContext* tls, const std::string& host, int timeou
   X509_free(cert);
   *info = std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) +
           (tls->pins().empty() ? " verified " : " pinned ") + Printable(subject);
-  return Status::Ok();
-}
-
-Status Connection::Write(std::string_view data, int timeout_ms) {
-  while (!data.empty()) {
-    if (ssl_) {
-      size_t written = 0;
-      int r = SSL_write_ex(ssl_, data.data(), data.size(), &written);
-      if (r == 1) {
-        data.remove_prefix(written);
-        continue;
-      }
-      Status s = TlsWait(r, timeout_ms, "writing");
-      if (!s.ok()) return s;
-      continue;
-    }
-    ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      return Temp(std::string("write: ") + std::strerror(errno));
-    Status s = WaitFor(POLLOUT, timeout_ms, "writing");
-    if (!s.ok()) return s;
-  }
   return Status::Ok();
 }
 
@@ -227,34 +153,6 @@ Status Connection::WriteFile(int fd, off_t offset, uint64_t len, int block_timeo
   }
   return Status::Ok();
 }
-
-Status Connection::Read(std::string* out, int timeout_ms) {
-  char buf[16384];
-  for (;;) {
-    if (ssl_) {
-      size_t got = 0;
-      int r = SSL_read_ex(ssl_, buf, sizeof buf, &got);
-      if (r == 1) {
-        out->append(buf, got);
-        return Status::Ok();
-      }
-      Status s = TlsWait(r, timeout_ms, "reading");
-      if (!s.ok()) return s;
-      continue;
-    }
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    if (n > 0) {
-      out->append(buf, static_cast<size_t>(n));
-      return Status::Ok();
-    }
-    if (n == 0) return Temp("connection closed by server");
-    if (errno != EAGAIN && errno != EINTR) return Temp(std::string("read: ") + std::strerror(errno));
-    Status s = WaitFor(POLLIN, timeout_ms, "reading reply");
-    if (!s.ok()) return s;
-  }
-}
-
-void Connection::Abort() { shutdown(fd_, SHUT_RDWR); }
 
 bool Connection::ChannelBinding(std::string* name, std::string* data) const {
   if (!ssl_) return false;
