@@ -1,0 +1,175 @@
+#!/bin/sh
+# The listener beyond loopback (`listen_allow`), in a network namespace
+# this test makes, so that nothing listens or connects outside it: lo up,
+# with 192.0.2.1 (relay's address), 192.0.2.2 (an allowed client) and
+# 192.0.2.3 (a client on no allowed network). Clients this project did not
+# write (swaks, Python's smtplib and ssl) show: refusal at connect for
+# other networks; no MAIL without STARTTLS, no MAIL without AUTH or an
+# accepted client certificate; AUTH PLAIN and LOGIN against a crypt(3)
+# users file; client certificates by CA and by fingerprint; no command
+# injection through STARTTLS; a session ended after repeated wrong
+# passwords; and a bounded load over TLS+AUTH, every message delivered
+# once.
+if [ -z "${RELAY_IN_NETNS:-}" ]; then
+  [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
+  command -v unshare >/dev/null && command -v ip >/dev/null || { echo "SKIP: unshare or ip missing"; exit 77; }
+  unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace here"; exit 77; }
+  RELAY_IN_NETNS=1 exec unshare -n sh "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "SKIP: python3-aiosmtpd missing"; exit 77; }
+command -v swaks >/dev/null || { echo "SKIP: swaks missing"; exit 77; }
+ip link set lo up
+for a in 192.0.2.1 192.0.2.2 192.0.2.3; do ip addr add $a/32 dev lo; done
+
+# Certificates: a CA, relay's server certificate, a client certificate the
+# CA signed, a self-signed one nobody trusts, and a self-signed one pinned.
+cd "$T"
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+key ca.key; key server.key; key client.key; key rogue.key; key pinned.key
+openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=relay-test-ca 2>/dev/null
+printf 'subjectAltName=DNS:mx.test,IP:192.0.2.1\n' > server.ext
+openssl req -new -key server.key -subj /CN=mx.test 2>/dev/null |
+  openssl x509 -req -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.pem 2>/dev/null
+openssl req -new -key client.key -subj /CN=client1.test 2>/dev/null |
+  openssl x509 -req -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem 2>/dev/null
+openssl req -x509 -new -key rogue.key -out rogue.pem -days 2 -subj /CN=client1.test 2>/dev/null
+openssl req -x509 -new -key pinned.key -out pinned.pem -days 2 -subj /CN=pinned.test 2>/dev/null
+PIN=$(openssl x509 -in pinned.pem -noout -fingerprint -sha256 | sed 's/.*=//')
+[ -s server.pem ] && [ -s client.pem ] && [ -n "$PIN" ] || { bad "could not make test certificates"; finish; }
+printf 'alice:%s\n# a comment\nbob:%s\n' "$(openssl passwd -6 's3cret')" "$(openssl passwd -5 'hunter2')" > users
+cd - >/dev/null
+
+SINKPORT=$(free_port)
+LPORT=$(free_port)
+RPORT=$(free_port)
+cat >> "$CONF" <<CONF
+smarthost = 127.0.0.1:$SINKPORT none
+listen = 127.0.0.1:$LPORT, 192.0.2.1:$RPORT
+log = $T/relayd.log
+retry_min = 1s
+retry_max = 2s
+CONF
+cp "$CONF" "$T/loopback-only.conf"
+cat >> "$CONF" <<CONF
+listen_allow = 192.0.2.2/32
+listen_tls_cert_file = $T/server.pem
+listen_tls_key_file = $T/server.key
+listen_auth_users = $T/users
+listen_client_ca = $T/ca.pem
+listen_client_fingerprint = sha256:$PIN
+CONF
+relay_private_spool
+touch "$T/relayd.log"
+chown 65534 "$T/relayd.log" "$T/server.key" "$T/users"
+chmod 600 "$T/server.key" "$T/users"
+chmod 644 "$CONF" "$T"/*.pem
+
+# 1. Configuration: beyond loopback only with everything in place.
+"$BIN/relayd" -C "$T/loopback-only.conf" 2> "$T/err1"; rc=$?
+[ $rc = 78 ] && ok "192.0.2.1 without listen_allow: refused (78)" || bad "no listen_allow: exit $rc"
+contains "$T/err1" "listen_allow" "the reason names listen_allow"
+grep -v '^listen_auth_users\|^listen_client' "$CONF" > "$T/noauth.conf"
+"$BIN/relayd" -C "$T/noauth.conf" 2> "$T/err2"; rc=$?
+[ $rc = 78 ] && ok "listen_allow without any way to authenticate: refused (78)" || bad "no auth: exit $rc"
+grep -v '^listen_tls' "$CONF" > "$T/notls.conf"
+"$BIN/relayd" -C "$T/notls.conf" 2> "$T/err3"; rc=$?
+[ $rc = 78 ] && ok "listen_allow without a certificate: refused (78)" || bad "no cert: exit $rc"
+chmod 640 "$T/server.key"
+"$BIN/relayd" -C "$CONF" 2> "$T/err4"; rc=$?
+[ $rc = 78 ] && ok "a group-readable listener key: refused (78)" || bad "key mode 640: exit $rc"
+contains "$T/err4" "chmod 600" "the reason says what to run"
+chmod 600 "$T/server.key"
+
+/usr/bin/python3 "$RELAY_SRC/tests/sink.py" --port "$SINKPORT" --out "$T/sink.out" --messages "$T" \
+  --max-seconds 300 > "$T/sink.ready" &
+sink=$!
+"$BIN/relayd" -C "$CONF" &
+relayd=$!
+trap 'kill $sink $relayd 2>/dev/null; rm -rf "$T"' EXIT
+wait_for 10 grep -q ready "$T/sink.ready" || bad "sink did not start"
+wait_for 10 /usr/bin/python3 -c "import socket; socket.create_connection(('192.0.2.1',$RPORT),1)" || bad "listener not up"
+SW="swaks --server 192.0.2.1:$RPORT --from app@remote.test --to ops@example.net --timeout 30"
+
+# 2. A client on no allowed network: refused before any SMTP.
+$SW --local-interface 192.0.2.3 > "$T/other.out" 2>&1
+contains "$T/other.out" "554 5.7.1 access denied" "192.0.2.3: 554 at connect"
+wait_for 5 grep -q "reject: connect from unknown\[192.0.2.3\]" "$T/relayd.log" && ok "refusal logged" || bad "refusal not logged"
+
+# 3. An allowed client in the clear: STARTTLS offered, AUTH not, MAIL refused.
+$SW --local-interface 192.0.2.2 > "$T/clear.out" 2>&1
+contains "$T/clear.out" "250-STARTTLS" "STARTTLS offered"
+lacks "$T/clear.out" "AUTH PLAIN" "AUTH not offered in the clear"
+contains "$T/clear.out" "530 5.7.0 Must issue a STARTTLS command first" "MAIL in the clear: 530"
+swaks --server 192.0.2.1:$RPORT --local-interface 192.0.2.2 --auth PLAIN --auth-user alice --auth-password s3cret \
+  --quit-after AUTH > "$T/clearauth.out" 2>&1
+lacks "$T/clearauth.out" "235 " "no password accepted in the clear"
+
+# 4. TLS without AUTH: MAIL refused.
+$SW --local-interface 192.0.2.2 --tls > "$T/tlsonly.out" 2>&1
+contains "$T/tlsonly.out" "250-AUTH PLAIN LOGIN" "AUTH offered under TLS"
+contains "$T/tlsonly.out" "530 5.7.0 Authentication required" "MAIL under TLS without AUTH: 530"
+
+# 5. AUTH: a wrong password, then PLAIN and LOGIN with the right ones.
+$SW --local-interface 192.0.2.2 --tls --auth PLAIN --auth-user alice --auth-password wrong > "$T/wrong.out" 2>&1
+contains "$T/wrong.out" "535 5.7.8" "wrong password: 535"
+contains "$T/relayd.log" "AUTH failed for user=alice" "failure logged with the user"
+$SW --local-interface 192.0.2.2 --tls --auth PLAIN --auth-user alice --auth-password s3cret \
+  --header "X-Token: plain1" > "$T/plain.out" 2>&1
+contains "$T/plain.out" "250 2.0.0 Ok: queued as" "AUTH PLAIN (sha512-crypt): queued"
+$SW --local-interface 192.0.2.2 --tls --auth LOGIN --auth-user bob --auth-password hunter2 \
+  --header "X-Token: login1" > "$T/login.out" 2>&1
+contains "$T/login.out" "250 2.0.0 Ok: queued as" "AUTH LOGIN (sha256-crypt): queued"
+wait_for 20 grep -q "^plain1 ops@example.net" "$T/sink.out" && ok "PLAIN message delivered" || bad "plain1 not delivered"
+wait_for 20 grep -q "^login1 ops@example.net" "$T/sink.out" && ok "LOGIN message delivered" || bad "login1 not delivered"
+contains "$T/plain1.eml" "(Authenticated sender: alice)" "Received names the authenticated user"
+contains "$T/plain1.eml" "with ESMTPSA id" "Received says ESMTPSA"
+contains "$T/plain1.eml" "(unknown [192.0.2.2])" "Received names the client's address"
+contains "$T/relayd.log" "client=unknown[192.0.2.2]" "queue line names the client"
+contains "$T/relayd.log" "sasl_username=alice" "queue line names the user"
+
+# 6. Client certificates: signed by listen_client_ca, pinned, and rogue.
+$SW --local-interface 192.0.2.2 --tls --tls-cert "$T/client.pem" --tls-key "$T/client.key" \
+  --header "X-Token: cert1" > "$T/cert.out" 2>&1
+contains "$T/cert.out" "250 2.0.0 Ok: queued as" "CA-signed client certificate: queued without AUTH"
+contains "$T/relayd.log" "accepted by listen_client_ca" "logged as accepted by the CA"
+$SW --local-interface 192.0.2.2 --tls --tls-cert "$T/pinned.pem" --tls-key "$T/pinned.key" \
+  --header "X-Token: pin1" > "$T/pin.out" 2>&1
+contains "$T/pin.out" "250 2.0.0 Ok: queued as" "pinned client certificate: queued without AUTH"
+contains "$T/relayd.log" "accepted by fingerprint" "logged as accepted by fingerprint"
+$SW --local-interface 192.0.2.2 --tls --tls-cert "$T/rogue.pem" --tls-key "$T/rogue.key" > "$T/rogue.out" 2>&1
+contains "$T/rogue.out" "530 5.7.0 Authentication required" "self-signed certificate with the same name: 530"
+contains "$T/relayd.log" "not accepted" "rogue certificate logged as not accepted"
+wait_for 20 grep -q "^cert1 " "$T/sink.out" && ok "certificate message delivered" || bad "cert1 not delivered"
+contains "$T/cert1.eml" "(Authenticated sender: client1.test)" "Received names the certificate"
+
+# 7. Python's smtplib, verifying relay's certificate against the CA.
+/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" py1 alice s3cret \
+  > "$T/py.out" 2>&1
+contains "$T/py.out" "sent py1 refused {}" "smtplib: STARTTLS (verified) + AUTH + send"
+wait_for 20 grep -q "^py1 " "$T/sink.out" && ok "smtplib message delivered" || bad "py1 not delivered"
+
+# 8. No command injection through STARTTLS.
+/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" inject 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" > "$T/inject.out" 2>&1
+contains "$T/inject.out" "starttls: 220 2.0.0 Ready to start TLS" "STARTTLS answered alone"
+contains "$T/inject.out" "after tls: 221" "the MAIL pipelined in the clear was never answered"
+
+# 9. Guessing: the session ends after three wrong passwords.
+/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" brute 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" alice > "$T/brute.out" 2>&1
+contains "$T/brute.out" "closed after 3 wrong passwords" "421 after 3 wrong passwords"
+
+# 10. Loopback clients keep the loopback rules (no TLS, no AUTH).
+swaks --server 127.0.0.1:$LPORT --from a@x.test --to b@x.test --header "X-Token: local1" > "$T/local.out" 2>&1
+contains "$T/local.out" "250 2.0.0 Ok: queued as" "loopback client still served without AUTH"
+
+# 11. Load over TLS+AUTH: 4 clients x 10 messages, each delivered once.
+/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" load 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" 4 10 alice s3cret \
+  > "$T/load.out" 2>&1
+cat "$T/load.out"
+lacks "$T/load.out" "error:" "load: no client errors"
+if wait_for 60 sh -c "[ \$(grep -c '^rload-' '$T/sink.out') -ge 40 ]"; then ok "load: 40 of 40 delivered"
+else bad "load: $(grep -c '^rload-' "$T/sink.out") of 40 delivered"; fi
+dups=$(grep '^rload-' "$T/sink.out" | sort | uniq -d | wc -l)
+[ "$dups" = 0 ] && ok "load: no duplicates" || bad "load: $dups duplicates"
+[ -n "${RELAY_SUMMARY:-}" ] && sed 's/^/remote listener load: /' "$T/load.out" >> "$RELAY_SUMMARY"
+finish

@@ -1,0 +1,138 @@
+"""SMTP clients from beyond loopback for listen_remote_test.sh, built on
+Python's smtplib and ssl (not on relay's code). Each mode prints what it
+saw; the shell test checks the output.
+
+  remote_client.py MODE SERVER PORT SOURCE CAFILE [ARGS]
+
+MODE:
+  send TOKEN USER PASSWORD  STARTTLS (server certificate verified against
+                            CAFILE), AUTH, one message with X-Token TOKEN
+  inject                    "STARTTLS" and "MAIL FROM" in one packet; after
+                            TLS, QUIT: the MAIL must not have been read
+  brute USER                wrong passwords until the server hangs up
+  load CLIENTS MESSAGES USER PASSWORD
+                            CLIENTS threads, each one session sending
+                            MESSAGES messages; prints the rate
+Every socket has a timeout, so nothing here can hang a test run.
+"""
+import smtplib
+import socket
+import ssl
+import sys
+import threading
+import time
+
+
+def context(cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    return ctx
+
+
+def client(server, port, source):
+    return smtplib.SMTP(server, port, source_address=(source, 0), timeout=30)
+
+
+def message(token, frm, to):
+    return f"From: {frm}\r\nTo: {to}\r\nSubject: remote {token}\r\nX-Token: {token}\r\n\r\nbody {token}\r\n"
+
+
+def send(server, port, source, cafile, token, user, password):
+    with client(server, port, source) as s:
+        s.starttls(context=context(cafile))
+        s.login(user, password)
+        refused = s.sendmail("app@remote.test", ["ops@example.net"], message(token, "app@remote.test", "ops@example.net"))
+        print("sent", token, "refused", refused)
+
+
+def recv_reply(sock):
+    data = b""
+    while not data.endswith(b"\r\n") or data.split(b"\r\n")[-2][3:4] == b"-":
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace")
+
+
+def inject(server, port, source, cafile):
+    sock = socket.create_connection((server, port), timeout=30, source_address=(source, 0))
+    recv_reply(sock)
+    sock.sendall(b"EHLO inject.test\r\n")
+    recv_reply(sock)
+    # One write: the MAIL is pipelined behind STARTTLS, in the clear.
+    sock.sendall(b"STARTTLS\r\nMAIL FROM:<injected@evil.test>\r\n")
+    print("starttls:", recv_reply(sock).strip())
+    tls = context(cafile).wrap_socket(sock, server_hostname=server)
+    tls.sendall(b"QUIT\r\n")
+    print("after tls:", recv_reply(tls).strip())
+    tls.close()
+
+
+def brute(server, port, source, cafile, user):
+    s = client(server, port, source)
+    s.starttls(context=context(cafile))
+    s.ehlo()
+    wrong = 0
+    for i in range(10):
+        try:
+            code, text = s.docmd("AUTH", "PLAIN " + smtplib.encode_base64(f"\0{user}\0guess{i}".encode(), eol=""))
+        except smtplib.SMTPServerDisconnected:
+            print("disconnected after", wrong, "wrong passwords")
+            return
+        print("attempt", i, code, text.decode())
+        if code == 535:
+            wrong += 1
+        if code == 421:
+            # The 421 follows the last 535 at once; smtplib reads it as the
+            # reply to the next command, which the server never read.
+            print("closed after", wrong, "wrong passwords")
+            return
+    print("never closed")
+
+
+def load(server, port, source, cafile, clients, messages, user, password):
+    errors = []
+
+    def worker(n):
+        try:
+            with client(server, port, source) as s:
+                s.starttls(context=context(cafile))
+                s.login(user, password)
+                for m in range(messages):
+                    token = f"rload-{n}-{m}"
+                    s.sendmail("app@remote.test", ["ops@example.net"], message(token, "app@remote.test", "ops@example.net"))
+        except Exception as e:  # reported, not raised: the count tells
+            errors.append(f"client {n}: {e!r}")
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    took = time.monotonic() - start
+    for e in errors:
+        print("error:", e)
+    total = clients * messages
+    print(f"{clients} clients x {messages} messages over STARTTLS+AUTH: {total} in {took:.2f} s, "
+          f"{total / took:.0f} msg/s queued")
+
+
+def main():
+    mode, server, port, source, cafile = sys.argv[1:6]
+    port = int(port)
+    rest = sys.argv[6:]
+    if mode == "send":
+        send(server, port, source, cafile, *rest)
+    elif mode == "inject":
+        inject(server, port, source, cafile)
+    elif mode == "brute":
+        brute(server, port, source, cafile, *rest)
+    elif mode == "load":
+        load(server, port, source, cafile, int(rest[0]), int(rest[1]), rest[2], rest[3])
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main()
