@@ -47,6 +47,10 @@ class InjectTest : public ::testing::Test {
     p.queue_id = kId;
     p.msgid_nonce = "NONCE1";
     p.size_limit = size_limit_;
+    p.orcpts = orcpts_;
+    p.received_from = received_from_;
+    p.received_auth = received_auth_;
+    if (!received_with_.empty()) p.received_with = received_with_;
     SpoolPaths paths(dir_.path());
     std::remove(paths.queue_file(kId).c_str());  // from an earlier Run
     EXPECT_TRUE(CreatePrivateSpool(env, paths).ok());
@@ -76,6 +80,8 @@ class InjectTest : public ::testing::Test {
   TempDir dir_;
   Aliases aliases_ = Aliases::Parse("root: admin@example.net\npostmaster: root\n", nullptr);
   uint64_t size_limit_ = 0;
+  std::vector<std::string> orcpts_;
+  std::string received_from_, received_auth_, received_with_;
 };
 
 std::string Head(const std::string& rcpts, const std::string& from = "alice@example.com",
@@ -229,6 +235,30 @@ TEST_F(InjectTest, RecipientsAreDeduplicatedAcrossAliases) {
   Result r = Run({"-i", "root", "postmaster", "ADMIN@example.net"}, "\nb\n");
   ASSERT_TRUE(r.status.ok());
   EXPECT_NE(r.file.find("rcpt admin@example.net\norcpt root@example.com\ncontent\n"),
+            std::string::npos)
+      << r.file;
+}
+
+// DSN ORCPT from an SMTP client is kept as the recipient's original
+// address, in place of the alias it was expanded from.
+TEST_F(InjectTest, OrcptFromSmtpIsStored) {
+  orcpts_ = {"", "Orig@Example.org", "a@x.org"};
+  Result r = Run({"-i", "a@x.org", "root", "b@x.org"}, "\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("rcpt a@x.org\nrcpt admin@example.net\norcpt Orig@Example.org\nrcpt b@x.org\n"
+                        "orcpt a@x.org\ncontent\n"),
+            std::string::npos)
+      << r.file;
+}
+
+TEST_F(InjectTest, ReceivedForAnAuthenticatedClient) {
+  received_from_ = "c.test (unknown [192.0.2.2])";
+  received_auth_ = "alice";
+  received_with_ = "ESMTPSA";
+  Result r = Run({"-i", "a@x.org"}, "Subject: s\n\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("Received: from c.test (unknown [192.0.2.2])\r\n\t(Authenticated sender: alice)\r\n"
+                        "\tby host.example.com (relay) with ESMTPSA id "),
             std::string::npos)
       << r.file;
 }
