@@ -10,9 +10,12 @@ MODE:
   inject                    "STARTTLS" and "MAIL FROM" in one packet; after
                             TLS, QUIT: the MAIL must not have been read
   brute USER                wrong passwords until the server hangs up
+  hold USER PASSWORD        STARTTLS, AUTH, then prints "ready" and waits
+                            2 s (so that the server process can be measured)
   load CLIENTS MESSAGES USER PASSWORD
                             CLIENTS threads, each one session sending
                             MESSAGES messages; prints the rate
+CAFILE "-" turns certificate verification off (for the benchmark).
 Every socket has a timeout, so nothing here can hang a test run.
 """
 import smtplib
@@ -24,8 +27,12 @@ import time
 
 
 def context(cafile):
-    ctx = ssl.create_default_context(cafile=cafile)
-    return ctx
+    if cafile == "-":  # bench/submission.sh only: no verification, on either server
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    return ssl.create_default_context(cafile=cafile)
 
 
 def client(server, port, source):
@@ -90,6 +97,14 @@ def brute(server, port, source, cafile, user):
     print("never closed")
 
 
+def hold(server, port, source, cafile, user, password):
+    with client(server, port, source) as s:
+        s.starttls(context=context(cafile))
+        s.login(user, password)
+        print("ready", flush=True)
+        time.sleep(2)
+
+
 def load(server, port, source, cafile, clients, messages, user, password):
     errors = []
 
@@ -128,6 +143,8 @@ def main():
         inject(server, port, source, cafile)
     elif mode == "brute":
         brute(server, port, source, cafile, *rest)
+    elif mode == "hold":
+        hold(server, port, source, cafile, *rest)
     elif mode == "load":
         load(server, port, source, cafile, int(rest[0]), int(rest[1]), rest[2], rest[3])
     else:

@@ -190,11 +190,12 @@ void SmtpServer::Command(std::string_view line, std::string* out) {
       *out += "250 " + p_.hostname + "\r\n";
       return;
     }
-    *out += "250-" + p_.hostname + "\r\n250-PIPELINING\r\n250-SIZE" +
-            (p_.size_limit ? " " + std::to_string(p_.size_limit) : "") + "\r\n" +
-            (p_.offer_starttls && !tls_active_ ? "250-STARTTLS\r\n" : "") +
-            (auth_offered() ? "250-AUTH PLAIN LOGIN\r\n" : "") +
-            "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n";
+    out->append("250-").append(p_.hostname).append("\r\n250-PIPELINING\r\n250-SIZE");
+    if (p_.size_limit) out->append(" ").append(std::to_string(p_.size_limit));
+    out->append("\r\n");
+    if (p_.offer_starttls && !tls_active_) out->append("250-STARTTLS\r\n");
+    if (auth_offered()) out->append("250-AUTH PLAIN LOGIN\r\n");
+    out->append("250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n");
   } else if (verb == "MAIL") {
     Mail(args, out);
   } else if (verb == "RCPT") {
