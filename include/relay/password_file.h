@@ -31,6 +31,7 @@ class PasswordFile : public ServerAuthenticator {
   // time. An unknown user is hashed against a dummy so that the time
   // taken does not say which names exist.
   bool Check(const std::string& user, const std::string& password) override;
+  size_t size() const { return users_.size(); }
 
  private:
   std::map<std::string, std::string> users_;

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "relay/aliases.h"
+#include "relay/password_file.h"
+#include "relay/tls_server.h"
 #include "relay/config.h"
 #include "relay/connection.h"
 #include "relay/credentials.h"
@@ -195,6 +197,32 @@ int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& send
   return 0;
 }
 
+// listen_allow: the listener's certificate and key load, the users file
+// parses, as relay-smtpd will find them at the first client.
+template <typename Secret, typename Problem>
+void CheckRemoteListener(const Config& cfg, Secret secret, Problem problem) {
+  bool ok = secret(cfg.listen_tls_key_file, "listen_tls_key_file");
+  std::unique_ptr<ServerTls> tls;
+  Status s = ServerTls::Create(cfg, &tls);
+  if (!s.ok()) {
+    problem(s.message());
+    ok = false;
+  }
+  std::string users = "no users file";
+  if (!cfg.listen_auth_users.empty()) {
+    std::unique_ptr<PasswordFile> pw;
+    s = secret(cfg.listen_auth_users, "listen_auth_users") ? PasswordFile::Load(Env::Default(), cfg.listen_auth_users, &pw)
+                                                            : Status::Config("");
+    if (!s.ok() && !s.message().empty()) problem(s.message());
+    if (s.ok()) users = std::to_string(pw->size()) + " users";
+    ok &= s.ok();
+  }
+  if (ok)
+    std::printf("listener beyond loopback: ok (%zu listen_allow networks, %s%s, %zu client fingerprints)\n",
+                cfg.listen_allow.size(), users.c_str(), cfg.listen_client_ca.empty() ? "" : ", client CA",
+                cfg.listen_client_fingerprints.size());
+}
+
 int Check(const Config& cfg) {
   int problems = 0;
   auto problem = [&](const std::string& what) {
@@ -212,22 +240,27 @@ int Check(const Config& cfg) {
   } else {
     problem("cannot read " + cfg.aliases);
   }
-  if (!cfg.auth_password_file.empty()) {
-    Status s = CheckSecretFile(cfg.auth_password_file);
+  // A secret relayd reads: its mode, and owned by the spool's owner,
+  // which relayd runs as.
+  auto secret = [&](const std::string& path, const std::string& key) {
+    Status s = CheckSecretFile(path, key);
     struct stat sec, q;
     if (!s.ok()) {
       problem(s.message());
-    } else if (stat(cfg.auth_password_file.c_str(), &sec) == 0 &&
-               stat(SpoolPaths(cfg.spool_dir).queue().c_str(), &q) == 0 && sec.st_uid != q.st_uid) {
-      // relayd runs as the spool's owner: the secret must be that user's.
-      problem("auth_password_file " + cfg.auth_password_file + " belongs to uid " +
-              std::to_string(sec.st_uid) + ", but relayd runs as the spool owner (uid " +
-              std::to_string(q.st_uid) + "): run chown " + std::to_string(q.st_uid) + " " +
-              cfg.auth_password_file);
-    } else {
-      std::printf("secret   %s: ok\n", cfg.auth_password_file.c_str());
+      return false;
     }
-  }
+    if (stat(path.c_str(), &sec) == 0 && stat(SpoolPaths(cfg.spool_dir).queue().c_str(), &q) == 0 &&
+        sec.st_uid != q.st_uid) {
+      problem(key + " " + path + " belongs to uid " + std::to_string(sec.st_uid) +
+              ", but relayd runs as the spool owner (uid " + std::to_string(q.st_uid) + "): run chown " +
+              std::to_string(q.st_uid) + " " + path);
+      return false;
+    }
+    return true;
+  };
+  if (!cfg.auth_password_file.empty() && secret(cfg.auth_password_file, "auth_password_file"))
+    std::printf("secret   %s: ok\n", cfg.auth_password_file.c_str());
+  if (!cfg.listen_allow.empty()) CheckRemoteListener(cfg, secret, problem);
   SpoolPaths paths(cfg.spool_dir);
   struct Dir {
     std::string path;

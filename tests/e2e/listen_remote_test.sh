@@ -80,6 +80,14 @@ chmod 640 "$T/server.key"
 [ $rc = 78 ] && ok "a group-readable listener key: refused (78)" || bad "key mode 640: exit $rc"
 contains "$T/err4" "chmod 600" "the reason says what to run"
 chmod 600 "$T/server.key"
+"$BIN/relayctl" -C "$CONF" check > "$T/check.out" 2>&1
+contains "$T/check.out" "listener beyond loopback: ok (1 listen_allow networks, 2 users, client CA, 1 client fingerprints)" \
+  "relayctl check: the listener's certificate and users load"
+cp "$T/users" "$T/users.good"
+echo 'carol:plaintext' >> "$T/users"
+"$BIN/relayctl" -C "$CONF" check > "$T/check2.out" 2>&1
+contains "$T/check2.out" "line 4: expected 'name:\$id\$...'" "relayctl check: a bad users line is named"
+cp "$T/users.good" "$T/users"
 
 /usr/bin/python3 "$RELAY_SRC/tests/sink.py" --port "$SINKPORT" --out "$T/sink.out" --messages "$T" \
   --max-seconds 300 > "$T/sink.ready" &
