@@ -4,6 +4,8 @@
 
 #include "relay/sasl.h"
 
+#include <cstring>
+
 namespace relay {
 namespace {
 
@@ -134,13 +136,41 @@ TEST_F(ServerTest, LongCommandLineRefused) {
   EXPECT_NE(out.find("500 5.5.0 line too long"), std::string::npos);
 }
 
+// The rest of an over-long line, arriving in a later read, is dropped to
+// its end, never run as a command; a complete over-long line is refused
+// too.
+TEST_F(ServerTest, TailOfALongLineIsNotACommand) {
+  SmtpServer s(params_, &b_);
+  EXPECT_EQ(s.Feed(std::string(3000, 'A')), "500 5.5.0 line too long\r\n");
+  EXPECT_EQ(s.Feed("AAAA QUIT\r\nNOOP\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_FALSE(s.closed());
+  EXPECT_EQ(s.Feed("NOOP " + std::string(3000, 'A') + "\r\nNOOP\r\n"),
+            "500 5.5.0 line too long\r\n250 2.0.0 Ok\r\n");
+}
+
+// As Postfix's smtpd_hard_error_limit: a client that only earns errors is
+// let go.
+TEST_F(ServerTest, TooManyErrorsEndTheSession) {
+  params_.max_junk_commands = 1000;
+  SmtpServer s(params_, &b_);
+  std::string in = "HELO c\r\n";
+  for (int i = 0; i < 25; ++i) in += "RCPT TO:<b@y>\r\n";
+  std::string out = s.Feed(in);
+  EXPECT_TRUE(s.closed());
+  EXPECT_NE(out.find("421 4.7.0 mx.test too many errors; closing\r\n"), std::string::npos) << out;
+  size_t n = 0;
+  for (size_t p = out.find("503 "); p != std::string::npos; p = out.find("503 ", p + 1)) ++n;
+  EXPECT_EQ(n, 20u);
+}
+
 // relay-smtpd's policy for clients beyond loopback: TLS, then AUTH (or a
 // client certificate), before MAIL.
 class FakeAuth : public ServerAuthenticator {
  public:
   bool Check(const std::string& user, const std::string& password) override {
     tried.push_back(user + ":" + password);
-    return user == "alice" && password == "s3cret";
+    // As crypt(3) sees it: a C string, which ends at the first NUL.
+    return user == "alice" && std::strcmp(password.c_str(), "s3cret") == 0;
   }
   std::vector<std::string> tried;
 };
@@ -229,6 +259,9 @@ TEST_F(RemoteServerTest, AuthDialogues) {
       {"AUTH PLAIN " + B64(std::string("bob\0alice\0s3cret", 16)) + "\r\n",
        "535 5.7.8 authentication credentials invalid\r\n", ""},
       {"AUTH PLAIN " + B64("alice") + "\r\n", "535 5.7.8 authentication credentials invalid\r\n", ""},
+      // crypt(3) would stop at the NUL: "s3cret\0x" must not pass as "s3cret".
+      {"AUTH LOGIN " + B64("alice") + "\r\n" + B64(std::string("s3cret\0x", 8)) + "\r\n",
+       "334 UGFzc3dvcmQ6\r\n535 5.7.8 authentication credentials invalid\r\n", ""},
       {"MAIL FROM:<a@x>\r\nAUTH PLAIN " + ok_plain + "\r\n",
        "530 5.7.0 Authentication required\r\n235 2.7.0 Authentication successful\r\n", "alice"},
   };

@@ -47,6 +47,9 @@ struct ServerParams {
   uint64_t size_limit = 0;  // 0: advertise SIZE without a number
   size_t max_recipients = 1000;
   int max_junk_commands = 100;
+  // Error replies (4xx, 5xx) a session may earn before it is ended with
+  // a 421, as Postfix's smtpd_hard_error_limit.
+  int max_errors = 20;
   // Beyond loopback: see the header comment.
   bool offer_starttls = false;  // the driver can run a server handshake
   bool require_auth = false;    // MAIL needs TLS, then AUTH or a client cert
@@ -124,6 +127,10 @@ class SmtpServer {
   void Mail(std::string_view args, std::string* out);
   void Rcpt(std::string_view args, std::string* out);
   void Reset();
+  void Reply(const char* text, std::string* out);
+  // A reply starting at out[from] that is an error counts toward
+  // max_errors; at the limit, a 421 follows and the session ends.
+  void CountErrors(std::string& out, size_t from);
   void StartTls(std::string_view args, std::string* out);
   void Auth(std::string_view args, std::string* out);
   void AuthResponse(std::string_view line, std::string* out);
@@ -140,6 +147,8 @@ class SmtpServer {
   bool have_helo_ = false;
   bool in_mail_ = false;
   int junk_ = 0;
+  int errors_ = 0;
+  bool skip_line_ = false;  // the rest of an over-long line is dropped
   int accepted_ = 0;
   uint64_t data_bytes_ = 0;
   bool at_line_start_ = true;

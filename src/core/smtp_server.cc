@@ -90,13 +90,25 @@ std::string SmtpServer::Feed(std::string_view data) {
   while (!closed_ && !tls_requested_) {
     bool command = state_ == State::kCommand || state_ == State::kAuth;
     size_t nl = buf_.find('\n', pos);
+    if (command && skip_line_) {
+      // The rest of a line already refused as too long: dropped up to its
+      // end, never read as a command of its own.
+      pos = nl == std::string::npos ? buf_.size() : nl + 1;
+      if (nl == std::string::npos) break;
+      skip_line_ = false;
+      continue;
+    }
+    if (command && (nl == std::string::npos ? buf_.size() : nl) - pos > kMaxCommandLine) {
+      // A command line that does not end is refused, not buffered forever.
+      state_ = State::kCommand;
+      Reply("500 5.5.0 line too long\r\n", &out);
+      skip_line_ = nl == std::string::npos;
+      pos = nl == std::string::npos ? buf_.size() : nl + 1;
+      continue;
+    }
     if (nl == std::string::npos) {
-      // A command line that does not end is refused, not buffered forever;
-      // in DATA, a long line goes on in pieces.
-      if (command && buf_.size() - pos > kMaxCommandLine) {
-        out += "500 5.5.0 line too long\r\n";
-        pos = buf_.size();
-      } else if (!command && buf_.size() - pos > 65536) {
+      // In DATA, a long line goes on in pieces.
+      if (!command && buf_.size() - pos > 65536) {
         // A very long line: pass it on in pieces (the injector breaks it
         // at 998 octets), so memory stays bounded.
         DataPiece(std::string_view(buf_).substr(pos), &out);
@@ -108,15 +120,30 @@ std::string SmtpServer::Feed(std::string_view data) {
     bool crlf = !line.empty() && line.back() == '\r';
     if (crlf) line.remove_suffix(1);
     pos = nl + 1;
+    size_t before = out.size();
     if (state_ == State::kCommand) Command(line, &out);
     else if (state_ == State::kAuth) AuthResponse(line, &out);
     else DataLine(line, crlf, &out);
+    CountErrors(out, before);
   }
   // After STARTTLS, what the client pipelined behind it was sent in the
   // clear: it is dropped, never read as if it came under TLS.
   if (tls_requested_) pos = buf_.size();
   buf_.erase(0, pos);
   return out;
+}
+
+void SmtpServer::Reply(const char* text, std::string* out) {
+  size_t before = out->size();
+  *out += text;
+  CountErrors(*out, before);
+}
+
+void SmtpServer::CountErrors(std::string& out, size_t from) {
+  if (closed_ || from >= out.size() || (out[from] != '4' && out[from] != '5')) return;
+  if (++errors_ < p_.max_errors) return;
+  out += "421 4.7.0 " + p_.hostname + " too many errors; closing\r\n";
+  Disconnected();
 }
 
 void SmtpServer::DataLine(std::string_view line, bool crlf, std::string* out) {
@@ -460,7 +487,9 @@ void SmtpServer::AuthResponse(std::string_view line, std::string* out) {
 void SmtpServer::AuthDone(const std::string& authzid, const std::string& user, const std::string& pass,
                           std::string* out) {
   state_ = State::kCommand;
-  bool valid = !user.empty() && user.find('\0') == std::string::npos && user.size() <= 255;
+  // A NUL would end the password early for crypt(3): "pw\0x" is not "pw".
+  bool valid = !user.empty() && user.find('\0') == std::string::npos && user.size() <= 255 &&
+               pass.find('\0') == std::string::npos;
   // Acting as another user (a different authzid) is not offered.
   if (valid && (authzid.empty() || authzid == user) && auth_->Check(user, pass)) {
     auth_user_ = user;
