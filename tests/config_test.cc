@@ -663,6 +663,8 @@ TEST(Config, ListenBeyondLoopbackNeedsAllowTlsAndAuth) {
       {"listen = example.com:25\n", "not a numeric address"},
       {"listen_auth_users = users\n", "absolute path"},
       {"listen_client_fingerprint = sha1:abcd\n", "64 hex digits"},
+      {"listen_allow = ::ffff:192.0.2.0/120\n", "IPv4-mapped"},
+      {"listen_auth_header = maybe\n", "yes or no"},
   };
   for (const Case& c : cases) {
     Config cfg;

@@ -58,6 +58,7 @@ struct Config {
   std::string listen_auth_users;     // "user:crypt-hash" lines
   std::string listen_client_ca;      // client certificates it signed pass
   std::vector<std::string> listen_client_fingerprints;  // "sha256:" + hex
+  bool listen_auth_header = false;   // "(Authenticated sender: X)" in Received
   int listen_max_connections = 20;
   int listen_max_per_client = 10;
   int64_t timeout_smtpd = 300;  // seconds a client may stay silent

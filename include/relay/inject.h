@@ -61,12 +61,15 @@ struct InjectParams {
   std::string received_from;
   // RFC 3848's protocol name: ESMTPS under TLS, ESMTPA or ESMTPSA after
   // AUTH; and the authenticated user, which Received names as Postfix
-  // does: "(Authenticated sender: NAME)".
+  // does: "(Authenticated sender: NAME)". SubmitBackend fills it in only
+  // with name_auth_user (listen_auth_header; off by default, as Postfix's
+  // smtpd_sasl_authenticated_header: it tells every recipient a login).
   std::string received_with = "ESMTP";
   // DSN ORCPT from an SMTP client, parallel to opts.recipients ("" none):
   // kept as each recipient's original address in place of the alias.
   std::vector<std::string> orcpts;
   std::string received_auth;
+  bool name_auth_user = false;
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
   // Called every kSpaceCheckBytes of content written; a non-OK status (a
   // TempFail: the spool is nearly full) stops the injection. May be null.

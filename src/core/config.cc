@@ -1,5 +1,7 @@
 #include "relay/config.h"
 
+#include <netinet/in.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -252,6 +254,10 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
            Network n;
            if (!ParseNetwork(t, &n))
              return BadValue("'" + std::string(t) + "' is not a network (write 192.0.2.0/24 or 2001:db8::/32)");
+           // Clients are matched as IPv4 whatever socket they came on: an
+           // IPv4-mapped network would match nobody, silently.
+           if (n.family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(reinterpret_cast<const in6_addr*>(n.addr)))
+             return BadValue("'" + std::string(t) + "' is IPv4-mapped: write the IPv4 network instead");
            c->listen_allow.push_back(n);
          }
          return Status::Ok();
@@ -261,6 +267,12 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"listen_auth_users", FilePath(&Config::listen_auth_users)},
       {"listen_client_ca", FilePath(&Config::listen_client_ca)},
       {"listen_client_fingerprint", Pin(&Config::listen_client_fingerprints)},
+      {"listen_auth_header",
+       [](std::string_view v, Config* c) {
+         if (v != "yes" && v != "no") return BadValue("must be yes or no");
+         c->listen_auth_header = v == "yes";
+         return Status::Ok();
+       }},
       {"listen_max_connections", Count(&Config::listen_max_connections, 1, 1000)},
       {"listen_max_per_client", Count(&Config::listen_max_per_client, 1, 1000)},
       {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1, 86400)},

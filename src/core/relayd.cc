@@ -96,6 +96,10 @@ void Exec(const std::string& path, const std::vector<std::string>& argv) {
   execv(path.c_str(), p.data());
 }
 
+// smtp_children_ values: the client's address, "remote " first for one
+// served by relay-smtpd.
+bool IsRemoteChild(const std::string& entry) { return entry.rfind("remote ", 0) == 0; }
+
 class Supervisor {
  public:
   Supervisor(Args args, Config cfg, Logger* log, std::vector<int> listeners)
@@ -195,10 +199,17 @@ void Supervisor::Accept(int lfd) {
                  ": not on a listen_allow network");
       continue;
     }
-    int same = 0;
-    for (const auto& [pid, a] : smtp_children_) same += a == addr;
-    if (static_cast<int>(smtp_children_.size()) >= cfg_.listen_max_connections ||
-        same >= cfg_.listen_max_per_client) {
+    // Loopback clients and those from beyond it are counted apart, each
+    // against listen_max_connections: hosts on a listen_allow network,
+    // logged in or not, cannot crowd out this host's own programs.
+    int same = 0, pool = 0;
+    bool remote = cls == ClientClass::kAllowed;
+    std::string key = remote ? "remote " + addr : addr;
+    for (const auto& [pid, a] : smtp_children_) {
+      same += a == key;
+      pool += IsRemoteChild(a) == remote;
+    }
+    if (pool >= cfg_.listen_max_connections || same >= cfg_.listen_max_per_client) {
       static const char kBusy[] = "421 4.7.0 too many connections; try again later\r\n";
       ssize_t ignored = write(fd, kBusy, sizeof kBusy - 1);
       (void)ignored;
@@ -222,13 +233,16 @@ void Supervisor::Accept(int lfd) {
       if (cls == ClientClass::kLoopback) _exit(ServeClient(fd, cfg_, log_));
       // Beyond loopback: TLS and AUTH, in a program that links OpenSSL
       // so that relayd does not have to.
-      dup2(fd, 0);
+      // The socket becomes fd 0, kept across exec (dup2 clears
+      // close-on-exec; if accept gave fd 0 itself, clear it by hand).
+      if (fd == 0) fcntl(0, F_SETFD, 0);
+      else dup2(fd, 0);
       Exec(smtpd_, {"relay-smtpd", "-C", args_.config});
       log_->Error("cannot run " + smtpd_ + ": " + std::strerror(errno));
       _exit(EX_UNAVAILABLE);
     }
     close(fd);
-    smtp_children_[pid] = addr;
+    smtp_children_[pid] = key;
   }
 }
 

@@ -19,7 +19,7 @@ Status SubmitBackend::Begin(const MailTransaction& t) {
   InjectParams p = base_;
   if (!p.received_from.empty()) p.received_from = t.helo + " (" + p.received_from + ")";
   p.received_with = std::string("ESMTP") + (t.tls ? "S" : "") + (t.auth_user.empty() ? "" : "A");
-  p.received_auth = t.auth_user;
+  p.received_auth = p.name_auth_user ? t.auth_user : "";
   p.orcpts = t.orcpts;
   Options& o = p.opts;
   o = Options();

@@ -34,6 +34,12 @@ Status ParsePasswordFile(std::string_view text, std::map<std::string, std::strin
     // "*" or "!" (a locked account) is better written as no line at all.
     if (name.empty() || hash.size() < 4 || hash[0] != '$' || hash.find_first_of(" \t") != std::string_view::npos)
       return Status::Config("line " + std::to_string(lineno) + ": expected 'name:$id$...' (a crypt(3) hash)");
+    // A hash libcrypt cannot use (a typo, a disabled method) would lock
+    // its user out without a word; said here instead, without hashing.
+    int check = crypt_checksalt(std::string(hash).c_str());
+    if (check != CRYPT_SALT_OK && check != CRYPT_SALT_METHOD_LEGACY && check != CRYPT_SALT_TOO_CHEAP)
+      return Status::Config("line " + std::to_string(lineno) + ": libcrypt cannot use this hash (" +
+                            std::string(hash.substr(0, hash.find('$', 1) + 1)) + "...)");
     (*users)[std::string(name)] = std::string(hash);
   }
   return Status::Ok();
@@ -54,17 +60,18 @@ Status PasswordFile::Load(Env* env, const std::string& path, std::unique_ptr<Pas
 }
 
 PasswordFile::PasswordFile(std::map<std::string, std::string> users) : users_(std::move(users)) {
-  // A hash made with a real user's method, salt and cost, for unknown
-  // names: checking one costs what checking a real one does.
-  if (users_.empty()) return;
-  crypt_data data{};
-  if (const char* h = crypt_r("relay: no such user", users_.begin()->second.c_str(), &data)) dummy_ = h;
+  for (const auto& [name, hash] : users_) hashes_.push_back(&hash);
 }
 
 bool PasswordFile::Check(const std::string& user, const std::string& password) {
   auto it = users_.find(user);
-  const std::string& hash = it == users_.end() ? dummy_ : it->second;
-  if (hash.empty()) return false;
+  if (it == users_.end() && hashes_.empty()) return false;
+  // An unknown name is checked against the hash of a user chosen by the
+  // name, and fails: it costs what that user's check costs, always the
+  // same one for the same name, so timing does not tell a name that
+  // exists from one that does not (even with several hash methods).
+  const std::string& hash =
+      it != users_.end() ? it->second : *hashes_[std::hash<std::string>()(user) % hashes_.size()];
   crypt_data data{};
   const char* got = crypt_r(password.c_str(), hash.c_str(), &data);
   // crypt_r fails with "*..." for a hash it does not know: never a match.

@@ -58,9 +58,11 @@ std::string Serve(Session& s) {
     }
     std::string out = s.server->Feed(in);
     if (s.server->auth_failures() > failures) {
+      // A pause per wrong password, pipelined ones included.
+      unsigned pause = kAuthFailureDelaySeconds * static_cast<unsigned>(s.server->auth_failures() - failures);
       failures = s.server->auth_failures();
       s.log->Warn(s.client + ": AUTH failed for user=" + s.server->last_auth_failure());
-      sleep(kAuthFailureDelaySeconds);
+      sleep(pause);
     }
     if (!s.stream->Write(out, s.timeout_ms).ok()) {
       s.server->Disconnected();
@@ -126,6 +128,7 @@ int RunSmtpd(int argc, char** argv) {
   PrepareSubmit(cfg, Env::Default(), "unknown [" + AddrText(peer) + "]", -1, &setup);
   setup.server.offer_starttls = true;
   setup.server.require_auth = true;
+  setup.base.name_auth_user = cfg.listen_auth_header;
   const SmtpServer* server_view = nullptr;
   SubmitBackend backend(Env::Default(), SpoolPaths(cfg.spool_dir), setup.base, 0600,
                         [&](const std::string& id, const Envelope& e) {

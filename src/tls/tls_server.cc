@@ -32,6 +32,8 @@ Status ServerTls::Create(const Config& cfg, std::unique_ptr<ServerTls>* out) {
   t->ctx_ = SSL_CTX_new(TLS_server_method());
   if (!t->ctx_) return Status::TempFail("TLS: " + OpenSslError());
   SSL_CTX_set_min_proto_version(t->ctx_, TLS1_2_VERSION);
+  // A client may not make the server redo the handshake's work at will.
+  SSL_CTX_set_options(t->ctx_, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(t->ctx_, cfg.listen_tls_cert_file.c_str()) != 1 ||
       SSL_CTX_use_PrivateKey_file(t->ctx_, cfg.listen_tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(t->ctx_) != 1)

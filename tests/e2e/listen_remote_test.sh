@@ -58,6 +58,7 @@ listen_tls_key_file = $T/server.key
 listen_auth_users = $T/users
 listen_client_ca = $T/ca.pem
 listen_client_fingerprint = sha256:$PIN
+listen_max_connections = 4
 CONF
 relay_private_spool
 touch "$T/relayd.log"
@@ -130,13 +131,14 @@ $SW --local-interface 192.0.2.2 --tls --auth LOGIN --auth-user bob --auth-passwo
 contains "$T/login.out" "250 2.0.0 Ok: queued as" "AUTH LOGIN (sha256-crypt): queued"
 wait_for 20 grep -q "^plain1 ops@example.net" "$T/sink.out" && ok "PLAIN message delivered" || bad "plain1 not delivered"
 wait_for 20 grep -q "^login1 ops@example.net" "$T/sink.out" && ok "LOGIN message delivered" || bad "login1 not delivered"
-contains "$T/plain1.eml" "(Authenticated sender: alice)" "Received names the authenticated user"
+lacks "$T/plain1.eml" "Authenticated sender" "no login name in Received by default (as Postfix)"
 contains "$T/plain1.eml" "with ESMTPSA id" "Received says ESMTPSA"
 contains "$T/plain1.eml" "(unknown [192.0.2.2])" "Received names the client's address"
 contains "$T/relayd.log" "client=unknown[192.0.2.2]" "queue line names the client"
 contains "$T/relayd.log" "sasl_username=alice" "queue line names the user"
 
 # 6. Client certificates: signed by listen_client_ca, pinned, and rogue.
+echo "listen_auth_header = yes" >> "$CONF"  # relay-smtpd reads it for each client
 $SW --local-interface 192.0.2.2 --tls --tls-cert "$T/client.pem" --tls-key "$T/client.key" \
   --header "X-Token: cert1" > "$T/cert.out" 2>&1
 contains "$T/cert.out" "250 2.0.0 Ok: queued as" "CA-signed client certificate: queued without AUTH"
@@ -149,7 +151,7 @@ $SW --local-interface 192.0.2.2 --tls --tls-cert "$T/rogue.pem" --tls-key "$T/ro
 contains "$T/rogue.out" "530 5.7.0 Authentication required" "self-signed certificate with the same name: 530"
 contains "$T/relayd.log" "not accepted" "rogue certificate logged as not accepted"
 wait_for 20 grep -q "^cert1 " "$T/sink.out" && ok "certificate message delivered" || bad "cert1 not delivered"
-contains "$T/cert1.eml" "(Authenticated sender: client1.test)" "Received names the certificate"
+contains "$T/cert1.eml" "(Authenticated sender: client1.test)" "listen_auth_header = yes: Received names the certificate"
 
 # 7. Python's smtplib, verifying relay's certificate against the CA.
 /usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" py1 alice s3cret \
@@ -166,9 +168,27 @@ contains "$T/inject.out" "after tls: 221" "the MAIL pipelined in the clear was n
 /usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" brute 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" alice > "$T/brute.out" 2>&1
 contains "$T/brute.out" "closed after 3 wrong passwords" "421 after 3 wrong passwords"
 
-# 10. Loopback clients keep the loopback rules (no TLS, no AUTH).
+# 10. Loopback clients keep the loopback rules (no TLS, no AUTH), and
+#     remote clients (logged in or not) cannot use up their connections.
+/usr/bin/python3 - "$RPORT" > "$T/crowd.out" 2>&1 <<'PY' &
+import socket, sys, time
+conns = []
+for i in range(4):
+    s = socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=10, source_address=("192.0.2.2", 0))
+    conns.append(s)
+time.sleep(0.5)
+extra = socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=10, source_address=("192.0.2.2", 0))
+print("fifth remote:", extra.recv(200).decode().strip(), flush=True)
+print("holding", len(conns), flush=True)
+time.sleep(4)
+PY
+crowd=$!
+wait_for 10 grep -q holding "$T/crowd.out"
+sleep 0.5
 swaks --server 127.0.0.1:$LPORT --from a@x.test --to b@x.test --header "X-Token: local1" > "$T/local.out" 2>&1
-contains "$T/local.out" "250 2.0.0 Ok: queued as" "loopback client still served without AUTH"
+contains "$T/local.out" "250 2.0.0 Ok: queued as" "loopback client served without AUTH while 4 remote sessions fill their pool"
+wait $crowd
+contains "$T/crowd.out" "fifth remote: 421 4.7.0 too many connections" "the remote pool was full"
 
 # 11. Load over TLS+AUTH: 4 clients x 10 messages, each delivered once.
 /usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" load 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" 4 10 alice s3cret \
