@@ -142,6 +142,14 @@ bool IsHex(std::string_view s) {
   return true;
 }
 
+Setter YesNo(bool Config::*field) {
+  return [field](std::string_view v, Config* c) {
+    if (v != "yes" && v != "no") return BadValue("must be yes or no");
+    c->*field = v == "yes";
+    return Status::Ok();
+  };
+}
+
 // A certificate fingerprint; repeating the key adds pins.
 Setter Pin(std::vector<std::string> Config::*field) {
   return [field](std::string_view v, Config* c) {
@@ -222,12 +230,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          if (c->auth_mechanisms.empty()) return BadValue("empty mechanism list");
          return Status::Ok();
        }},
-      {"auth_without_tls",
-       [](std::string_view v, Config* c) {
-         if (v != "yes" && v != "no") return BadValue("must be yes or no");
-         c->auth_without_tls = v == "yes";
-         return Status::Ok();
-       }},
+      {"auth_without_tls", YesNo(&Config::auth_without_tls)},
       {"listen",
        [](std::string_view v, Config* c) {
          for (std::string_view item : Split(v, ',')) {
@@ -267,12 +270,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"listen_auth_users", FilePath(&Config::listen_auth_users)},
       {"listen_client_ca", FilePath(&Config::listen_client_ca)},
       {"listen_client_fingerprint", Pin(&Config::listen_client_fingerprints)},
-      {"listen_auth_header",
-       [](std::string_view v, Config* c) {
-         if (v != "yes" && v != "no") return BadValue("must be yes or no");
-         c->listen_auth_header = v == "yes";
-         return Status::Ok();
-       }},
+      {"listen_auth_header", YesNo(&Config::listen_auth_header)},
       {"listen_max_connections", Count(&Config::listen_max_connections, 1, 1000)},
       {"listen_max_per_client", Count(&Config::listen_max_per_client, 1, 1000)},
       {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1, 86400)},
