@@ -96,9 +96,12 @@ void Exec(const std::string& path, const std::vector<std::string>& argv) {
   execv(path.c_str(), p.data());
 }
 
-// smtp_children_ values: the client's address, "remote " first for one
-// served by relay-smtpd.
-bool IsRemoteChild(const std::string& entry) { return entry.rfind("remote ", 0) == 0; }
+// A client of the listener being served: its address, and whether it came
+// from beyond loopback (served by relay-smtpd, counted in its own pool).
+struct SmtpChild {
+  std::string addr;
+  bool remote;
+};
 
 class Supervisor {
  public:
@@ -129,7 +132,7 @@ class Supervisor {
   int64_t hold_until_ = 0;       // the smarthost pause reported by the last run
   int site_failures_ = 0;
   std::vector<int> listeners_;   // the SMTP listener's sockets
-  std::map<pid_t, std::string> smtp_children_;  // pid -> client address
+  std::map<pid_t, SmtpChild> smtp_children_;
   int sfd_ = -1, ifd_ = -1;
 };
 
@@ -204,10 +207,9 @@ void Supervisor::Accept(int lfd) {
     // logged in or not, cannot crowd out this host's own programs.
     int same = 0, pool = 0;
     bool remote = cls == ClientClass::kAllowed;
-    std::string key = remote ? "remote " + addr : addr;
-    for (const auto& [pid, a] : smtp_children_) {
-      same += a == key;
-      pool += IsRemoteChild(a) == remote;
+    for (const auto& [pid, c] : smtp_children_) {
+      same += c.addr == addr;
+      pool += c.remote == remote;
     }
     if (pool >= cfg_.listen_max_connections || same >= cfg_.listen_max_per_client) {
       static const char kBusy[] = "421 4.7.0 too many connections; try again later\r\n";
@@ -242,7 +244,7 @@ void Supervisor::Accept(int lfd) {
       _exit(EX_UNAVAILABLE);
     }
     close(fd);
-    smtp_children_[pid] = key;
+    smtp_children_[pid] = {addr, remote};
   }
 }
 
@@ -342,7 +344,7 @@ int Supervisor::Run() {
     if (child_ < 0 && due_ < 0 && Now() >= last_run_ + kRescanMicros) due_ = 0;
   }
   log_->Info("stopping");
-  for (const auto& [pid, addr] : smtp_children_) kill(pid, SIGTERM);
+  for (const auto& [pid, c] : smtp_children_) kill(pid, SIGTERM);
   if (child_ > 0) {
     // relay-deliver finishes or abandons what is in flight within its
     // grace period; nothing it did not record as done is lost.

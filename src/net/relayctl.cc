@@ -210,12 +210,15 @@ void CheckRemoteListener(const Config& cfg, Secret secret, Problem problem) {
   }
   std::string users = "no users file";
   if (!cfg.listen_auth_users.empty()) {
+    // Loaded only once its owner and mode passed (secret() said why not).
+    bool loaded = secret(cfg.listen_auth_users, "listen_auth_users");
     std::unique_ptr<PasswordFile> pw;
-    s = secret(cfg.listen_auth_users, "listen_auth_users") ? PasswordFile::Load(Env::Default(), cfg.listen_auth_users, &pw)
-                                                            : Status::Config("");
-    if (!s.ok() && !s.message().empty()) problem(s.message());
-    if (s.ok()) users = std::to_string(pw->size()) + " users";
-    ok &= s.ok();
+    if (loaded && !(s = PasswordFile::Load(Env::Default(), cfg.listen_auth_users, &pw)).ok()) {
+      problem(s.message());
+      loaded = false;
+    }
+    if (loaded) users = std::to_string(pw->size()) + " users";
+    ok &= loaded;
   }
   if (ok)
     std::printf("listener beyond loopback: ok (%zu listen_allow networks, %s%s, %zu client fingerprints)\n",
