@@ -125,7 +125,9 @@ TEST_F(DeliveryTest, PowerCutNeverLosesABounce) {
   RecordWith(&env);
   env.DropUnsyncedData();
   bool bounced = State().find("rcpt 0 bounced") != std::string::npos;
-  if (bounced) EXPECT_EQ(Queue().size(), 2u);
+  if (bounced) {
+    EXPECT_EQ(Queue().size(), 2u);
+  }
   EXPECT_NE(std::find(Queue().begin(), Queue().end(), kId), Queue().end());  // original survives
 }
 

@@ -18,7 +18,8 @@ class BearerMechanism : public SaslMechanism {
   Status Step(std::string_view, std::string* response) override {
     // Any challenge after the token is an error report: answer so the
     // server can finish with its failure reply.
-    *response = name_ == "OAUTHBEARER" ? "\x01" : "";
+    response->clear();
+    if (name_ == "OAUTHBEARER") response->push_back('\x01');
     return Status::Ok();
   }
 

@@ -47,6 +47,16 @@ int GetSecret(sasl_conn_t*, void* ctx, int id, sasl_secret_t** psecret) {
   return SASL_OK;
 }
 
+// sasl_callback_t holds every callback as int (*)(void) and libsasl2 calls
+// each with the signature its id implies. The conversion goes through
+// void (*)(void), C's and GCC's generic function pointer type, which is
+// what the API means: converting back to the real type before the call is
+// done by libsasl2, as C allows.
+template <typename R, typename... A>
+int (*SaslProc(R (*fn)(A...)))(void) {
+  return reinterpret_cast<int (*)(void)>(reinterpret_cast<void (*)(void)>(fn));
+}
+
 class CyrusMechanism : public SaslMechanism {
  public:
   // mechs: every acceptable mechanism, space-separated; libsasl2 picks the
@@ -57,9 +67,9 @@ class CyrusMechanism : public SaslMechanism {
         cb_data_(std::move(cb_data)) {
     secrets_.user = std::move(user);
     secrets_.password = std::move(password);
-    callbacks_[0] = {SASL_CB_USER, reinterpret_cast<int (*)()>(&GetSimple), &secrets_};
-    callbacks_[1] = {SASL_CB_AUTHNAME, reinterpret_cast<int (*)()>(&GetSimple), &secrets_};
-    callbacks_[2] = {SASL_CB_PASS, reinterpret_cast<int (*)()>(&GetSecret), &secrets_};
+    callbacks_[0] = {SASL_CB_USER, SaslProc(&GetSimple), &secrets_};
+    callbacks_[1] = {SASL_CB_AUTHNAME, SaslProc(&GetSimple), &secrets_};
+    callbacks_[2] = {SASL_CB_PASS, SaslProc(&GetSecret), &secrets_};
     callbacks_[3] = {SASL_CB_LIST_END, nullptr, nullptr};
   }
   ~CyrusMechanism() override {
