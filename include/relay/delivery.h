@@ -33,7 +33,6 @@ struct LoadedMessage {
   ~LoadedMessage();
   std::string id;
   int fd = -1;
-  uid_t owner = 0;  // the submitter, from fstat: never from the file's text
   Envelope env;
   uint64_t content_offset = 0;
   Trailer trailer;

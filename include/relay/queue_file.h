@@ -7,8 +7,13 @@
 //   relay-queue 1            magic and version; always the first line
 //   id QUEUEID
 //   time MICROS              arrival, microseconds since the epoch
-//   uid UID                  submitting uid (informational: readers that
-//                            need it trust the file's owner from fstat)
+//   uid UID                  submitting uid, as the injector saw it (the
+//                            caller of sendmail, or the listener's client
+//                            from /proc/net/tcp); shown by mailq and in the
+//                            "(queue active)" log line. The file's owner is
+//                            not the submitter: the listener's files belong
+//                            to the relay user, and so do all of them after
+//                            a chown of the spool
 //   from ADDRESS             envelope sender; "from " alone is the null sender
 //   rcpt ADDRESS             one per recipient, in delivery order
 //   orcpt ADDRESS            (optional) original recipient of the rcpt

@@ -69,7 +69,6 @@ Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage
   // Two links: the injector is between link() and unlink(); not ready yet.
   if (st.st_nlink > 2) return Status::DataErr("queue entry has extra hard links");
   if (st.st_nlink == 2) return Status::TempFail("queue entry is still being committed");
-  m->owner = st.st_uid;
   size_t head_size = 0;
   bool complete = false;
   Status s = ReadQueueHead(m->fd, static_cast<uint64_t>(st.st_size), &m->env, &head_size, &m->trailer, &complete);
@@ -321,7 +320,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   if (idx.empty()) return Record(m, idx, {}, false);
   ctx_.log->Info(m->id + ": from=<" + Printable(m->env.sender) + ">, size=" +
                  std::to_string(m->trailer.content_size) + ", nrcpt=" + std::to_string(idx.size()) +
-                 ", uid=" + std::to_string(m->owner) + " (queue active)");
+                 (m->env.uid >= 0 ? ", uid=" + std::to_string(m->env.uid) : "") + " (queue active)");
   if (aborted_) {
     AttemptResult later;  // shutting down: not an attempt, nothing recorded
     later.next = NowMicros();

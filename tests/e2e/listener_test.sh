@@ -37,6 +37,10 @@ wait_for 20 grep -q "swaks1 admin@example.net" "$T/sink.out" && ok "delivered, r
 contains "$T/relayd.log" "connect from localhost[127.0.0.1]:" "client logged"
 contains "$T/relayd.log" "uid=$(id -u)" "the client's local uid logged"
 contains "$T/relayd.log" "client=localhost[127.0.0.1]" "queue line names the client"
+# relay-deliver's line names the submitter as the queue file records it
+# (as mailq does), not the file's owner: the listener's child that wrote
+# the file runs as the spool's owner (65534 here when run as root).
+contains "$T/relayd.log" "nrcpt=2, uid=$(id -u) (queue active)" "delivery line: the submitting uid from the queue file"
 
 # 2. Refusals and smuggling.
 /usr/bin/python3 "$RELAY_SRC/tests/listener_load.py" "$LPORT" refused > "$T/refused.out"

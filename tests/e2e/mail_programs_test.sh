@@ -175,9 +175,14 @@ no_hdr() {
     || ok "$(basename "$(dirname "$M")"): no $1 field"
 }
 # The fields every message must leave with, whoever wrote them.
-DAY='(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}(:[0-9]{2})? [+-][0-9]{4}'
+# RFC 5322 3.3 date-time: an optional day of the week, then FWS between
+# the tokens (mailutils and git write "Sat,  5 Dec" on days 1 to 9), a
+# one- or two-digit day, optional seconds and a numeric zone. The values
+# are unfolded, so FWS is spaces and tabs here.
+W='[ 	]'
+DAY="((Mon|Tue|Wed|Thu|Fri|Sat|Sun),$W*)?$W*[0-9]{1,2}$W+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$W+[0-9]{4}$W+[0-9]{2}:[0-9]{2}(:[0-9]{2})?$W+[+-][0-9]{4}"
 common() {
-  hdr_re Date "^$DAY( \(.*\))?\$" "one RFC 5322 Date"
+  hdr_re Date "^$DAY($W*\(.*\))?$W*\$" "one RFC 5322 Date"
   hdr_re Message-ID '^<[^<>@ ]+@[^<>@ ]+>$' "one Message-ID"
   hdr_re Received '^by .*\(relay, from userid [0-9]+\).*id [0-9A-Za-z]+; '"$DAY"'$' "relay's Received field"
   no_hdr Bcc
