@@ -14,8 +14,15 @@ restarted at random moments. At the end relayd drains the queue, and:
   duplicates deliveries beyond the first per token (only possible when a
              kill fell between the final dot and the queue update)
 
+With CRASH_LOOP_SIGNAL=TERM, relayd is stopped with SIGTERM instead (as
+systemctl stop does) and waited for, and the sink answers the final dot of
+one message in eight 4 s after it has the message, longer than
+relay-deliver's 3 s grace for work in flight, so that stops land in that
+window: a stop must wait for the reply, so duplicates must be 0 as well.
+
 Usage: crash_loop.py BIN SRC WORKDIR ITERATIONS
-Prints the figures, and exits 1 if lost or corrupt is not zero.
+Prints the figures, and exits 1 if lost or corrupt is not zero (or, with
+SIGTERM, duplicates).
 """
 import os
 import random
@@ -27,6 +34,7 @@ import time
 
 BIN, SRC, WORK, N = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 random.seed(int(os.environ.get("CRASH_LOOP_SEED", "4242")))
+TERM = os.environ.get("CRASH_LOOP_SIGNAL", "KILL") == "TERM"
 spool = os.path.join(WORK, "spool")
 for d in ("tmp", "queue", "state", "failed", "corrupt"):
     os.makedirs(os.path.join(spool, d), exist_ok=True)
@@ -59,7 +67,8 @@ if root:
     os.chown(log, 65534, 65534)
 
 sink = subprocess.Popen(["/usr/bin/python3", os.path.join(SRC, "tests", "sink.py"), "--port", str(port),
-                         "--out", sinkout, "--max-seconds", "1200"], stdout=subprocess.PIPE)
+                         "--out", sinkout, "--max-seconds", "1200"] +
+                        (["--dot-delay", "4", "--dot-delay-share", "0.125"] if TERM else []), stdout=subprocess.PIPE)
 assert sink.stdout.readline().strip() == b"ready"
 
 
@@ -90,6 +99,24 @@ def check_visible_entries():
     return bad
 
 
+def stop_relayd(p):
+    """SIGKILL, or SIGTERM and a wait for the orderly stop (bounded: a stop
+    that never ends is killed and counted)."""
+    global stuck
+    if not TERM:
+        p.kill()
+        p.wait()
+        return
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        stuck += 1
+        p.kill()
+        p.wait()
+
+
+stuck = 0
 accepted, kills_injector, kills_relayd, half_visible = set(), 0, 0, 0
 relayd = start_relayd()
 body = ("line of cron output " * 4 + "\n") * 30
@@ -120,15 +147,13 @@ for i in range(N):
         accepted.add(token)
     if random.random() < 0.15:
         time.sleep(random.uniform(0, 0.03))
-        relayd.kill()
-        relayd.wait()
+        stop_relayd(relayd)
         kills_relayd += 1
         half_visible += check_visible_entries()
         relayd = start_relayd()
 
 # Drain: a clean relayd run until the queue is empty (bounded).
-relayd.kill()
-relayd.wait()
+stop_relayd(relayd)
 half_visible += check_visible_entries()
 deadline = time.time() + 120
 while time.time() < deadline:
@@ -150,12 +175,16 @@ duplicates = sum(c - 1 for c in counts.values())
 corrupt = len(os.listdir(os.path.join(spool, "corrupt"))) + half_visible
 left = len([n for n in os.listdir(os.path.join(spool, "queue")) if not n.startswith(".")])
 unaccepted_delivered = len(delivered - accepted)
+# Stops that came while a message's content or final dot was in flight
+# (relay-deliver logs each wait for such a reply).
+in_window = sum(line.count("already sent") for line in open(log, errors="replace"))
 
 print(f"crash loop: iterations={N} kills={kills_injector + kills_relayd} "
-      f"(injector {kills_injector}, relayd {kills_relayd})")
+      f"(injector SIGKILL {kills_injector}, relayd SIG{'TERM' if TERM else 'KILL'} {kills_relayd}"
+      f"{f', stops that hung {stuck}' if TERM else ''})")
 print(f"  accepted={len(accepted)} delivered={len(delivered)} lost={len(lost)} "
       f"corrupt_or_half_visible={corrupt} duplicates={duplicates} still_queued={left} "
-      f"delivered_without_exit0={unaccepted_delivered}")
+      f"delivered_without_exit0={unaccepted_delivered} stops_in_final_window={in_window}")
 if lost:
     print("  lost tokens:", " ".join(sorted(lost)[:20]))
-sys.exit(1 if lost or corrupt or left else 0)
+sys.exit(1 if lost or corrupt or left or (TERM and (duplicates or stuck)) else 0)

@@ -116,6 +116,8 @@ TEST_F(DeliveryTest, FailingStateWriteKeepsTheMessage) {
   std::stringstream ss;
   ss << f.rdbuf();
   EXPECT_NE(ss.str().find("cannot save delivery state"), std::string::npos) << ss.str();
+  // Said with what follows: the entry takes no new work.
+  EXPECT_NE(ss.str().find("no further attempt of it until its progress is written"), std::string::npos);
 }
 
 // A power cut right after Record: progress never runs ahead of what is on

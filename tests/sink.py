@@ -3,9 +3,16 @@ appends one line per delivered recipient, "TOKEN RCPT", where TOKEN is the
 X-Token header of the message (or "-"). Bounded: exits after --max-seconds.
 
   /usr/bin/python3 tests/sink.py --port P --out FILE [--max-seconds 600] [--messages DIR]
+                                 [--dot-delay SECONDS [--dot-delay-share P]]
 
-With --messages, each message is also kept whole as DIR/TOKEN.eml.
+With --messages, each message is also kept whole as DIR/TOKEN.eml. With
+--dot-delay, the reply to the final dot of a share P (default 1) of the
+messages, drawn at random, comes SECONDS after the message was recorded:
+the window in which a stopping client could lose the reply to a message
+the server already has.
 """
+import asyncio
+import random
 import os
 import argparse
 import re
@@ -16,9 +23,11 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, out, messages=None):
+    def __init__(self, out, messages=None, dot_delay=0.0, dot_delay_share=1.0):
         self.out = out
         self.messages = messages
+        self.dot_delay = dot_delay
+        self.dot_delay_share = dot_delay_share
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -31,6 +40,8 @@ class Handler:
         with self.lock, open(self.out, "a") as f:
             for r in envelope.rcpt_tos:
                 f.write(f"{token} {r}\n")
+        if self.dot_delay > 0 and random.random() < self.dot_delay_share:
+            await asyncio.sleep(self.dot_delay)
         return "250 OK"
 
 
@@ -40,8 +51,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-seconds", type=float, default=600)
     ap.add_argument("--messages")
+    ap.add_argument("--dot-delay", type=float, default=0.0)
+    ap.add_argument("--dot-delay-share", type=float, default=1.0)
     a = ap.parse_args()
-    c = Controller(Handler(a.out, a.messages), hostname="127.0.0.1", port=a.port)
+    c = Controller(Handler(a.out, a.messages, a.dot_delay, a.dot_delay_share),
+                   hostname="127.0.0.1", port=a.port)
     c.start()
     print("ready", flush=True)
     try:

@@ -117,8 +117,14 @@ class Deliverer {
                        std::vector<RcptOutcome> outcomes, bool possible_duplicate);
   // QUIT and close.
   void Close();
-  // From another thread: break the connection so blocked I/O returns.
+  // From another thread: break the connection so blocked I/O returns,
+  // except during a message's content and the wait for the reply to its
+  // final dot, which run to their end first (see in_final()).
   void Abort();
+  // True from the first byte of a message's content until the reply to its
+  // final dot (or the connection's loss): the window in which breaking off
+  // could make a duplicate.
+  bool in_final() const { return in_final_; }
   int messages_sent() const { return messages_on_conn_; }
 
  private:
@@ -127,6 +133,11 @@ class Deliverer {
   Status QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
                      std::string* bounce_id);
   void SetConnection(std::unique_ptr<Connection> c);
+  // Enters the final window unless already aborted (then false: nothing
+  // of the content may be sent); LeaveFinal ends it, and breaks the
+  // connection if an Abort came meanwhile.
+  bool EnterFinal();
+  void LeaveFinal();
   int TimeoutMs(Stage stage) const;
   // Sends the content converted to quoted-printable (downgrade.h).
   Status WriteDowngraded(LoadedMessage* m, int block_ms);
@@ -141,6 +152,7 @@ class Deliverer {
   std::string session_host_;  // the smarthost's name, for TLS checks
   int messages_on_conn_ = 0;
   std::atomic<bool> aborted_{false};
+  std::atomic<bool> in_final_{false};  // set and cleared under conn_mu_
   std::mutex conn_mu_;  // conn_ is replaced by the worker, aborted by the main thread
 };
 

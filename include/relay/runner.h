@@ -54,8 +54,15 @@ class QueueRunner {
   void Dispatch();
   // Takes the workers' reports; joins finished workers.
   void Collect();
-  // True when no entry is being worked on and none is waiting for a worker.
+  // True when no entry is being worked on, none is waiting for a worker,
+  // and no entry holds progress that could not be written (a run does not
+  // end with such progress only in memory: see RetryUnsaved).
   bool Idle() const;
+  // Entries whose delivery progress could not be written (a full disk,
+  // EIO): they take no new work until it is. Tries to write it again, at
+  // most once a second; called by Dispatch.
+  void RetryUnsaved();
+  size_t unsaved() const;
   // Microseconds until the next entry is due (-1: none scheduled).
   int64_t MicrosUntilDue() const;
   // Stops handing out work; after grace_ms aborts connections in flight.
@@ -80,6 +87,7 @@ class QueueRunner {
     int64_t next = 0;  // micros; when it is due
     bool busy = false;
     bool forced = false;  // flushed: attempt now even if queue-only (-odq)
+    bool stalled = false;  // its progress is in unsaved_, not on disk: no new work
   };
   struct Work {
     std::string id;
@@ -90,6 +98,7 @@ class QueueRunner {
     bool removed = false;
     int64_t next = 0;
     bool site_failed = false;
+    bool state_unsaved = false;
     std::string site_error;
   };
   struct Worker;
@@ -112,6 +121,7 @@ class QueueRunner {
   int64_t site_down_until_ = 0;
   int site_failures_ = 0;
   int64_t last_dir_sync_ = 0;
+  int64_t last_unsaved_try_ = 0;
 
   // Shared with workers, under mu_.
   mutable std::mutex mu_;

@@ -165,7 +165,10 @@ bool Deliverer::Drive(LoadedMessage* m) {
         ReplyParser::Result res;
         while ((res = parser_.Next(&r, &err)) == ReplyParser::Result::kNeedMore) {
           std::string data;
-          Status s = aborted_ ? Status::TempFail("shutting down") : conn_->Read(&data, TimeoutMs(session_->stage()));
+          // Shutting down breaks off any wait but the one for the reply to
+          // a message already sent: that reply decides whether it is done.
+          Status s = aborted_ && !in_final_ ? Status::TempFail("shutting down")
+                                            : conn_->Read(&data, TimeoutMs(session_->stage()));
           if (!s.ok()) {
             err = s.message();
             break;
@@ -198,6 +201,10 @@ bool Deliverer::Drive(LoadedMessage* m) {
         break;
       }
       case SmtpSession::Want::kBody: {
+        if (!EnterFinal()) {
+          session_->OnConnectionLost("shutting down");  // nothing of the content sent
+          break;
+        }
         int block_ms = static_cast<int>(ctx_.cfg->timeout_data_block * 1000);
         Status s = session_->downgrade() ? WriteDowngraded(m, block_ms)
                                          : conn_->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
@@ -346,6 +353,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   job.envid = m->env.envid;
   session_->SendMessage(job);
   bool alive = Drive(m);
+  LeaveFinal();
   std::vector<RcptOutcome> outcomes;
   if (session_->HasOutcome()) outcomes = session_->TakeOutcome();
   outcomes.resize(idx.size(), RcptOutcome{RcptState::kDeferred, "4.4.0", "no outcome from session"});
@@ -444,12 +452,13 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
   res.next = m->state.next_attempt_micros;
   Status s = ctx_.env->WriteFileAtomic(ctx_.paths->state() + "/" + m->id, EncodeState(m->state), 0600);
   if (!s.ok()) {
-    // The runner keeps the progress in memory and this run does not retry
-    // the entry before retry_max; a new run after a restart would only
-    // repeat recipients accepted since the last state that was written.
-    ctx_.log->Warn(m->id + ": cannot save delivery state: " + s.message());
+    // The runner keeps the progress in memory, gives the entry no new work
+    // and writes the state again until it can (QueueRunner::RetryUnsaved):
+    // a new attempt, or a run after a restart, would repeat recipients the
+    // smarthost already accepted.
+    ctx_.log->Error(m->id + ": cannot save delivery state: " + s.message() +
+                    "; no further attempt of it until its progress is written");
     res.state_unsaved = true;
-    res.next = now + c.retry_max * 1000000;
   }
   return res;
 }
@@ -559,7 +568,25 @@ void Deliverer::Close() {
 void Deliverer::Abort() {
   aborted_ = true;
   std::lock_guard<std::mutex> lock(conn_mu_);
-  if (conn_) conn_->Abort();
+  // A message whose content is on its way, or whose final dot waits for
+  // its reply, may already be the smarthost's: breaking the connection now
+  // would send it again after a restart. The worker finishes that one
+  // transaction (bounded by timeout_data_block and timeout_data_done) and
+  // breaks the connection itself (LeaveFinal).
+  if (conn_ && !in_final_) conn_->Abort();
+}
+
+bool Deliverer::EnterFinal() {
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  if (aborted_) return false;
+  in_final_ = true;
+  return true;
+}
+
+void Deliverer::LeaveFinal() {
+  std::lock_guard<std::mutex> lock(conn_mu_);
+  in_final_ = false;
+  if (conn_ && aborted_) conn_->Abort();
 }
 
 void Deliverer::SetConnection(std::unique_ptr<Connection> c) {

@@ -169,6 +169,7 @@ void QueueRunner::WorkerMain(Worker* w) {
     AttemptResult a = w->deliverer->Deliver(&m, work.forced, &site_error);
     r.removed = a.removed;
     r.next = a.next;
+    r.state_unsaved = a.state_unsaved;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (a.state_unsaved) unsaved_[id] = m.state;
@@ -187,11 +188,42 @@ void QueueRunner::WorkerMain(Worker* w) {
   Post(Report());  // wakes the main loop so it can join this thread
 }
 
+void QueueRunner::RetryUnsaved() {
+  int64_t now = Now();
+  if (now - last_unsaved_try_ < 1000000) return;
+  last_unsaved_try_ = now;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto u = unsaved_.begin(); u != unsaved_.end();) {
+    auto it = items_.find(u->first);
+    if (it != items_.end() && it->second.busy) {
+      ++u;
+      continue;
+    }
+    Status s = Env::Default()->WriteFileAtomic(paths_.state() + "/" + u->first, EncodeState(u->second), 0600);
+    if (!s.ok()) {
+      ++u;
+      continue;
+    }
+    log_->Info(u->first + ": delivery progress recorded; deliveries of it resume");
+    if (it != items_.end()) {
+      it->second.stalled = false;
+      it->second.next = u->second.next_attempt_micros;
+    }
+    u = unsaved_.erase(u);
+  }
+}
+
+size_t QueueRunner::unsaved() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unsaved_.size();
+}
+
 void QueueRunner::Dispatch() {
+  RetryUnsaved();
   int64_t now = Now();
   if (now < site_down_until_) return;
   bool any_due = false;
-  for (auto& [id, it] : items_) any_due |= !it.busy && it.next <= now;
+  for (auto& [id, it] : items_) any_due |= !it.busy && !it.stalled && it.next <= now;
   size_t waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -217,7 +249,7 @@ void QueueRunner::Dispatch() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     for (auto& [id, it] : items_) {
-      if (it.busy || it.next > now) continue;
+      if (it.busy || it.stalled || it.next > now) continue;
       it.busy = true;
       work_.push_back({id, it.forced});
       it.forced = false;
@@ -261,6 +293,7 @@ void QueueRunner::Collect() {
     }
     it->second.busy = false;
     it->second.next = r.next;
+    it->second.stalled = r.state_unsaved;
     if (r.site_failed) {
       // The smarthost is unreachable: stop handing out work until it might
       // be back, instead of failing every queued message against it.
@@ -332,7 +365,7 @@ void QueueRunner::WriteStatus() {
 }
 
 bool QueueRunner::Idle() const {
-  if (!workers_.empty()) return false;
+  if (!workers_.empty() || unsaved() > 0) return false;
   for (const auto& [id, it] : items_)
     if (it.busy) return false;
   return true;
@@ -364,7 +397,15 @@ void QueueRunner::Shutdown(int grace_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // Whatever is still in flight is abandoned: the server's reply never
-  // came, so nothing is marked done and the message stays queued.
+  // came, so nothing is marked done and the message stays queued. Not so a
+  // message whose content is being sent or whose final dot waits for its
+  // reply: the smarthost may take it, so that reply is waited for (up to
+  // timeout_data_done), else it would be sent twice after a restart.
+  int final = 0;
+  for (auto& w : workers_) final += !w->done.load() && w->deliverer->in_final();
+  if (final > 0)
+    log_->Info("stopping: waiting up to " + std::to_string(cfg_.timeout_data_done) +
+               "s for the smarthost's reply to " + std::to_string(final) + " message(s) already sent");
   for (auto& w : workers_) w->deliverer->Abort();
   for (auto& w : workers_) w->thread.join();
   workers_.clear();
@@ -372,6 +413,17 @@ void QueueRunner::Shutdown(int grace_ms) {
   last_dir_sync_ = 0;
   SyncQueueDirIfDirty();
   tls_.reset();
+  // Progress still only in memory is lost with this process: say which
+  // recipients a later run will send to again.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, st] : unsaved_) {
+    int done = 0;
+    for (const RcptStatus& r : st.rcpts) done += r.kind != RcptStatus::Kind::kPending;
+    if (done > 0)
+      log_->Error(id + ": stopping with delivery progress not written: " + std::to_string(done) +
+                  " recipient(s) already done will be tried again (possible duplicate)");
+  }
+  unsaved_.clear();
 }
 
 }  // namespace relay

@@ -1,0 +1,62 @@
+#!/bin/sh
+# SIGTERM while the smarthost has a message and has not yet answered its
+# final dot: relayd must wait for that answer (up to timeout_data_done)
+# rather than abandon the transaction after its grace period, else the
+# message stays queued and goes out a second time after the restart.
+# tests/fault_server.py answers the final dot 6 s late, twice the 3 s
+# grace; the verdict comes from what it logged, not from a clock.
+. "$(dirname "$0")/lib.sh"
+FS="/usr/bin/python3 $RELAY_SRC/tests/fault_server.py"
+cat >> "$CONF" <<CONF
+log = $T/relayd.log
+retry_min = 1s
+retry_max = 1s
+CONF
+relay_private_spool
+touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
+$FS --port 0 --ready-file "$T/ready" --log "$T/fs.log" --max-seconds 120 --script-inline \
+  '{"default": {"end_of_data": {"reply": "250 2.0.0 Ok: queued late", "delay": 6}}}' &
+fs=$!
+trap 'kill $fs $relayd 2>/dev/null; rm -rf "$T"' EXIT
+wait_for 10 test -s "$T/ready" || { bad "fault server did not start"; finish; }
+echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+messages() { n=$(grep -c '"event": "message"' "$T/fs.log" 2>/dev/null); echo "${n:-0}"; }
+
+printf 'Subject: stop at the dot\n\nbody\n' | "$BIN/sendmail" -C "$CONF" -i rcpt@example.net
+"$BIN/relayd" -C "$CONF" &
+relayd=$!
+# The smarthost logs the message before it (slowly) answers the dot.
+wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs.log') -ge 1 ]" \
+  && ok "the smarthost has the message; its reply is pending" || bad "the message never reached the smarthost"
+kill -TERM $relayd
+# A hang guard only: relayd is to exit once the late reply has come.
+if wait_for 60 sh -c "! kill -0 $relayd"; then ok "relayd stopped after SIGTERM"; else bad "relayd still running 60 s after SIGTERM"; fi
+wait $relayd 2>/dev/null
+contains "$T/relayd.log" "s for the smarthost's reply to 1 message(s) already sent" "the wait for the reply is logged"
+contains "$T/relayd.log" "status=sent (250 2.0.0 Ok: queued late)" "the late reply was read and recorded"
+lacks "$T/relayd.log" "possible duplicate" "no possible duplicate"
+[ "$(queue_count)" = 0 ] && ok "queue empty" || bad "still queued: $(ls "$T/spool/queue")"
+
+# The restart sends nothing again.
+"$BIN/relayd" -C "$CONF" --flush 2>>"$T/relayd.err"
+[ "$(messages)" = 1 ] && ok "the smarthost got the message once" || bad "the smarthost got it $(messages) times"
+
+# A SIGTERM before any content is sent still ends the run at once: the
+# message waits at MAIL (stalled), is abandoned, and is sent later.
+kill $fs 2>/dev/null; wait $fs 2>/dev/null
+rm -f "$T/ready"
+$FS --port 0 --ready-file "$T/ready" --log "$T/fs2.log" --max-seconds 120 --script-inline \
+  '{"default": {"mail": {"action": "stall", "seconds": 100}}}' &
+fs=$!
+wait_for 10 test -s "$T/ready" || bad "second fault server did not start"
+sed -i '/^smarthost/d' "$CONF"; echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+: > "$T/relayd.log"
+printf 'Subject: stop before the content\n\nbody\n' | "$BIN/sendmail" -C "$CONF" -i rcpt@example.net
+"$BIN/relayd" -C "$CONF" &
+relayd=$!
+wait_for 30 grep -q '"verb": "MAIL"' "$T/fs2.log" && ok "stalled at MAIL" || bad "MAIL never came"
+kill -TERM $relayd
+if wait_for 30 sh -c "! kill -0 $relayd"; then ok "relayd stopped (transaction before the content abandoned)"; else bad "relayd still running"; fi
+lacks "$T/relayd.log" "already sent" "no wait for a message not sent"
+[ "$(queue_count)" = 1 ] && ok "the message is still queued" || bad "queue: $(ls "$T/spool/queue")"
+finish
