@@ -19,6 +19,10 @@ systemctl stop does) and waited for, and the sink answers the final dot of
 one message in eight 4 s after it has the message, longer than
 relay-deliver's 3 s grace for work in flight, so that stops land in that
 window: a stop must wait for the reply, so duplicates must be 0 as well.
+With CRASH_LOOP_SIGNAL=KILLALL, the same slow dots, but relayd and its
+delivery run are SIGKILLed together (a crash, the OOM killer, a power
+cut): nothing can wait for the reply then, and the duplicates counted are
+the window that remains (reported, not a failure).
 
 Usage: crash_loop.py BIN SRC WORKDIR ITERATIONS
 Prints the figures, and exits 1 if lost or corrupt is not zero (or, with
@@ -34,7 +38,9 @@ import time
 
 BIN, SRC, WORK, N = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 random.seed(int(os.environ.get("CRASH_LOOP_SEED", "4242")))
-TERM = os.environ.get("CRASH_LOOP_SIGNAL", "KILL") == "TERM"
+MODE = os.environ.get("CRASH_LOOP_SIGNAL", "KILL")
+TERM = MODE == "TERM"
+SLOW_DOTS = MODE in ("TERM", "KILLALL")
 spool = os.path.join(WORK, "spool")
 for d in ("tmp", "queue", "state", "failed", "corrupt"):
     os.makedirs(os.path.join(spool, d), exist_ok=True)
@@ -68,12 +74,14 @@ if root:
 
 sink = subprocess.Popen(["/usr/bin/python3", os.path.join(SRC, "tests", "sink.py"), "--port", str(port),
                          "--out", sinkout, "--max-seconds", "1200"] +
-                        (["--dot-delay", "4", "--dot-delay-share", "0.125"] if TERM else []), stdout=subprocess.PIPE)
+                        (["--dot-delay", "4", "--dot-delay-share", "0.125"] if SLOW_DOTS else []), stdout=subprocess.PIPE)
 assert sink.stdout.readline().strip() == b"ready"
 
 
 def start_relayd():
-    return subprocess.Popen([os.path.join(BIN, "relayd"), "-C", conf], stderr=subprocess.DEVNULL)
+    # Its own process group, so that KILLALL reaches its delivery run too.
+    return subprocess.Popen([os.path.join(BIN, "relayd"), "-C", conf], stderr=subprocess.DEVNULL,
+                            start_new_session=True)
 
 
 def check_visible_entries():
@@ -103,6 +111,10 @@ def stop_relayd(p):
     """SIGKILL, or SIGTERM and a wait for the orderly stop (bounded: a stop
     that never ends is killed and counted)."""
     global stuck
+    if MODE == "KILLALL":
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        return
     if not TERM:
         p.kill()
         p.wait()
@@ -180,7 +192,8 @@ unaccepted_delivered = len(delivered - accepted)
 in_window = sum(line.count("already sent") for line in open(log, errors="replace"))
 
 print(f"crash loop: iterations={N} kills={kills_injector + kills_relayd} "
-      f"(injector SIGKILL {kills_injector}, relayd SIG{'TERM' if TERM else 'KILL'} {kills_relayd}"
+      f"(injector SIGKILL {kills_injector}, relayd "
+      f"{ {'TERM': 'SIGTERM', 'KILL': 'SIGKILL', 'KILLALL': 'and its run SIGKILL'}[MODE]} {kills_relayd}"
       f"{f', stops that hung {stuck}' if TERM else ''})")
 print(f"  accepted={len(accepted)} delivered={len(delivered)} lost={len(lost)} "
       f"corrupt_or_half_visible={corrupt} duplicates={duplicates} still_queued={left} "
