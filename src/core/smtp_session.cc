@@ -231,7 +231,8 @@ void SmtpSession::OnTlsUp() {
 std::string SmtpSession::MailCommand() const {
   std::string cmd = "MAIL FROM:<" + job_.sender + ">";
   // The size of what is sent: after a 7-bit conversion, the converted one.
-  if (caps_.size_advertised && (!downgrade_ || job_.downgraded_size > 0)) cmd += " SIZE=" + std::to_string(WireSize());
+  if (caps_.size_advertised && (!downgrade_ || job_.downgraded_size > 0))
+    cmd += " SIZE=" + std::to_string(WireSize());
   // BODY=8BITMIME for 8-bit content, or when the sender declared it (-B);
   // only 8-bit content needs it, so only that is downgraded or bounced.
   if ((job_.eight_bit || job_.declared_8bitmime) && caps_.eightbitmime) cmd += " BODY=8BITMIME";

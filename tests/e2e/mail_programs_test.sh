@@ -175,7 +175,7 @@ no_hdr() {
     || ok "$(basename "$(dirname "$M")"): no $1 field"
 }
 # The fields every message must leave with, whoever wrote them.
-DAY='(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}(:[0-9]{2})? [+-][0-9]{4}'
+DAY='(Mon|Tue|Wed|Thu|Fri|Sat|Sun), +[0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}(:[0-9]{2})? [+-][0-9]{4}'
 common() {
   hdr_re Date "^$DAY( \(.*\))?\$" "one RFC 5322 Date"
   hdr_re Message-ID '^<[^<>@ ]+@[^<>@ ]+>$' "one Message-ID"
