@@ -80,6 +80,16 @@ SPEC, the answer at a stage, is one of
   the injected bytes (latin-1: "\\u00ff" is byte 0xff) go out in plain text
   in the same write as the 220, before the TLS handshake.
 
+ENFORCING SIZE
+  {"enforce_size": true, ...stages...} at the top level makes the server
+  hold the client to SIZE (RFC 1870) as a strict MTA does: a MAIL whose
+  SIZE= is over the "SIZE N" the last EHLO advertised gets
+  "552 5.3.4 Error: message file too big", and after the final dot a
+  message whose data (dot-unstuffed, without the final ".") is over its
+  declared SIZE= gets "552 5.3.4 Error: message larger than its declared
+  SIZE", or over N "552 5.3.4 Error: message file too big".  These are
+  the stages' default replies: a scripted reply still wins.
+
 ACTIONS ("action": NAME plus its parameters)
   stall      "seconds": N (default: until --max-seconds): say nothing, keep
              the socket open, then close it. Input read meanwhile is logged.
@@ -351,6 +361,7 @@ class Conn:
         self.counts = {}
         self.cmd_no = 0
         self.msg_no = 0
+        self.size_limit = 0  # from the "SIZE N" of the last EHLO reply
         self.reset_txn()
 
     def log(self, event, **kw):
@@ -566,6 +577,11 @@ class Conn:
                 caps.insert(3, "STARTTLS")
         if self.tls and (stage == "ehlo" or "capabilities" not in sp):
             caps = [c for c in caps if c.upper() != "STARTTLS"]
+        self.size_limit = 0
+        for c in caps:
+            w = c.split()
+            if len(w) == 2 and w[0].upper() == "SIZE" and w[1].isdigit():
+                self.size_limit = int(w[1])
         lines = [host] + list(caps)
         default = ["250%s%s" % ("-" if i < len(lines) - 1 else " ", x) for i, x in enumerate(lines)]
         self.respond(stage, default, sp)
@@ -598,6 +614,10 @@ class Conn:
                 else:
                     d = DEFAULTS["mail"]
                 addr, params = self.path(arg, "FROM:")
+                declared = self.declared_size(params)
+                if self.srv.script.get("enforce_size") and self.size_limit and \
+                        declared is not None and declared > self.size_limit:
+                    d = "552 5.3.4 Error: message file too big"
                 code = self.respond("mail", [d])
                 if code.startswith("2"):
                     self.reset_txn()
@@ -629,6 +649,14 @@ class Conn:
                 raise Closed("quit")
             else:
                 self.respond("unknown", [DEFAULTS["unknown"]])
+
+    @staticmethod
+    def declared_size(params):
+        """The number of a SIZE= parameter, or None."""
+        for w in params.split():
+            if w.upper().startswith("SIZE=") and w[5:].isdigit():
+                return int(w[5:])
+        return None
 
     @staticmethod
     def path(arg, prefix):
@@ -756,6 +784,12 @@ class Conn:
         d = "250 2.0.0 Ok: queued as C%dM%d" % (self.n, self.msg_no)
         if self.mail_from is None or not self.rcpts:
             d = "554 5.5.1 Error: no valid recipients"
+        elif self.srv.script.get("enforce_size"):
+            declared = self.declared_size(self.mail_params)
+            if declared is not None and len(data) > declared:
+                d = "552 5.3.4 Error: message larger than its declared SIZE"
+            elif self.size_limit and len(data) > self.size_limit:
+                d = "552 5.3.4 Error: message file too big"
         sp = self.spec("end_of_data")
         lines = self.lines_of(sp.get("reply"))
         reply = (lines or [d])[-1]
@@ -784,7 +818,9 @@ def check_script(script):
         raise ValueError("the script must be a JSON object")
     per = script.get("connections", {})
     blocks = [script.get("default", {})] + (list(per) if isinstance(per, list) else list(per.values()))
-    top = {k: v for k, v in script.items() if k not in ("default", "connections")}
+    if not isinstance(script.get("enforce_size", False), bool):
+        raise ValueError("enforce_size must be true or false")
+    top = {k: v for k, v in script.items() if k not in ("default", "connections", "enforce_size")}
     blocks.append(top)
 
     def spec_ok(stage, v):

@@ -230,6 +230,45 @@ TEST_F(SessionTest, EightBitAndUtf8Parameters) {
             std::string("MAIL FROM:<a@x.org> SIZE=100 BODY=8BITMIME SMTPUTF8\r\nRCPT TO"));
 }
 
+// Regression: after a 7-bit conversion SIZE= declared the size in the
+// queue, smaller than what was sent, and a server enforcing SIZE refused.
+TEST_F(SessionTest, SizeAfterDowngradeIsTheConvertedSize) {
+  const char kEhlo7bit[] = "250-mail.test\r\n250-PIPELINING\r\n250 SIZE 10000\r\n";
+  struct Case {
+    uint64_t size, downgraded_size;
+    const char* mail;  // the MAIL command, or "" when bounced before MAIL
+  } cases[] = {
+      {100, 130, "MAIL FROM:<a@x.org> SIZE=130\r\n"},
+      {100, 0, "MAIL FROM:<a@x.org>\r\n"},  // not measured: SIZE= left out
+      {9000, 10001, ""},                      // fits only before conversion
+      {10001, 9000, "MAIL FROM:<a@x.org> SIZE=9000\r\n"},
+  };
+  for (const Case& c : cases) {
+    Open(kEhlo7bit);
+    MessageJob j = Job({"b@y.org"});
+    j.eight_bit = true;
+    j.can_downgrade = true;
+    j.size = c.size;
+    j.downgraded_size = c.downgraded_size;
+    s_->SendMessage(j);
+    std::string out = s_->TakeOutput();
+    EXPECT_EQ(out.substr(0, out.find('\n') + 1), c.mail) << c.size << " " << c.downgraded_size;
+    if (*c.mail == '\0') {
+      auto o = s_->TakeOutcome();
+      EXPECT_EQ(o[0].dsn, "5.3.4");
+      EXPECT_NE(o[0].reason.find("10001 (converted to 7-bit)"), std::string::npos) << o[0].reason;
+    }
+  }
+  // Without a conversion the size in the queue is the one sent.
+  Open(kEhloFull);
+  MessageJob j = Job({"b@y.org"});
+  j.eight_bit = true;
+  j.can_downgrade = true;
+  j.downgraded_size = 130;
+  s_->SendMessage(j);
+  EXPECT_EQ(s_->TakeOutput().substr(0, 44), "MAIL FROM:<a@x.org> SIZE=100 BODY=8BITMIME\r\n");
+}
+
 TEST_F(SessionTest, ConnectionLostAfterDotIsPossibleDuplicate) {
   Open(kEhloFull);
   s_->SendMessage(Job({"b@y.org"}));

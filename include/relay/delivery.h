@@ -40,6 +40,10 @@ struct LoadedMessage {
   bool can_downgrade = false;  // 8-bit and convertible (downgrade.h)
 };
 
+// The size in bytes of m's content after the 7-bit conversion
+// (downgrade.h), read from its queue file. A TempFail when it cannot be read.
+Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size);
+
 // Opens queue/ID and its state. A DataErr status means the entry is corrupt.
 Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m);
 

@@ -12,6 +12,8 @@
 //    or forged reply must not bounce the queue.
 //  - PIPELINING when offered: MAIL, every RCPT and DATA in one write.
 //  - SIZE: a message larger than the server's limit is bounced before MAIL.
+//    SIZE= declares the bytes actually sent: after a 7-bit conversion,
+//    the converted size (MessageJob::downgraded_size).
 //    8-bit content without 8BITMIME is converted to quoted-printable when
 //    that can be done MIME-correctly (downgrade.h), else bounced before
 //    MAIL; SMTPUTF8 addresses need SMTPUTF8 or bounce. Never sent as is.
@@ -48,6 +50,10 @@ struct MessageJob {
   std::vector<std::string> recipients;
   std::vector<std::string> orcpts;  // parallel to recipients; "" for none
   uint64_t size = 0;                // bytes of content in wire form
+  // Bytes in wire form after the 7-bit conversion (downgrade.h), which
+  // SIZE= then declares and the server's limit is checked against; 0 when
+  // not measured: SIZE= is then left out for a converted message.
+  uint64_t downgraded_size = 0;
   bool eight_bit = false;
   bool can_downgrade = false;       // see downgrade.h: QP for a 7-bit server
   bool declared_8bitmime = false;   // sendmail -B8BITMIME: say so when offered
@@ -131,6 +137,8 @@ class SmtpSession {
   void FailAll(RcptState state, const std::string& dsn, const std::string& reason, bool only_accepted);
   std::string MailCommand() const;
   std::string RcptCommand(size_t i) const;
+  // The bytes the body will have on the wire (0: a conversion not measured).
+  uint64_t WireSize() const { return downgrade_ ? job_.downgraded_size : job_.size; }
 
   SessionParams params_;
   State state_ = State::kGreeting;

@@ -15,6 +15,16 @@
 
 namespace relay {
 
+// The options a message that came over SMTP is stored with. The envelope
+// and the DSN parameters come from the dialogue; from the command line of
+// sendmail -bs (argv; default Options for the listener) only two things
+// carry over, where the dialogue leaves them open:
+//  - -N: the NOTIFY of the message when no RCPT gave one;
+//  - -odq: the queue-only mark.
+// -f, -F, -R, -V, -B and -t have no effect: the sender is MAIL FROM's
+// (<> stays the null sender), as Postfix's stand-alone smtpd does.
+Options SubmissionOptions(const Options& argv, const MailTransaction& t);
+
 class SubmitBackend : public ServerBackend {
  public:
   // base: everything but the per-message fields (opts, queue id, time).
@@ -25,6 +35,10 @@ class SubmitBackend : public ServerBackend {
   Status Data(std::string_view piece) override;
   Status End(std::string* queue_id) override;
   void Abort() override;
+
+  // The temporary file of the message being received; "" between
+  // messages. For a signal handler that removes it (sendmail -bs).
+  std::string temp_path() const { return writer_ ? writer_->temp_path() : std::string(); }
 
  private:
   Env* env_;

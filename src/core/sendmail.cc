@@ -206,12 +206,54 @@ void InstallSignalHandlers() {
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
 }
 
-void BlockSignals() {
+void MaskSignals(int how) {
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
+  sigprocmask(how, &set, nullptr);
 }
+
+void BlockSignals() { MaskSignals(SIG_BLOCK); }
+void UnblockSignals() { MaskSignals(SIG_UNBLOCK); }
+
+void SetTempPath(const std::string& path) {
+  std::snprintf(g_temp_path, sizeof g_temp_path, "%s", path.c_str());
+}
+
+// sendmail -bs: keeps g_temp_path naming the temporary file of the message
+// being received, so that a fatal signal removes it at once, as for a
+// piped message. g_temp_path changes only while the signals are blocked,
+// so the handler never sees a file that is not there yet, nor one already
+// committed: a signal during the commit waits for it to finish, and a
+// committed message is never removed.
+class SignalSafeBackend : public ServerBackend {
+ public:
+  explicit SignalSafeBackend(SubmitBackend* inner) : inner_(inner) {}
+  Status Begin(const MailTransaction& t) override {
+    BlockSignals();
+    Status s = inner_->Begin(t);
+    SetTempPath(inner_->temp_path());
+    UnblockSignals();
+    return s;
+  }
+  Status Data(std::string_view piece) override { return inner_->Data(piece); }
+  Status End(std::string* queue_id) override {
+    BlockSignals();
+    Status s = inner_->End(queue_id);
+    SetTempPath(inner_->temp_path());
+    UnblockSignals();
+    return s;
+  }
+  void Abort() override {
+    BlockSignals();
+    inner_->Abort();
+    SetTempPath(inner_->temp_path());
+    UnblockSignals();
+  }
+
+ private:
+  SubmitBackend* inner_;
+};
 
 // What every message injected by this process shares: domain, host,
 // submitter, limits, aliases. Per-message fields are filled by the caller.
@@ -313,6 +355,9 @@ int Flush(const Process& proc, const Options& opts, const Config& cfg, const std
 
 // sendmail -bs: the SMTP dialogue on standard input and output, each
 // message stored like a piped one, the submitter taken from the process.
+// Of the command line, -N and -odq apply (see SubmissionOptions). A fatal
+// signal ends the session with EX_TEMPFAIL and removes the partial file
+// of an unacknowledged message; committed ones stay.
 int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
   Env* env = Env::Default();
   InjectParams base;
@@ -324,7 +369,10 @@ int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
     s = CreatePrivateSpool(env, paths);
     if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
   }
-  SubmitBackend backend(env, paths, base, QueueFileMode(paths));
+  SubmitBackend submit(env, paths, base, QueueFileMode(paths));
+  SignalSafeBackend backend(&submit);
+  g_temp_path[0] = '\0';
+  InstallSignalHandlers();
   ServerParams sp;
   sp.hostname = base.hostname;
   sp.size_limit = cfg.message_size_limit;

@@ -230,7 +230,9 @@ void SmtpSession::OnTlsUp() {
 
 std::string SmtpSession::MailCommand() const {
   std::string cmd = "MAIL FROM:<" + job_.sender + ">";
-  if (caps_.size_advertised) cmd += " SIZE=" + std::to_string(job_.size);
+  // The size of what is sent: after a 7-bit conversion, the converted one.
+  if (caps_.size_advertised && (!downgrade_ || job_.downgraded_size > 0))
+    cmd += " SIZE=" + std::to_string(WireSize());
   // BODY=8BITMIME for 8-bit content, or when the sender declared it (-B);
   // only 8-bit content needs it, so only that is downgraded or bounced.
   if ((job_.eight_bit || job_.declared_8bitmime) && caps_.eightbitmime) cmd += " BODY=8BITMIME";
@@ -262,14 +264,14 @@ void SmtpSession::SendMessage(const MessageJob& job) {
   // What the server said it cannot take is bounced before MAIL.
   bool utf8 = HasNonAscii(job.sender);
   for (const std::string& r : job.recipients) utf8 |= HasNonAscii(r);
-  if (caps_.size_limit > 0 && job.size > caps_.size_limit) {
+  downgrade_ = job.eight_bit && !caps_.eightbitmime;
+  if (caps_.size_limit > 0 && WireSize() > caps_.size_limit) {
     FailAll(RcptState::kBounced, "5.3.4",
-            "message size " + std::to_string(job.size) + " exceeds the server's limit of " +
-                std::to_string(caps_.size_limit) + " bytes",
+            "message size " + std::to_string(WireSize()) + (downgrade_ ? " (converted to 7-bit)" : "") +
+                " exceeds the server's limit of " + std::to_string(caps_.size_limit) + " bytes",
             false);
     return FinishMessage();
   }
-  downgrade_ = job.eight_bit && !caps_.eightbitmime;
   if (downgrade_ && !job.can_downgrade) {
     FailAll(RcptState::kBounced, "5.6.3",
             "the message has 8-bit content the server cannot take (no 8BITMIME) and it cannot be "

@@ -14,6 +14,20 @@ SubmitBackend::SubmitBackend(Env* env, SpoolPaths paths, InjectParams base, mode
     : env_(env), paths_(std::move(paths)), base_(std::move(base)), mode_(file_mode),
       on_commit_(std::move(on_commit)) {}
 
+Options SubmissionOptions(const Options& argv, const MailTransaction& t) {
+  Options o;
+  o.sender = t.sender.empty() ? "<>" : t.sender;
+  o.recipients = t.recipients;
+  o.after_dashdash.assign(t.recipients.size(), true);  // no argv here: no option confusion
+  o.ignore_dots = true;  // the SMTP layer found the end and unstuffed
+  o.dsn_notify = t.notify.empty() ? argv.dsn_notify : t.notify;
+  o.dsn_ret = t.ret;
+  o.envid = t.envid;
+  o.body_type = t.body;
+  o.queue_only = argv.queue_only;
+  return o;
+}
+
 Status SubmitBackend::Begin(const MailTransaction& t) {
   Abort();
   InjectParams p = base_;
@@ -21,16 +35,7 @@ Status SubmitBackend::Begin(const MailTransaction& t) {
   p.received_with = std::string("ESMTP") + (t.tls ? "S" : "") + (t.auth_user.empty() ? "" : "A");
   p.received_auth = p.name_auth_user ? t.auth_user : "";
   p.orcpts = t.orcpts;
-  Options& o = p.opts;
-  o = Options();
-  o.sender = t.sender.empty() ? "<>" : t.sender;
-  o.recipients = t.recipients;
-  o.after_dashdash.assign(t.recipients.size(), true);  // no argv here: no option confusion
-  o.ignore_dots = true;  // the SMTP layer found the end and unstuffed
-  o.dsn_notify = t.notify;
-  o.dsn_ret = t.ret;
-  o.envid = t.envid;
-  o.body_type = t.body;
+  p.opts = SubmissionOptions(base_.opts, t);
   p.now_micros = env_->NowMicros();
   // Several messages per process and second: a counter keeps ids apart.
   uint32_t salt = QueueIdSalt() ^ (++counter_ << 24);

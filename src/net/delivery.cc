@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "relay/bounce.h"
@@ -219,26 +220,46 @@ bool Deliverer::Drive(LoadedMessage* m) {
   }
 }
 
-Status Deliverer::WriteDowngraded(LoadedMessage* m, int block_ms) {
+namespace {
+
+// Streams m's content through a Downgrader, handing each converted piece
+// to sink; memory stays bounded whatever the message's size.
+Status ForEachDowngradedPiece(const LoadedMessage& m, const std::function<Status(const std::string&)>& sink) {
   Downgrader d;
   std::string in, out;
-  uint64_t left = m->trailer.content_size;
-  off_t off = static_cast<off_t>(m->content_offset);
+  uint64_t left = m.trailer.content_size;
+  off_t off = static_cast<off_t>(m.content_offset);
   while (left > 0) {
     in.resize(std::min<uint64_t>(left, 65536));
-    ssize_t n = pread(m->fd, in.data(), in.size(), off);
+    ssize_t n = pread(m.fd, in.data(), in.size(), off);
     if (n <= 0) return Status::TempFail("cannot read the queue file");
     in.resize(static_cast<size_t>(n));
     out.clear();
     d.Feed(in, &out);
-    Status s = conn_->Write(out, block_ms);
+    Status s = sink(out);
     if (!s.ok()) return s;
     off += n;
     left -= static_cast<uint64_t>(n);
   }
   out.clear();
   d.Finish(&out);
-  return out.empty() ? Status::Ok() : conn_->Write(out, block_ms);
+  return out.empty() ? Status::Ok() : sink(out);
+}
+
+}  // namespace
+
+Status Deliverer::WriteDowngraded(LoadedMessage* m, int block_ms) {
+  return ForEachDowngradedPiece(*m, [&](const std::string& piece) {
+    return piece.empty() ? Status::Ok() : conn_->Write(piece, block_ms);
+  });
+}
+
+Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size) {
+  *size = 0;
+  return ForEachDowngradedPiece(m, [size](const std::string& piece) {
+    *size += piece.size();
+    return Status::Ok();
+  });
 }
 
 Status Deliverer::EnsureSession(std::string* error) {
@@ -348,6 +369,12 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   job.eight_bit = m->trailer.eight_bit;
   job.can_downgrade = m->can_downgrade;
   job.declared_8bitmime = m->env.body_type == "8BITMIME";
+  if (job.eight_bit && job.can_downgrade && !session_->capabilities().eightbitmime) {
+    // SIZE= must declare what will be sent: the converted message, a
+    // little larger than the one in the queue.
+    Status s = MeasureDowngraded(*m, &job.downgraded_size);
+    if (!s.ok()) return Defer(m, "4.3.0", s.message());
+  }
   job.dsn_notify = m->env.dsn_notify;
   job.dsn_ret = m->env.dsn_ret;
   job.envid = m->env.envid;

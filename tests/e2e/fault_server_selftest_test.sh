@@ -300,4 +300,30 @@ kill -0 $p2 2> /dev/null && { bad "--max-seconds 1 did not end it"; kill $p2; } 
 wait $p2
 contains "$T/log2.jsonl" '"reason": "max-seconds"' "max-seconds logged"
 
+# enforce_size: SIZE= over the advertised limit, and more data than
+# declared, are refused with 552; a true declaration passes.
+$PY "$FS" --port 0 --script-inline '{"enforce_size": true, "ehlo": {"capabilities": ["SIZE 100"]}}' \
+  --log "$T/log3.jsonl" --max-seconds 30 --ready-file "$T/ready3" > /dev/null 2>&1 &
+p3=$!
+wait_for 10 test -s "$T/ready3" || bad "enforce_size: fault_server did not start"
+$PY - "$(cat "$T/ready3")" > "$T/c3.out" 2>&1 <<'EOF'
+import smtplib, sys
+c = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.ehlo("client.test")
+print("over", c.docmd("MAIL FROM:<a@x.test> SIZE=101"))
+for declared, body in ((12, b"x" * 11), (13, b"x" * 11)):  # 13 bytes with the CRLF
+    print("mail", c.docmd("MAIL FROM:<a@x.test> SIZE=%d" % declared))
+    c.docmd("RCPT TO:<b@y.test>")
+    c.docmd("DATA")
+    c.send(body + b"\r\n.\r\n")
+    print("declared", declared, c.getreply())
+c.quit()
+EOF
+contains "$T/c3.out" "over (552, b'5.3.4 Error: message file too big')" "enforce_size: SIZE= over the limit refused"
+contains "$T/c3.out" "declared 12 (552, b'5.3.4 Error: message larger than its declared SIZE')" "enforce_size: more than declared refused"
+contains "$T/c3.out" "declared 13 (250," "enforce_size: a true SIZE= accepted"
+kill $p3 2> /dev/null; wait $p3 2> /dev/null
+$PY "$FS" --port 0 --script-inline '{"enforce_size": 1}' --max-seconds 5 > "$T/c4.out" 2>&1
+[ $? != 0 ] && ok "enforce_size: a non-boolean value refused" || bad "enforce_size: 1 accepted"
+
 finish

@@ -139,4 +139,53 @@ f=$T/spool/queue/$(last_entry)
 contains "$f" "rcpt user@example.net" "Symfony -bs: recipient"
 contains "$f" "Hello from Symfony" "Symfony -bs: body"
 rm -f "$T/in"; clear_queue
+
+# -bs and its command line (sendmail(8), "Who sends what"): -f is ignored
+# as in Postfix (MAIL FROM:<> stays the null sender); -N applies where no
+# RCPT gave NOTIFY; -odq marks each message queue-only.
+bs_message() {  # MAIL-FROM RCPT-PARAMS
+  printf 'EHLO client\r\nMAIL FROM:<%s>\r\nRCPT TO:<u@example.net>%s\r\nDATA\r\nSubject: argv\r\n\r\nbody\r\n.\r\nQUIT\r\n' "$1" "$2" > "$T/in"
+}
+bs_message "" ""
+expect_exit 0 "-bs -f with MAIL FROM:<>" -- "$BIN/sendmail" -C "$CONF" -bs -f argv@example.org
+f=$T/spool/queue/$(last_entry)
+grep -qx 'from ' "$f" && ok "-bs: MAIL FROM:<> stays the null sender despite -f" || bad "-bs -f: sender is $(grep '^from' "$f")"
+lacks "$f" "argv@example.org" "-bs: -f not used anywhere"
+lacks "$f" "queue-only" "-bs without -odq: not queue-only (relayd takes it at once, as a piped message)"
+lacks "$f" "notify " "-bs without -N: no NOTIFY stored"
+clear_queue
+bs_message "app@example.org" ""
+expect_exit 0 "-bs -N never -odq" -- "$BIN/sendmail" -C "$CONF" -bs -N never -odq -f argv@example.org
+f=$T/spool/queue/$(last_entry)
+contains "$f" "from app@example.org" "-bs: sender from MAIL FROM, not -f"
+contains "$f" "notify NEVER" "-bs: -N applies when RCPT gives no NOTIFY"
+contains "$f" "queue-only" "-bs -odq: queued for the next queue run only"
+clear_queue
+bs_message "app@example.org" " NOTIFY=SUCCESS,DELAY"
+expect_exit 0 "-bs -N never, RCPT NOTIFY" -- "$BIN/sendmail" -C "$CONF" -bs -Nnever
+f=$T/spool/queue/$(last_entry)
+contains "$f" "notify SUCCESS,DELAY" "-bs: RCPT's NOTIFY wins over -N"
+clear_queue
+
+# SIGTERM in the middle of DATA: the partial file goes at once (not left
+# for the 24-hour sweep), exit 75; the message acknowledged before it stays.
+mkfifo "$T/fifo"
+"$BIN/sendmail" -C "$CONF" -bs < "$T/fifo" > "$T/bs.out" 2>/dev/null &
+pid=$!
+exec 3> "$T/fifo"
+printf 'EHLO client\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<one@example.net>\r\nDATA\r\nSubject: one\r\n\r\nfirst\r\n.\r\n' >&3
+printf 'MAIL FROM:<a@example.org>\r\nRCPT TO:<two@example.net>\r\nDATA\r\nSubject: two\r\n\r\npartial body\r\n' >&3
+# Until the second message's temporary file exists: the signal lands mid-DATA.
+tmp_is() { [ "$(tmp_count)" = "$1" ]; }
+wait_for 20 tmp_is 1 || bad "-bs SIGTERM: no temporary file appeared"
+kill -TERM $pid
+wait $pid; rc=$?
+exec 3>&-
+rm -f "$T/fifo"
+[ $rc = 75 ] && ok "-bs SIGTERM mid-DATA exits 75" || bad "-bs SIGTERM exit $rc"
+[ "$(tmp_count)" = 0 ] && ok "-bs SIGTERM removed the partial file at once" || bad "-bs SIGTERM left $(ls "$T/spool/tmp")"
+[ "$(queue_count)" = 1 ] && ok "-bs SIGTERM: the acknowledged message stays queued" || bad "-bs SIGTERM: $(queue_count) queued"
+contains "$T/spool/queue/$(last_entry)" "rcpt one@example.net" "-bs SIGTERM: the queued one is the first"
+contains "$T/bs.out" "250 2.0.0 Ok: queued as" "-bs SIGTERM: the first was acknowledged"
+rm -f "$T/in"; clear_queue
 finish
