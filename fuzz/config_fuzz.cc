@@ -73,6 +73,8 @@ std::string Write(const relay::Config& c) {
   put("timeout_data_init", std::to_string(c.timeout_data_init));
   put("timeout_data_block", std::to_string(c.timeout_data_block));
   put("timeout_data_done", std::to_string(c.timeout_data_done));
+  put("listen_auth_failure_limit", std::to_string(c.listen_auth_failure_limit));
+  put("listen_auth_failure_window", std::to_string(c.listen_auth_failure_window));
   return t;
 }
 
@@ -109,6 +111,8 @@ void RequireSame(const relay::Config& a, const relay::Config& b) {
   Require(a.timeout_data_init == b.timeout_data_init, "timeout_data_init");
   Require(a.timeout_data_block == b.timeout_data_block, "timeout_data_block");
   Require(a.timeout_data_done == b.timeout_data_done, "timeout_data_done");
+  Require(a.listen_auth_failure_limit == b.listen_auth_failure_limit, "listen_auth_failure_limit");
+  Require(a.listen_auth_failure_window == b.listen_auth_failure_window, "listen_auth_failure_window");
 }
 
 // The value of "digits[suffix]" computed without overflow; false when it is
@@ -223,6 +227,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Require(cfg.bounce_size_limit >= 0, "bounce_size_limit is not negative");
   Require(cfg.tls_cert_file.empty() == cfg.tls_key_file.empty(), "certificate and key go together");
   for (const std::string& f : cfg.tls_fingerprints) Require(f.size() == 7 + 64, "fingerprint length");
+  // The listener: a mode per address, never none; TLS at connect only
+  // with listen_allow (it is relay-smtpd's).
+  Require(cfg.listen_tls != relay::TlsMode::kNone, "listen_tls is starttls or smtps");
+  for (const relay::ListenAddress& la : cfg.listen) {
+    Require(la.tls != relay::TlsMode::kNone, "a listen address is starttls or smtps");
+    Require(la.tls_set || la.tls == cfg.listen_tls, "addresses without a mode use listen_tls");
+    Require(la.address.find_first_of(" \t,") == std::string::npos, "a listen address is one word");
+    Require(la.tls != relay::TlsMode::kSmtps || !cfg.listen_allow.empty(), "smtps only with listen_allow");
+  }
+  Require(cfg.listen_auth_failure_limit >= 0 && cfg.listen_auth_failure_limit <= 1000, "failure limit range");
+  Require(cfg.listen_auth_failure_window >= 1, "failure window is positive");
 
   // Written out and read back, it is the same.
   std::string again_text = Write(cfg);

@@ -685,5 +685,63 @@ TEST(Config, ListenBeyondLoopbackNeedsAllowTlsAndAuth) {
   EXPECT_EQ(cfg.listen_client_fingerprints, std::vector<std::string>{"sha256:" + std::string(64, 'b')});
 }
 
+// smtps (TLS at connect) per listen address, listen_tls the default for
+// the others; only with listen_allow, as it is relay-smtpd's.
+TEST(Config, ListenTlsModes) {
+  const std::string remote = "listen_allow = 192.0.2.0/24\nlisten_tls_cert_file = /c.pem\n"
+                             "listen_tls_key_file = /k.pem\nlisten_auth_users = /u\n";
+  struct Case {
+    std::string text;
+    const char* error;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {remote + "listen = 192.0.2.1:587, 192.0.2.1:465 smtps\n", nullptr},
+      {remote + "listen = 192.0.2.1:465\tsmtps\n", nullptr},
+      {remote + "listen_tls = smtps\nlisten = 192.0.2.1:465\n", nullptr},
+      {remote + "listen = 192.0.2.1:465 none\n", "use starttls or smtps"},
+      {remote + "listen = 192.0.2.1:465 tls\n", "use starttls or smtps"},
+      {remote + "listen_tls = none\n", "use starttls or smtps"},
+      {"listen = 127.0.0.1:465 smtps\n", "smtps needs listen_allow"},
+      {"listen_tls = smtps\n", "listen_tls = smtps needs listen_allow"},
+      {"listen = 127.0.0.1:25 starttls\n", nullptr},
+      {"listen = example.com:465 smtps\n", "not a numeric address"},
+  };
+  for (const Case& c : cases) {
+    Config cfg;
+    Status s = ParseConfig(c.text, "relay.conf", &cfg);
+    if (!c.error) {
+      EXPECT_TRUE(s.ok()) << c.text << s.message();
+    } else {
+      EXPECT_FALSE(s.ok()) << c.text;
+      EXPECT_NE(s.message().find(c.error), std::string::npos) << c.text << " -> " << s.message();
+    }
+  }
+  // listen_tls after the addresses still sets the ones that named none.
+  Config cfg;
+  ASSERT_TRUE(ParseConfig(remote + "listen = 192.0.2.1:587 starttls, 192.0.2.1:465\nlisten_tls = smtps\n",
+                          "relay.conf", &cfg)
+                  .ok());
+  ASSERT_EQ(cfg.listen.size(), 2u);
+  EXPECT_EQ(cfg.listen[0].address, "192.0.2.1:587");
+  EXPECT_EQ(cfg.listen[0].tls, TlsMode::kStartTls);
+  EXPECT_EQ(cfg.listen[1].address, "192.0.2.1:465");
+  EXPECT_EQ(cfg.listen[1].tls, TlsMode::kSmtps);
+}
+
+TEST(Config, ListenAuthFailureLimit) {
+  Config cfg;
+  EXPECT_EQ(cfg.listen_auth_failure_limit, 10);
+  EXPECT_EQ(cfg.listen_auth_failure_window, 3600);
+  ASSERT_TRUE(ParseConfig("listen_auth_failure_limit = 0\nlisten_auth_failure_window = 1d\n", "relay.conf", &cfg).ok());
+  EXPECT_EQ(cfg.listen_auth_failure_limit, 0);
+  EXPECT_EQ(cfg.listen_auth_failure_window, 86400);
+  for (const char* bad : {"listen_auth_failure_limit = -1\n", "listen_auth_failure_limit = 1001\n",
+                          "listen_auth_failure_window = 0s\n", "listen_auth_failure_window = 31d\n",
+                          "listen_auth_failure_window = soon\n"}) {
+    Config c;
+    EXPECT_FALSE(ParseConfig(bad, "relay.conf", &c).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace relay

@@ -10,6 +10,13 @@ MODE:
   inject                    "STARTTLS" and "MAIL FROM" in one packet; after
                             TLS, QUIT: the MAIL must not have been read
   brute USER                wrong passwords until the server hangs up
+  greeting                  connects and prints the first reply line
+  smtps TOKEN USER PASSWORD smtplib.SMTP_SSL (TLS at connect, certificate
+                            verified), AUTH, one message; prints whether
+                            EHLO offered STARTTLS and AUTH
+  smtps-noauth              SMTP_SSL, MAIL without AUTH: prints the refusal
+  smtps-wrong USER          SMTP_SSL, AUTH with a wrong password: prints
+                            the refusal
   hold USER PASSWORD        STARTTLS, AUTH, then prints "ready" and waits
                             2 s (so that the server process can be measured)
   load CLIENTS MESSAGES USER PASSWORD
@@ -97,6 +104,43 @@ def brute(server, port, source, cafile, user):
     print("never closed")
 
 
+def greeting(server, port, source, cafile):
+    sock = socket.create_connection((server, port), timeout=30, source_address=(source, 0))
+    print("greeting:", recv_reply(sock).strip())
+    sock.close()
+
+
+def smtps_client(server, port, source, cafile):
+    return smtplib.SMTP_SSL(server, port, source_address=(source, 0), timeout=30, context=context(cafile))
+
+
+def smtps(server, port, source, cafile, token, user, password):
+    with smtps_client(server, port, source, cafile) as s:
+        s.ehlo()
+        print("smtps: STARTTLS offered:", s.has_extn("starttls"), "AUTH offered:", s.has_extn("auth"))
+        s.login(user, password)
+        refused = s.sendmail("app@remote.test", ["ops@example.net"], message(token, "app@remote.test", "ops@example.net"))
+        print("smtps sent", token, "refused", refused)
+
+
+def smtps_noauth(server, port, source, cafile):
+    with smtps_client(server, port, source, cafile) as s:
+        try:
+            s.sendmail("app@remote.test", ["ops@example.net"], message("noauth", "app@remote.test", "ops@example.net"))
+            print("smtps no auth: sent")
+        except smtplib.SMTPSenderRefused as e:
+            print("smtps no auth: refused", e.smtp_code, e.smtp_error.decode())
+
+
+def smtps_wrong(server, port, source, cafile, user):
+    with smtps_client(server, port, source, cafile) as s:
+        try:
+            s.login(user, "not-the-password")
+            print("smtps wrong password: logged in")
+        except smtplib.SMTPAuthenticationError as e:
+            print("smtps wrong password: refused", e.smtp_code, e.smtp_error.decode())
+
+
 def hold(server, port, source, cafile, user, password):
     with client(server, port, source) as s:
         s.starttls(context=context(cafile))
@@ -143,6 +187,14 @@ def main():
         inject(server, port, source, cafile)
     elif mode == "brute":
         brute(server, port, source, cafile, *rest)
+    elif mode == "greeting":
+        greeting(server, port, source, cafile)
+    elif mode == "smtps":
+        smtps(server, port, source, cafile, *rest)
+    elif mode == "smtps-noauth":
+        smtps_noauth(server, port, source, cafile)
+    elif mode == "smtps-wrong":
+        smtps_wrong(server, port, source, cafile, *rest)
     elif mode == "hold":
         hold(server, port, source, cafile, *rest)
     elif mode == "load":

@@ -27,6 +27,15 @@ struct Smarthost {
   uint16_t effective_port() const;
 };
 
+// One `listen` address, and how its clients start TLS: kStartTls (the
+// STARTTLS command, on port 25 or 587) or kSmtps (TLS from the first byte,
+// RFC 8314, port 465 style; Postfix's smtpd_tls_wrappermode).
+struct ListenAddress {
+  std::string address;  // "127.0.0.1:25", "[::1]:25"
+  TlsMode tls = TlsMode::kStartTls;
+  bool tls_set = false;  // given for this address, not inherited from listen_tls
+};
+
 struct Config {
   std::string path;  // where it was read from ("" when defaults only)
   std::string spool_dir = "/var/spool/relay";
@@ -51,7 +60,8 @@ struct Config {
   // relayd: the SMTP listener (off when empty). Loopback addresses, unless
   // listen_allow names client networks: those clients are served by
   // relay-smtpd, which requires TLS and then AUTH or a client certificate.
-  std::vector<std::string> listen;  // "127.0.0.1:25", "[::1]:25"
+  std::vector<ListenAddress> listen;
+  TlsMode listen_tls = TlsMode::kStartTls;  // for addresses that name none
   std::vector<Network> listen_allow;
   std::string listen_tls_cert_file;  // the listener's own certificate
   std::string listen_tls_key_file;
@@ -61,6 +71,10 @@ struct Config {
   bool listen_auth_header = false;   // "(Authenticated sender: X)" in Received
   int listen_max_connections = 20;
   int listen_max_per_client = 10;
+  // relayd refuses an address served by relay-smtpd at connect once it
+  // has this many wrong passwords within the window; 0: never.
+  int listen_auth_failure_limit = 10;
+  int64_t listen_auth_failure_window = 3600;  // seconds
   int64_t timeout_smtpd = 300;  // seconds a client may stay silent
 
   // relayd: authentication. The secret lives apart from this file.

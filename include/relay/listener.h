@@ -21,9 +21,21 @@
 
 namespace relay {
 
+// A listening socket, and whether its clients start TLS with STARTTLS or
+// at connect (smtps).
+struct Listener {
+  int fd;
+  TlsMode tls;
+};
+
 // Binds every `listen` address, or, when systemd passed sockets
 // (LISTEN_PID is us, LISTEN_FDS = n), takes fds 3 .. 3+n-1 instead.
-Status OpenListeners(const Config& cfg, std::vector<int>* fds);
+Status OpenListeners(const Config& cfg, std::vector<Listener>* out);
+
+// Pure: the TLS mode of a socket bound to `bound`: that of the `listen`
+// address that is the same address and port, else listen_tls (a socket
+// from systemd that `listen` does not name).
+TlsMode ListenerTlsMode(const Config& cfg, const sockaddr_storage& bound);
 
 // Pure: the uid that owns a TCP socket, from the text of /proc/net/tcp or
 // /proc/net/tcp6: the line whose local address is `local` and remote is
@@ -33,7 +45,8 @@ bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
 
 // Who a client is, by its address: a local program (loopback), a host on
 // a listen_allow network (served by relay-smtpd: TLS and AUTH or a client
-// certificate before MAIL), or anyone else (refused at connect).
+// certificate before MAIL), or anyone else (refused at connect). A
+// loopback client of an smtps address is served by relay-smtpd too.
 enum class ClientClass { kLoopback, kAllowed, kRefused };
 ClientClass ClassifyClient(const Config& cfg, const sockaddr_storage& peer);
 

@@ -236,6 +236,16 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          for (std::string_view item : Split(v, ',')) {
            std::string a(Trim(item));
            if (a.empty()) continue;
+           // "ADDRESS [starttls|smtps]", as a smarthost names its mode.
+           ListenAddress la;
+           size_t sp = a.find_first_of(" \t");
+           if (sp != std::string::npos) {
+             std::string_view mode = Trim(std::string_view(a).substr(sp));
+             if (!ParseTlsMode(mode, &la.tls) || la.tls == TlsMode::kNone)
+               return BadValue("unknown listener TLS mode '" + std::string(mode) + "' (use starttls or smtps)");
+             la.tls_set = true;
+             a.resize(sp);
+           }
            // Parsed as numbers: "127.1" or "127.example.com" must not
            // slip through as loopback and bind something else. Whether a
            // non-loopback address may be used is decided once listen_allow
@@ -245,8 +255,15 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
            if (!ParseSocketAddress(a, &ss, &len))
              return BadValue("'" + a + "' is not a numeric address with a port (write 127.0.0.1:PORT or "
                              "[::1]:PORT)");
-           c->listen.push_back(a);
+           la.address = a;
+           c->listen.push_back(la);
          }
+         return Status::Ok();
+       }},
+      {"listen_tls",
+       [](std::string_view v, Config* c) {
+         if (!ParseTlsMode(v, &c->listen_tls) || c->listen_tls == TlsMode::kNone)
+           return BadValue("unknown listener TLS mode '" + std::string(v) + "' (use starttls or smtps)");
          return Status::Ok();
        }},
       {"listen_allow",
@@ -273,6 +290,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"listen_auth_header", YesNo(&Config::listen_auth_header)},
       {"listen_max_connections", Count(&Config::listen_max_connections, 1, 1000)},
       {"listen_max_per_client", Count(&Config::listen_max_per_client, 1, 1000)},
+      {"listen_auth_failure_limit", Count(&Config::listen_auth_failure_limit, 0, 1000)},
+      {"listen_auth_failure_window", Duration(&Config::listen_auth_failure_window, 1, 30LL * 86400)},
       {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1, 86400)},
       {"max_connections", Count(&Config::max_connections, 1, 100)},
       {"max_messages_per_connection", Count(&Config::max_messages_per_connection, 1, 100000)},
@@ -385,18 +404,27 @@ namespace {
 // Beyond loopback, only with the networks named and a way to authenticate
 // every client: relay is never an open relay.
 Status CheckListenPolicy(const Config& cfg) {
-  for (const std::string& a : cfg.listen) {
+  for (const ListenAddress& la : cfg.listen) {
+    const std::string& a = la.address;
     sockaddr_storage ss;
     socklen_t len;
     if (ParseSocketAddress(a, &ss, &len) && !IsLoopback(ss) && cfg.listen_allow.empty())
       return Status::Config("listen address " + a +
                             " is not a loopback address: relay listens on loopback only unless "
                             "listen_allow names the client networks");
+    // TLS from the first byte is relay-smtpd's, which needs the
+    // certificate and the users that come with listen_allow.
+    if (la.tls == TlsMode::kSmtps && cfg.listen_allow.empty())
+      return Status::Config("listen address " + a + " smtps needs listen_allow (implicit TLS is for "
+                            "clients that authenticate; see listen_allow)");
   }
+  if (cfg.listen_tls == TlsMode::kSmtps && cfg.listen_allow.empty())
+    return Status::Config("listen_tls = smtps needs listen_allow (implicit TLS is for clients that "
+                          "authenticate; see listen_allow)");
   if (cfg.listen_allow.empty()) return Status::Ok();
   if (cfg.listen_tls_cert_file.empty() || cfg.listen_tls_key_file.empty())
     return Status::Config("listen_allow needs listen_tls_cert_file and listen_tls_key_file "
-                          "(clients beyond loopback must use STARTTLS)");
+                          "(clients beyond loopback must use TLS)");
   if (cfg.listen_auth_users.empty() && cfg.listen_client_ca.empty() && cfg.listen_client_fingerprints.empty())
     return Status::Config("listen_allow needs listen_auth_users, listen_client_ca or "
                           "listen_client_fingerprint: every client beyond loopback must authenticate");
@@ -436,6 +464,10 @@ Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
     return Status::Config(std::string(name) + ": auth_user needs auth_password_file or auth_password_command");
   if (cfg->tls_cert_file.empty() != cfg->tls_key_file.empty())
     return Status::Config(std::string(name) + ": tls_cert_file and tls_key_file go together");
+  // A default listener TLS mode applies to addresses that named none,
+  // wherever listen_tls stands in the file.
+  for (ListenAddress& la : cfg->listen)
+    if (!la.tls_set) la.tls = cfg->listen_tls;
   Status s = CheckListenPolicy(*cfg);
   if (!s.ok()) return Status::Config(std::string(name) + ": " + s.message());
   // A default TLS mode applies to hosts that did not name their own.

@@ -58,7 +58,18 @@ int Bind(const std::string& spec, bool remote_allowed, std::string* err) {
 
 }  // namespace
 
-Status OpenListeners(const Config& cfg, std::vector<int>* fds) {
+TlsMode ListenerTlsMode(const Config& cfg, const sockaddr_storage& bound) {
+  for (const ListenAddress& la : cfg.listen) {
+    sockaddr_storage ss;
+    socklen_t len;
+    if (ParseSocketAddress(la.address, &ss, &len) && ss.ss_family == bound.ss_family &&
+        AddrText(ss) == AddrText(bound) && AddrPort(ss) == AddrPort(bound))
+      return la.tls;
+  }
+  return cfg.listen_tls;
+}
+
+Status OpenListeners(const Config& cfg, std::vector<Listener>* out) {
   const char* pid = getenv("LISTEN_PID");
   const char* n = getenv("LISTEN_FDS");
   if (pid && n && std::atoi(pid) == getpid()) {
@@ -74,15 +85,15 @@ Status OpenListeners(const Config& cfg, std::vector<int>* fds) {
       if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
           (!IsLoopback(ss) && cfg.listen_allow.empty()))
         return Status::Config("a socket passed by systemd is not on a loopback address, and listen_allow is not set");
-      fds->push_back(fd);
+      out->push_back({fd, ListenerTlsMode(cfg, ss)});
     }
     return Status::Ok();
   }
-  for (const std::string& spec : cfg.listen) {
+  for (const ListenAddress& la : cfg.listen) {
     std::string err;
-    int fd = Bind(spec, !cfg.listen_allow.empty(), &err);
+    int fd = Bind(la.address, !cfg.listen_allow.empty(), &err);
     if (fd < 0) return Status::TempFail(err);
-    fds->push_back(fd);
+    out->push_back({fd, la.tls});
   }
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "relay/auth_failures.h"
 #include "relay/config.h"
 #include "relay/credentials.h"
 #include "relay/env.h"
@@ -60,6 +62,21 @@ int Fail(const std::string& msg, int code) {
 
 int64_t Now() { return Env::Default()->NowMicros(); }
 
+// Seconds for the AUTH failure table: a clock that setting the date does
+// not move, so that no one shortens or lengthens a refusal that way.
+int64_t MonotonicSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
+AuthFailureLimits FailureLimits(const Config& cfg) {
+  AuthFailureLimits l;
+  l.limit = cfg.listen_auth_failure_limit;
+  l.window = cfg.listen_auth_failure_window;
+  return l;
+}
+
 // relay-deliver: next to relayd (a build tree), else where it is installed.
 // A helper program: next to relayd (a build tree), else in libexec.
 std::string HelperPath(const std::string& name) {
@@ -96,25 +113,28 @@ void Exec(const std::string& path, const std::vector<std::string>& argv) {
   execv(path.c_str(), p.data());
 }
 
-// A client of the listener being served: its address, and whether it came
-// from beyond loopback (served by relay-smtpd, counted in its own pool).
+// A client of the listener being served: its address, whether it came
+// from beyond loopback (counted in its own pool), and whether relay-smtpd
+// serves it (its exit status reports wrong passwords).
 struct SmtpChild {
   std::string addr;
   bool remote;
+  bool smtpd;
 };
 
 class Supervisor {
  public:
-  Supervisor(Args args, Config cfg, Logger* log, std::vector<int> listeners)
+  Supervisor(Args args, Config cfg, Logger* log, std::vector<Listener> listeners)
       : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()), smtpd_(HelperPath("relay-smtpd")),
-        listeners_(std::move(listeners)) {}
+        listeners_(std::move(listeners)), auth_failures_(FailureLimits(cfg_)) {}
   int Run();
 
  private:
   void Spawn();
   void ReapAll();
   void FinishRun(int status);
-  void Accept(int lfd);
+  void Accept(const Listener& l);
+  void SmtpdEnded(const SmtpChild& c, int status);
   void OnNewEntries(int ifd);
   bool OnSignals(int sfd);  // false: stop
 
@@ -131,8 +151,10 @@ class Supervisor {
   int64_t last_run_ = 0;
   int64_t hold_until_ = 0;       // the smarthost pause reported by the last run
   int site_failures_ = 0;
-  std::vector<int> listeners_;   // the SMTP listener's sockets
+  std::vector<Listener> listeners_;  // the SMTP listener's sockets
   std::map<pid_t, SmtpChild> smtp_children_;
+  // Wrong passwords per client address, across relay-smtpd's sessions.
+  AuthFailureTable auth_failures_;
   int sfd_ = -1, ifd_ = -1;
 };
 
@@ -175,19 +197,40 @@ void Supervisor::ReapAll() {
   int status = 0;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    if (pid == child_) FinishRun(status);
-    else smtp_children_.erase(pid);
+    if (pid == child_) {
+      FinishRun(status);
+      continue;
+    }
+    auto it = smtp_children_.find(pid);
+    if (it == smtp_children_.end()) continue;
+    if (it->second.smtpd) SmtpdEnded(it->second, status);
+    smtp_children_.erase(it);
   }
+}
+
+// relay-smtpd's exit status says how many wrong passwords its session
+// saw (it logged each one); they count against the client's address.
+void Supervisor::SmtpdEnded(const SmtpChild& c, int status) {
+  if (!WIFEXITED(status)) return;
+  int n = AuthFailuresFromExitStatus(WEXITSTATUS(status));
+  if (n == 0) return;
+  int64_t now = MonotonicSeconds();
+  bool was_blocked = auth_failures_.Blocked(c.addr, now);
+  int count = auth_failures_.Record(c.addr, n, now);
+  if (!was_blocked && auth_failures_.Blocked(c.addr, now))
+    log_->Warn("unknown[" + c.addr + "]: " + std::to_string(count) + " authentication failures in " +
+               std::to_string(cfg_.listen_auth_failure_window) + "s (listen_auth_failure_limit): "
+               "refusing its connections for " + std::to_string(auth_failures_.BlockedFor(c.addr, now)) + "s");
 }
 
 // The SMTP listener: one child per client, as the relay user, running the
 // same SmtpServer and durable commit as sendmail -bs. Over the limits the
 // client gets a 421 at once.
-void Supervisor::Accept(int lfd) {
+void Supervisor::Accept(const Listener& l) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
-    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+    int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (fd < 0) return;
     std::string addr = AddrText(peer);
     ClientClass cls = ClassifyClient(cfg_, peer);
@@ -200,6 +243,20 @@ void Supervisor::Accept(int lfd) {
       close(fd);
       log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
                  ": not on a listen_allow network");
+      continue;
+    }
+    // TLS is relay-smtpd's: on an smtps address it serves loopback
+    // clients too, with the same rules as for remote ones.
+    bool smtpd = cls == ClientClass::kAllowed || l.tls == TlsMode::kSmtps;
+    if (smtpd && auth_failures_.Blocked(addr, MonotonicSeconds())) {
+      // As Postfix's anvil limits, and before fail2ban's firewall rule
+      // (if any) takes over: no new session, so no new guess.
+      static const char kGuessing[] = "421 4.7.0 too many authentication failures; try again later\r\n";
+      ssize_t ignored = write(fd, kGuessing, sizeof kGuessing - 1);
+      (void)ignored;
+      close(fd);
+      log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
+                 ": too many authentication failures");
       continue;
     }
     // Loopback clients and those from beyond it are counted apart, each
@@ -226,25 +283,27 @@ void Supervisor::Accept(int lfd) {
     }
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
-      for (int l : listeners_) close(l);
+      for (const Listener& other : listeners_) close(other.fd);
       close(sfd_);
       close(ifd_);
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (cls == ClientClass::kLoopback) _exit(ServeClient(fd, cfg_, log_));
+      if (!smtpd) _exit(ServeClient(fd, cfg_, log_));
       // Beyond loopback: TLS and AUTH, in a program that links OpenSSL
       // so that relayd does not have to.
       // The socket becomes fd 0, kept across exec (dup2 clears
       // close-on-exec; if accept gave fd 0 itself, clear it by hand).
       if (fd == 0) fcntl(0, F_SETFD, 0);
       else dup2(fd, 0);
-      Exec(smtpd_, {"relay-smtpd", "-C", args_.config});
+      std::vector<std::string> argv = {"relay-smtpd", "-C", args_.config};
+      if (l.tls == TlsMode::kSmtps) argv.push_back("--smtps");
+      Exec(smtpd_, argv);
       log_->Error("cannot run " + smtpd_ + ": " + std::strerror(errno));
       _exit(EX_UNAVAILABLE);
     }
     close(fd);
-    smtp_children_[pid] = {addr, remote};
+    smtp_children_[pid] = {addr, remote, smtpd};
   }
 }
 
@@ -304,6 +363,7 @@ bool Supervisor::OnSignals(int sfd) {
         log_->Error("SIGHUP: keeping the old configuration: " + s.message());
       } else {
         cfg_ = fresh;
+        auth_failures_.SetLimits(FailureLimits(cfg_));
         log_->Info("reloaded " + args_.config + "; the next delivery run uses it");
         if (child_ < 0) due_ = 0;
       }
@@ -334,12 +394,12 @@ int Supervisor::Run() {
     if (child_ < 0 && (wake < 0 || wake > safety)) wake = safety;
     int timeout = wake < 0 ? -1 : static_cast<int>(std::min<int64_t>((std::max<int64_t>(wake - now, 0) + 999) / 1000, INT_MAX));
     std::vector<pollfd> p = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
-    for (int l : listeners_) p.push_back({l, POLLIN, 0});
+    for (const Listener& l : listeners_) p.push_back({l.fd, POLLIN, 0});
     int n = poll(p.data(), p.size(), timeout);
     if (n < 0 && errno != EINTR) break;
     if (p[1].revents & POLLIN) OnNewEntries(ifd);
     for (size_t i = 2; i < p.size(); ++i)
-      if (p[i].revents & POLLIN) Accept(p[i].fd);
+      if (p[i].revents & POLLIN) Accept(listeners_[i - 2]);
     if ((p[0].revents & POLLIN) && !OnSignals(sfd)) break;
     if (child_ < 0 && due_ < 0 && Now() >= last_run_ + kRescanMicros) due_ = 0;
   }
@@ -392,7 +452,7 @@ int RunRelayd(int argc, char** argv) {
   Status s = LoadConfig(Env::Default(), args.config, &cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   // Listening sockets first: port 25 needs root (or systemd's sockets).
-  std::vector<int> listeners;
+  std::vector<Listener> listeners;
   s = OpenListeners(cfg, &listeners);
   if (!s.ok()) return Fail(s.message(), EX_OSERR);
   s = DropToSpoolOwner(cfg);

@@ -224,6 +224,14 @@ void CheckRemoteListener(const Config& cfg, Secret secret, Problem problem) {
     std::printf("listener beyond loopback: ok (%zu listen_allow networks, %s%s, %zu client fingerprints)\n",
                 cfg.listen_allow.size(), users.c_str(), cfg.listen_client_ca.empty() ? "" : ", client CA",
                 cfg.listen_client_fingerprints.size());
+  for (const ListenAddress& la : cfg.listen)
+    std::printf("listen   %s: %s\n", la.address.c_str(),
+                la.tls == TlsMode::kSmtps ? "smtps (TLS at connect)" : "starttls");
+  if (cfg.listen_auth_failure_limit == 0)
+    std::printf("listen_auth_failure_limit: 0 (no limit across sessions)\n");
+  else
+    std::printf("listen_auth_failure_limit: a client is refused after %d wrong passwords in %llds\n",
+                cfg.listen_auth_failure_limit, static_cast<long long>(cfg.listen_auth_failure_window));
 }
 
 int Check(const Config& cfg) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "relay/auth_failures.h"
 #include "relay/config.h"
 #include "relay/credentials.h"
 #include "relay/listener.h"
@@ -42,9 +43,30 @@ struct Session {
   int timeout_ms;
 };
 
+// The server side of a TLS handshake, after STARTTLS or, for smtps, at
+// connect. The client's certificate, if accepted, authenticates it.
+Status Handshake(Session& s) {
+  Status st = s.stream->AcceptTls(s.tls->ctx(), s.timeout_ms);
+  if (!st.ok()) return st;
+  std::string info;
+  std::string who = s.tls->ClientIdentity(s.stream->ssl(), &info);
+  s.log->Info(s.client + ": TLS " + info);
+  s.server->TlsStarted(who);
+  return st;
+}
+
 // Feeds the client's bytes through the server until it ends. Returns a
 // reason for the log when the session ended other than by QUIT.
-std::string Serve(Session& s) {
+std::string Serve(Session& s, bool smtps) {
+  if (smtps) {
+    // RFC 8314 3.3: TLS first; the greeting is the first thing said
+    // under it. STARTTLS is then not offered.
+    Status st = Handshake(s);
+    if (!st.ok()) {
+      s.server->Disconnected();
+      return "TLS handshake failed: " + st.message();
+    }
+  }
   if (!s.stream->Write(s.server->Greeting(), s.timeout_ms).ok()) return "lost connection";
   int failures = 0;
   while (!s.server->closed()) {
@@ -69,15 +91,11 @@ std::string Serve(Session& s) {
       return "lost connection";
     }
     if (s.server->tls_requested()) {
-      st = s.stream->AcceptTls(s.tls->ctx(), s.timeout_ms);
+      st = Handshake(s);
       if (!st.ok()) {
         s.server->Disconnected();
         return "TLS handshake failed: " + st.message();
       }
-      std::string info;
-      std::string who = s.tls->ClientIdentity(s.stream->ssl(), &info);
-      s.log->Info(s.client + ": TLS " + info);
-      s.server->TlsStarted(who);
     }
   }
   return "";
@@ -87,10 +105,12 @@ std::string Serve(Session& s) {
 
 int RunSmtpd(int argc, char** argv) {
   std::string config = RELAY_DEFAULT_CONFIG;
+  bool smtps = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-C" && i + 1 < argc) config = argv[++i];
-    else return Fail("usage: relay-smtpd [-C config] (run by relayd, the client on fd 0)", EX_USAGE);
+    else if (a == "--smtps") smtps = true;
+    else return Fail("usage: relay-smtpd [-C config] [--smtps] (run by relayd, the client on fd 0)", EX_USAGE);
   }
   Config cfg;
   Status s = LoadConfig(Env::Default(), config, &cfg);
@@ -106,7 +126,10 @@ int RunSmtpd(int argc, char** argv) {
     return Fail("fd 0 is not a connected socket", EX_USAGE);
   // relayd classified the client already; checked again here, where the
   // decision takes effect, so that relay-smtpd on its own is no open door.
-  if (ClassifyClient(cfg, peer) != ClientClass::kAllowed)
+  // A loopback client of an smtps address comes here too: it gets the
+  // same TLS and AUTH rules, never less.
+  ClientClass cls = ClassifyClient(cfg, peer);
+  if (cls != ClientClass::kAllowed && !(smtps && cls == ClientClass::kLoopback))
     return Fail("client " + AddrText(peer) + " is not on a listen_allow network", EX_NOPERM);
   // No DNS: the name would be the client's to choose.
   std::string client = "unknown[" + AddrText(peer) + "]:" + std::to_string(AddrPort(peer));
@@ -126,7 +149,7 @@ int RunSmtpd(int argc, char** argv) {
 
   SubmitSetup setup;
   PrepareSubmit(cfg, Env::Default(), "unknown [" + AddrText(peer) + "]", -1, &setup);
-  setup.server.offer_starttls = true;
+  setup.server.offer_starttls = !smtps;
   setup.server.require_auth = true;
   setup.base.name_auth_user = cfg.listen_auth_header;
   const SmtpServer* server_view = nullptr;
@@ -137,10 +160,11 @@ int RunSmtpd(int argc, char** argv) {
   SmtpServer server(setup.server, &backend, users.get());
   server_view = &server;
   Session session{cfg, &log, client, &stream, &server, tls.get(), static_cast<int>(cfg.timeout_smtpd * 1000)};
-  std::string why = Serve(session);
+  std::string why = Serve(session, smtps);
   log.Info("disconnect from " + client + (why.empty() ? "" : " (" + why + ")") +
            " messages=" + std::to_string(server.accepted()));
-  return 0;
+  // relayd counts the wrong passwords against the client's address.
+  return SmtpdExitStatus(server.auth_failures());
 }
 
 }  // namespace relay

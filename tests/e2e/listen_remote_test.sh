@@ -1,15 +1,18 @@
 #!/bin/sh
 # The listener beyond loopback (`listen_allow`), in a network namespace
 # this test makes, so that nothing listens or connects outside it: lo up,
-# with 192.0.2.1 (relay's address), 192.0.2.2 (an allowed client) and
-# 192.0.2.3 (a client on no allowed network). Clients this project did not
-# write (swaks, Python's smtplib and ssl) show: refusal at connect for
-# other networks; no MAIL without STARTTLS, no MAIL without AUTH or an
-# accepted client certificate; AUTH PLAIN and LOGIN against a crypt(3)
-# users file; client certificates by CA and by fingerprint; no command
-# injection through STARTTLS; a session ended after repeated wrong
-# passwords; and a bounded load over TLS+AUTH, every message delivered
-# once.
+# with 192.0.2.1 (relay's address), 192.0.2.2 and 192.0.2.4 (allowed
+# clients) and 192.0.2.3 (a client on no allowed network). Clients this
+# project did not write (swaks, Python's smtplib and ssl, fail2ban-regex)
+# show: refusal at connect for other networks; no MAIL without STARTTLS,
+# no MAIL without AUTH or an accepted client certificate; AUTH PLAIN and
+# LOGIN against a crypt(3) users file; client certificates by CA and by
+# fingerprint; no command injection through STARTTLS; a session ended
+# after repeated wrong passwords; a bounded load over TLS+AUTH, every
+# message delivered once; an smtps address (TLS at connect) with the same
+# rules; an address refused at connect once its wrong passwords across
+# sessions reach listen_auth_failure_limit, and the shipped fail2ban
+# filter matching the log lines of this very run.
 if [ -z "${RELAY_IN_NETNS:-}" ]; then
   [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a network namespace"; exit 77; }
   command -v unshare >/dev/null && command -v ip >/dev/null || { echo "SKIP: unshare or ip missing"; exit 77; }
@@ -20,7 +23,7 @@ fi
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "SKIP: python3-aiosmtpd missing"; exit 77; }
 command -v swaks >/dev/null || { echo "SKIP: swaks missing"; exit 77; }
 ip link set lo up
-for a in 192.0.2.1 192.0.2.2 192.0.2.3; do ip addr add $a/32 dev lo; done
+for a in 192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4; do ip addr add $a/32 dev lo; done
 
 # Certificates: a CA, relay's server certificate, a client certificate the
 # CA signed, a self-signed one nobody trusts, and a self-signed one pinned.
@@ -43,16 +46,18 @@ cd - >/dev/null
 SINKPORT=$(free_port)
 LPORT=$(free_port)
 RPORT=$(free_port)
+SPORT=$(free_port)
 cat >> "$CONF" <<CONF
 smarthost = 127.0.0.1:$SINKPORT none
-listen = 127.0.0.1:$LPORT, 192.0.2.1:$RPORT
+listen = 127.0.0.1:$LPORT, 192.0.2.1:$RPORT, 192.0.2.1:$SPORT smtps
 log = $T/relayd.log
 retry_min = 1s
 retry_max = 2s
 CONF
 cp "$CONF" "$T/loopback-only.conf"
 cat >> "$CONF" <<CONF
-listen_allow = 192.0.2.2/32
+listen_allow = 192.0.2.2/32, 192.0.2.4/32
+listen_auth_failure_limit = 8
 listen_tls_cert_file = $T/server.pem
 listen_tls_key_file = $T/server.key
 listen_auth_users = $T/users
@@ -82,8 +87,16 @@ chmod 640 "$T/server.key"
 contains "$T/err4" "chmod 600" "the reason says what to run"
 chmod 600 "$T/server.key"
 "$BIN/relayctl" -C "$CONF" check > "$T/check.out" 2>&1
-contains "$T/check.out" "listener beyond loopback: ok (1 listen_allow networks, 2 users, client CA, 1 client fingerprints)" \
+contains "$T/check.out" "listener beyond loopback: ok (2 listen_allow networks, 2 users, client CA, 1 client fingerprints)" \
   "relayctl check: the listener's certificate and users load"
+contains "$T/check.out" "listen   192.0.2.1:$SPORT: smtps (TLS at connect)" "relayctl check: the smtps address"
+contains "$T/check.out" "listen   192.0.2.1:$RPORT: starttls" "relayctl check: the STARTTLS address"
+contains "$T/check.out" "listen_auth_failure_limit: a client is refused after 8 wrong passwords in 3600s" \
+  "relayctl check: the failure limit"
+sed 's/^listen = .*/listen = 192.0.2.1:465 tls/' "$CONF" > "$T/badmode.conf"
+"$BIN/relayctl" -C "$T/badmode.conf" check > "$T/check3.out" 2>&1; rc=$?
+[ $rc = 78 ] && ok "relayctl check: an unknown listener TLS mode is a config error (78)" || bad "bad mode: exit $rc"
+contains "$T/check3.out" "unknown listener TLS mode 'tls' (use starttls or smtps)" "the reason names the modes"
 cp "$T/users" "$T/users.good"
 echo 'carol:plaintext' >> "$T/users"
 "$BIN/relayctl" -C "$CONF" check > "$T/check2.out" 2>&1
@@ -98,6 +111,7 @@ relayd=$!
 trap 'kill $sink $relayd 2>/dev/null; rm -rf "$T"' EXIT
 wait_for 10 grep -q ready "$T/sink.ready" || bad "sink did not start"
 wait_for 10 /usr/bin/python3 -c "import socket; socket.create_connection(('192.0.2.1',$RPORT),1)" || bad "listener not up"
+RC="/usr/bin/python3 $RELAY_SRC/tests/remote_client.py"
 SW="swaks --server 192.0.2.1:$RPORT --from app@remote.test --to ops@example.net --timeout 30"
 
 # 2. A client on no allowed network: refused before any SMTP.
@@ -200,4 +214,83 @@ else bad "load: $(grep -c '^rload-' "$T/sink.out") of 40 delivered"; fi
 dups=$(grep '^rload-' "$T/sink.out" | sort | uniq -d | wc -l)
 [ "$dups" = 0 ] && ok "load: no duplicates" || bad "load: $dups duplicates"
 [ -n "${RELAY_SUMMARY:-}" ] && sed 's/^/remote listener load: /' "$T/load.out" >> "$RELAY_SUMMARY"
+
+# 12. smtps (RFC 8314): TLS at connect, then the rules of the STARTTLS
+#     path. 192.0.2.2 has 4 wrong passwords so far; 3 more here (one by
+#     swaks; smtplib's login tries PLAIN, then LOGIN).
+SS="swaks --server 192.0.2.1:$SPORT --tlsc --local-interface 192.0.2.2 --from app@remote.test --to ops@example.net --timeout 30"
+$SS --auth PLAIN --auth-user alice --auth-password s3cret --header "X-Token: smtps1" > "$T/smtps.out" 2>&1
+contains "$T/smtps.out" "250-AUTH PLAIN LOGIN" "smtps: AUTH offered at once"
+lacks "$T/smtps.out" "STARTTLS" "smtps: STARTTLS not offered"
+contains "$T/smtps.out" "250 2.0.0 Ok: queued as" "swaks --tlsc + AUTH PLAIN: queued"
+$SS > "$T/smtps-noauth.out" 2>&1
+contains "$T/smtps-noauth.out" "530 5.7.0 Authentication required" "swaks --tlsc without AUTH: MAIL refused (530)"
+$SS --auth LOGIN --auth-user bob --auth-password wrong > "$T/smtps-wrong.out" 2>&1
+contains "$T/smtps-wrong.out" "535 5.7.8" "swaks --tlsc, wrong password: 535"
+$SS --tls-cert "$T/client.pem" --tls-key "$T/client.key" --header "X-Token: smtps2" > "$T/smtps-cert.out" 2>&1
+contains "$T/smtps-cert.out" "250 2.0.0 Ok: queued as" "swaks --tlsc with a client certificate: queued without AUTH"
+$RC smtps 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" smtps3 alice s3cret > "$T/pys.out" 2>&1
+contains "$T/pys.out" "STARTTLS offered: False AUTH offered: True" "SMTP_SSL: EHLO offers AUTH, not STARTTLS"
+contains "$T/pys.out" "smtps sent smtps3 refused {}" "SMTP_SSL (verified) + AUTH + send"
+$RC smtps-noauth 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" > "$T/pys-noauth.out" 2>&1
+contains "$T/pys-noauth.out" "smtps no auth: refused 530 5.7.0 Authentication required" "SMTP_SSL without AUTH: MAIL refused"
+$RC smtps-wrong 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" alice > "$T/pys-wrong.out" 2>&1
+contains "$T/pys-wrong.out" "smtps wrong password: refused 535 5.7.8" "SMTP_SSL, wrong password: 535"
+/usr/bin/python3 - "$SPORT" > "$T/smtps-plain.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=30, source_address=("192.0.2.2", 0))
+s.sendall(b"EHLO plain.test\r\nMAIL FROM:<x@remote.test>\r\n")
+data = b""
+while True:
+    try:
+        chunk = s.recv(4096)
+    except ConnectionResetError:  # the server's TLS alert, unread bytes left
+        break
+    if not chunk:
+        break
+    data += chunk
+print("plain client got SMTP:", b"220" in data or b"250" in data)
+PY
+contains "$T/smtps-plain.out" "plain client got SMTP: False" "smtps: a client in the clear gets no SMTP"
+wait_for 10 grep -q "192.0.2.2\]:[0-9]* (TLS handshake failed" "$T/relayd.log" && ok "the failed handshake is logged" ||
+  bad "no 'TLS handshake failed' in the log"
+for tok in smtps1 smtps2 smtps3; do
+  wait_for 20 grep -q "^$tok " "$T/sink.out" && ok "$tok delivered" || bad "$tok not delivered"
+done
+contains "$T/smtps1.eml" "with ESMTPSA id" "smtps: Received says ESMTPSA"
+
+# 13. Guessing across sessions: 192.0.2.4 tries three sessions of three
+#     wrong passwords; at 8 (listen_auth_failure_limit) relayd refuses
+#     the address at connect, on every listener beyond loopback, while
+#     192.0.2.2 (7 wrong passwords) is still served.
+for i in 1 2 3; do
+  $RC brute 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" alice > "$T/guess$i.out" 2>&1
+done
+contains "$T/guess3.out" "closed after 3 wrong passwords" "third guessing session: 421 after 3 wrong passwords"
+if wait_for 20 grep -q "unknown\[192.0.2.4\]: 8 authentication failures in 3600s" "$T/relayd.log"; then
+  ok "relayd logged the address reaching the limit"
+else bad "no limit line for 192.0.2.4 in the log"; fi
+$RC greeting 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" > "$T/guess4.out" 2>&1
+contains "$T/guess4.out" "greeting: 421 4.7.0 too many authentication failures" "192.0.2.4 refused at connect (421)"
+$RC greeting 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess5.out" 2>&1
+contains "$T/guess5.out" "too many authentication failures" "... on the smtps address too"
+contains "$T/relayd.log" "reject: connect from unknown[192.0.2.4]:" "refusal logged with the address"
+$RC send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" after1 alice s3cret > "$T/after.out" 2>&1
+contains "$T/after.out" "sent after1 refused {}" "192.0.2.2, under the limit, still served"
+
+# 14. The shipped fail2ban filter, on this run's log: every wrong password
+#     and every refusal for guessing, with the right address.
+if command -v fail2ban-regex >/dev/null; then
+  want=$(grep -cE ': AUTH failed for user=|: too many authentication failures$' "$T/relayd.log")
+  fail2ban-regex "$T/relayd.log" "$RELAY_SRC/conf/fail2ban/filter.d/relay-smtpd.conf" > "$T/f2b.out" 2>&1
+  got=$(sed -n 's/^Lines: .* \([0-9]*\) matched.*/\1/p' "$T/f2b.out")
+  [ "$want" = 18 ] && ok "18 lines to match (7 for 192.0.2.2, 9 + 2 refusals for 192.0.2.4)" || bad "want 18 lines, the log has $want"
+  [ "$got" = "$want" ] && ok "fail2ban-regex: $got of $want lines matched" || bad "fail2ban-regex matched '$got' of $want: $(cat "$T/f2b.out")"
+  fail2ban-regex --print-all-matched "$T/relayd.log" "$RELAY_SRC/conf/fail2ban/filter.d/relay-smtpd.conf" > "$T/f2b-all.out" 2>&1
+  hosts=$(grep -o 'unknown\[[0-9.]*\]' "$T/f2b-all.out" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+  [ "$hosts" = " 7 unknown[192.0.2.2]; 11 unknown[192.0.2.4];" ] && ok "matched per address: $hosts" || bad "matched per address: $hosts"
+  [ -n "${RELAY_SUMMARY:-}" ] && grep '^Lines:' "$T/f2b.out" | sed 's/^/fail2ban-regex relay-smtpd.conf: /' >> "$RELAY_SUMMARY"
+else
+  echo "skip: fail2ban-regex not installed; the filter is not checked"
+fi
 finish
