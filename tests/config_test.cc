@@ -25,6 +25,26 @@ struct Host {
   uint16_t effective_port;
 };
 
+// A configuration text and what parsing it must say.
+struct ParseCase {
+  std::string text;
+  const char* error;  // nullptr: accepted; else a part of the message
+};
+
+template <size_t N>
+void ExpectParses(const ParseCase (&cases)[N]) {
+  for (const ParseCase& c : cases) {
+    Config cfg;
+    Status s = ParseConfig(c.text, "relay.conf", &cfg);
+    if (!c.error) {
+      EXPECT_TRUE(s.ok()) << c.text << s.message();
+    } else {
+      EXPECT_FALSE(s.ok()) << c.text;
+      EXPECT_NE(s.message().find(c.error), std::string::npos) << c.text << " -> " << s.message();
+    }
+  }
+}
+
 void ExpectHosts(const std::vector<Smarthost>& got, const std::vector<Host>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -643,11 +663,7 @@ namespace {
 // client to authenticate: never an open relay by a missing line.
 TEST(Config, ListenBeyondLoopbackNeedsAllowTlsAndAuth) {
   const std::string tls = "listen_tls_cert_file = /c.pem\nlisten_tls_key_file = /k.pem\n";
-  struct Case {
-    std::string text;
-    const char* error;  // nullptr: accepted
-  };
-  const Case cases[] = {
+  const ParseCase cases[] = {
       {"listen = 127.0.0.1:25, [::1]:25\n", nullptr},
       {"listen = 0.0.0.0:25\n", "not a loopback address"},
       {"listen = 192.0.2.1:25\n", "not a loopback address"},
@@ -666,16 +682,7 @@ TEST(Config, ListenBeyondLoopbackNeedsAllowTlsAndAuth) {
       {"listen_allow = ::ffff:192.0.2.0/120\n", "IPv4-mapped"},
       {"listen_auth_header = maybe\n", "yes or no"},
   };
-  for (const Case& c : cases) {
-    Config cfg;
-    Status s = ParseConfig(c.text, "relay.conf", &cfg);
-    if (!c.error) {
-      EXPECT_TRUE(s.ok()) << c.text << s.message();
-    } else {
-      EXPECT_FALSE(s.ok()) << c.text;
-      EXPECT_NE(s.message().find(c.error), std::string::npos) << c.text << " -> " << s.message();
-    }
-  }
+  ExpectParses(cases);
   Config cfg;
   ASSERT_TRUE(ParseConfig("listen_allow = 192.0.2.0/24, 2001:db8::/32\nlisten_client_fingerprint = SHA256:" +
                               std::string(64, 'B') + "\n" + tls + "listen_auth_users = /u\n",
@@ -690,11 +697,7 @@ TEST(Config, ListenBeyondLoopbackNeedsAllowTlsAndAuth) {
 TEST(Config, ListenTlsModes) {
   const std::string remote = "listen_allow = 192.0.2.0/24\nlisten_tls_cert_file = /c.pem\n"
                              "listen_tls_key_file = /k.pem\nlisten_auth_users = /u\n";
-  struct Case {
-    std::string text;
-    const char* error;  // nullptr: accepted
-  };
-  const Case cases[] = {
+  const ParseCase cases[] = {
       {remote + "listen = 192.0.2.1:587, 192.0.2.1:465 smtps\n", nullptr},
       {remote + "listen = 192.0.2.1:465\tsmtps\n", nullptr},
       {remote + "listen_tls = smtps\nlisten = 192.0.2.1:465\n", nullptr},
@@ -706,16 +709,7 @@ TEST(Config, ListenTlsModes) {
       {"listen = 127.0.0.1:25 starttls\n", nullptr},
       {"listen = example.com:465 smtps\n", "not a numeric address"},
   };
-  for (const Case& c : cases) {
-    Config cfg;
-    Status s = ParseConfig(c.text, "relay.conf", &cfg);
-    if (!c.error) {
-      EXPECT_TRUE(s.ok()) << c.text << s.message();
-    } else {
-      EXPECT_FALSE(s.ok()) << c.text;
-      EXPECT_NE(s.message().find(c.error), std::string::npos) << c.text << " -> " << s.message();
-    }
-  }
+  ExpectParses(cases);
   // listen_tls after the addresses still sets the ones that named none.
   Config cfg;
   ASSERT_TRUE(ParseConfig(remote + "listen = 192.0.2.1:587 starttls, 192.0.2.1:465\nlisten_tls = smtps\n",

@@ -17,6 +17,10 @@ MODE:
   smtps-noauth              SMTP_SSL, MAIL without AUTH: prints the refusal
   smtps-wrong USER          SMTP_SSL, AUTH with a wrong password: prints
                             the refusal
+  smtps-connect             SMTP_SSL connect only: prints the greeting, or
+                            how the connection ended before one
+  silent                    connects, sends nothing, and prints how many
+                            bytes came before the server closed
   hold USER PASSWORD        STARTTLS, AUTH, then prints "ready" and waits
                             2 s (so that the server process can be measured)
   load CLIENTS MESSAGES USER PASSWORD
@@ -132,6 +136,26 @@ def smtps_noauth(server, port, source, cafile):
             print("smtps no auth: refused", e.smtp_code, e.smtp_error.decode())
 
 
+def smtps_connect(server, port, source, cafile):
+    try:
+        with smtps_client(server, port, source, cafile) as s:
+            code, text = s.noop()
+            print("smtps connect: served", code, text.decode())
+    except (ssl.SSLError, ConnectionError, smtplib.SMTPServerDisconnected) as e:
+        # A close before the handshake's end; which exception says so
+        # depends on the moment, the message on Python's version.
+        print("smtps connect: closed before a greeting", type(e).__name__)
+
+
+def silent(server, port, source, cafile):
+    sock = socket.create_connection((server, port), timeout=30, source_address=(source, 0))
+    got = b""
+    while chunk := sock.recv(4096):
+        got += chunk
+    sock.close()
+    print("silent: %d bytes before the close" % len(got), got[:60])
+
+
 def smtps_wrong(server, port, source, cafile, user):
     with smtps_client(server, port, source, cafile) as s:
         try:
@@ -193,6 +217,10 @@ def main():
         smtps(server, port, source, cafile, *rest)
     elif mode == "smtps-noauth":
         smtps_noauth(server, port, source, cafile)
+    elif mode == "smtps-connect":
+        smtps_connect(server, port, source, cafile)
+    elif mode == "silent":
+        silent(server, port, source, cafile)
     elif mode == "smtps-wrong":
         smtps_wrong(server, port, source, cafile, *rest)
     elif mode == "hold":

@@ -134,6 +134,7 @@ class Supervisor {
   void ReapAll();
   void FinishRun(int status);
   void Accept(const Listener& l);
+  void Refuse(int fd, const Listener& l, std::string_view reply);
   void SmtpdEnded(const SmtpChild& c, int status);
   void OnNewEntries(int ifd);
   bool OnSignals(int sfd);  // false: stop
@@ -223,6 +224,18 @@ void Supervisor::SmtpdEnded(const SmtpChild& c, int status) {
                "refusing its connections for " + std::to_string(auth_failures_.BlockedFor(c.addr, now)) + "s");
 }
 
+// Turns a client away with one reply and closes. On an smtps address
+// the client speaks TLS first, and a reply in the clear would reach it as
+// a broken handshake, so it gets only the close (a refusal Postfix's
+// wrapper-mode smtpd could not word either before its handshake).
+void Supervisor::Refuse(int fd, const Listener& l, std::string_view reply) {
+  if (l.tls != TlsMode::kSmtps) {
+    ssize_t ignored = write(fd, reply.data(), reply.size());
+    (void)ignored;
+  }
+  close(fd);
+}
+
 // The SMTP listener: one child per client, as the relay user, running the
 // same SmtpServer and durable commit as sendmail -bs. Over the limits the
 // client gets a 421 at once.
@@ -237,10 +250,7 @@ void Supervisor::Accept(const Listener& l) {
     if (cls == ClientClass::kRefused) {
       // As Postfix's smtpd for a client outside mynetworks with nothing
       // to authenticate it: refused before a word of SMTP.
-      static const char kDenied[] = "554 5.7.1 access denied\r\n";
-      ssize_t ignored = write(fd, kDenied, sizeof kDenied - 1);
-      (void)ignored;
-      close(fd);
+      Refuse(fd, l, "554 5.7.1 access denied\r\n");
       log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
                  ": not on a listen_allow network");
       continue;
@@ -251,10 +261,7 @@ void Supervisor::Accept(const Listener& l) {
     if (smtpd && auth_failures_.Blocked(addr, MonotonicSeconds())) {
       // As Postfix's anvil limits, and before fail2ban's firewall rule
       // (if any) takes over: no new session, so no new guess.
-      static const char kGuessing[] = "421 4.7.0 too many authentication failures; try again later\r\n";
-      ssize_t ignored = write(fd, kGuessing, sizeof kGuessing - 1);
-      (void)ignored;
-      close(fd);
+      Refuse(fd, l, "421 4.7.0 too many authentication failures; try again later\r\n");
       log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
                  ": too many authentication failures");
       continue;
@@ -269,10 +276,7 @@ void Supervisor::Accept(const Listener& l) {
       pool += c.remote == remote;
     }
     if (pool >= cfg_.listen_max_connections || same >= cfg_.listen_max_per_client) {
-      static const char kBusy[] = "421 4.7.0 too many connections; try again later\r\n";
-      ssize_t ignored = write(fd, kBusy, sizeof kBusy - 1);
-      (void)ignored;
-      close(fd);
+      Refuse(fd, l, "421 4.7.0 too many connections; try again later\r\n");
       log_->Warn("too many connections: refused " + addr + ":" + std::to_string(AddrPort(peer)));
       continue;
     }

@@ -272,8 +272,18 @@ if wait_for 20 grep -q "unknown\[192.0.2.4\]: 8 authentication failures in 3600s
 else bad "no limit line for 192.0.2.4 in the log"; fi
 $RC greeting 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" > "$T/guess4.out" 2>&1
 contains "$T/guess4.out" "greeting: 421 4.7.0 too many authentication failures" "192.0.2.4 refused at connect (421)"
-$RC greeting 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess5.out" 2>&1
-contains "$T/guess5.out" "too many authentication failures" "... on the smtps address too"
+# On the smtps address the refusal is a close before the handshake: a
+# reply in the clear would reach a TLS client as a broken handshake.
+$RC smtps-connect 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess5.out" 2>&1
+contains "$T/guess5.out" "smtps connect: closed before a greeting" "... on the smtps address too, closed before TLS"
+$RC silent 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess6.out" 2>&1
+contains "$T/guess6.out" "silent: 0 bytes before the close" "... with not a byte in the clear"
+if wait_for 10 grep -q "reject: connect from unknown\[192.0.2.4\]:[0-9]*: too many authentication failures" "$T/relayd.log" &&
+   [ "$(grep -c 'reject: connect from unknown\[192.0.2.4\]:[0-9]*: too many authentication failures' "$T/relayd.log")" = 3 ]; then
+  ok "the three refusals logged"
+else bad "want three refusal lines for 192.0.2.4: $(grep 'reject: connect' "$T/relayd.log")"; fi
+$RC smtps-connect 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" > "$T/smtps-ok.out" 2>&1
+contains "$T/smtps-ok.out" "smtps connect: served 250" "192.0.2.2 still served on the smtps address"
 contains "$T/relayd.log" "reject: connect from unknown[192.0.2.4]:" "refusal logged with the address"
 $RC send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" after1 alice s3cret > "$T/after.out" 2>&1
 contains "$T/after.out" "sent after1 refused {}" "192.0.2.2, under the limit, still served"
@@ -284,11 +294,11 @@ if command -v fail2ban-regex >/dev/null; then
   want=$(grep -cE ': AUTH failed for user=|: too many authentication failures$' "$T/relayd.log")
   fail2ban-regex "$T/relayd.log" "$RELAY_SRC/conf/fail2ban/filter.d/relay-smtpd.conf" > "$T/f2b.out" 2>&1
   got=$(sed -n 's/^Lines: .* \([0-9]*\) matched.*/\1/p' "$T/f2b.out")
-  [ "$want" = 18 ] && ok "18 lines to match (7 for 192.0.2.2, 9 + 2 refusals for 192.0.2.4)" || bad "want 18 lines, the log has $want"
+  [ "$want" = 19 ] && ok "19 lines to match (7 for 192.0.2.2, 9 + 3 refusals for 192.0.2.4)" || bad "want 19 lines, the log has $want"
   [ "$got" = "$want" ] && ok "fail2ban-regex: $got of $want lines matched" || bad "fail2ban-regex matched '$got' of $want: $(cat "$T/f2b.out")"
   fail2ban-regex --print-all-matched "$T/relayd.log" "$RELAY_SRC/conf/fail2ban/filter.d/relay-smtpd.conf" > "$T/f2b-all.out" 2>&1
   hosts=$(grep -o 'unknown\[[0-9.]*\]' "$T/f2b-all.out" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-  [ "$hosts" = " 7 unknown[192.0.2.2]; 11 unknown[192.0.2.4];" ] && ok "matched per address: $hosts" || bad "matched per address: $hosts"
+  [ "$hosts" = " 7 unknown[192.0.2.2]; 12 unknown[192.0.2.4];" ] && ok "matched per address: $hosts" || bad "matched per address: $hosts"
   [ -n "${RELAY_SUMMARY:-}" ] && grep '^Lines:' "$T/f2b.out" | sed 's/^/fail2ban-regex relay-smtpd.conf: /' >> "$RELAY_SUMMARY"
 else
   echo "skip: fail2ban-regex not installed; the filter is not checked"
