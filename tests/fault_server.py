@@ -93,6 +93,9 @@ ENFORCING SIZE
 ACTIONS ("action": NAME plus its parameters)
   stall      "seconds": N (default: until --max-seconds): say nothing, keep
              the socket open, then close it. Input read meanwhile is logged.
+  deaf       "seconds": N (default: until --max-seconds): read nothing and
+             say nothing (the client's writes block once the socket
+             buffers are full), then close
   drop       close the connection (FIN)
   reset      close with SO_LINGER 0: the client sees a RST
   garbage    "bytes": "text\\u0000\\u00ff" (latin-1) or "hex": "00ff0d0a":
@@ -155,7 +158,7 @@ UTF-8, else latin-1 (one character per byte) with "encoding": "latin-1".
   {"event": "stall_input", "conn": 1, "bytes": 6, "data": "QUIT\\r\\n"}
   {"event": "endless", "conn": 1, "stage": "ehlo", "bytes_sent": 1048576}
   {"event": "disconnect", "conn": 1, "reason": "client closed" | "quit" |
-   "client reset" | "drop" | "reset" | "stall over" | "idle timeout" |
+   "client reset" | "drop" | "reset" | "stall over" | "deaf over" | "idle timeout" |
    "line too long" | "tls failed" | "endless over" | "server stopping" |
    "max-seconds" | "error: ..."}
   {"event": "stopped", "reason": "max-seconds" | "stop-file" | "signal",
@@ -199,7 +202,7 @@ DEFAULTS = {
     "unknown": "502 5.5.2 Error: command not recognized",
 }
 STAGES = set(DEFAULTS) | {"ehlo", "ehlo_tls"}
-ACTIONS = {"stall", "drop", "reset", "garbage", "endless", "long_line", "nul"}
+ACTIONS = {"stall", "deaf", "drop", "reset", "garbage", "endless", "long_line", "nul"}
 MAX_LINE = 1 << 20
 
 
@@ -509,6 +512,9 @@ class Conn:
             self.raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.raw.close()
             raise Closed("reset")
+        if action == "deaf":
+            self.sleep(float(sp.get("seconds", self.srv.args.max_seconds)))
+            raise Closed("deaf over")
         if action == "stall":
             secs = float(sp.get("seconds", self.srv.args.max_seconds))
             end = time.monotonic() + secs

@@ -10,6 +10,7 @@ MODE:
   inject                    "STARTTLS" and "MAIL FROM" in one packet; after
                             TLS, QUIT: the MAIL must not have been read
   brute USER                wrong passwords until the server hangs up
+  smtps-brute USER          the same over SMTP_SSL
   greeting                  connects and prints the first reply line
   smtps TOKEN USER PASSWORD smtplib.SMTP_SSL (TLS at connect, certificate
                             verified), AUTH, one message; prints whether
@@ -90,6 +91,16 @@ def brute(server, port, source, cafile, user):
     s = client(server, port, source)
     s.starttls(context=context(cafile))
     s.ehlo()
+    guess(s, user)
+
+
+def smtps_brute(server, port, source, cafile, user):
+    s = smtps_client(server, port, source, cafile)
+    s.ehlo()
+    guess(s, user)
+
+
+def guess(s, user):
     wrong = 0
     for i in range(10):
         try:
@@ -211,6 +222,8 @@ def main():
         inject(server, port, source, cafile)
     elif mode == "brute":
         brute(server, port, source, cafile, *rest)
+    elif mode == "smtps-brute":
+        smtps_brute(server, port, source, cafile, *rest)
     elif mode == "greeting":
         greeting(server, port, source, cafile)
     elif mode == "smtps":

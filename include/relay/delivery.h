@@ -137,9 +137,9 @@ class Deliverer {
   Status QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
                      std::string* bounce_id);
   void SetConnection(std::unique_ptr<Connection> c);
-  // Enters the final window unless already aborted (then false: nothing
-  // of the content may be sent); LeaveFinal ends it, and breaks the
-  // connection if an Abort came meanwhile.
+  // Enters the final window (the dot and its reply) unless already
+  // aborted (then false: the dot must not be sent); LeaveFinal ends it,
+  // and breaks the connection if an Abort came meanwhile.
   bool EnterFinal();
   void LeaveFinal();
   int TimeoutMs(Stage stage) const;

@@ -211,8 +211,11 @@ void Supervisor::ReapAll() {
 
 // relay-smtpd's exit status says how many wrong passwords its session
 // saw (it logged each one); they count against the client's address.
+// Loopback clients (of an smtps address) are not counted, as Postfix
+// exempts $mynetworks from its anvil limits: they all share 127.0.0.1,
+// and one local program's wrong password must not lock out the others.
 void Supervisor::SmtpdEnded(const SmtpChild& c, int status) {
-  if (!WIFEXITED(status)) return;
+  if (!c.remote || !WIFEXITED(status)) return;
   int n = AuthFailuresFromExitStatus(WEXITSTATUS(status));
   if (n == 0) return;
   int64_t now = MonotonicSeconds();

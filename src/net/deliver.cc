@@ -99,6 +99,10 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
         break;
       }
       runner->Collect();
+      // An entry whose progress cannot be written keeps this run going;
+      // mail queued meanwhile must not wait for it, and relayd starts no
+      // other run until this one ends.
+      if (runner->unsaved() > 0 && runner->Scan()) runner->FlushAll();
       runner->Dispatch();
     }
   }

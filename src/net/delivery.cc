@@ -202,16 +202,16 @@ bool Deliverer::Drive(LoadedMessage* m) {
         break;
       }
       case SmtpSession::Want::kBody: {
-        if (!EnterFinal()) {
-          session_->OnConnectionLost("shutting down");  // nothing of the content sent
-          break;
-        }
         int block_ms = static_cast<int>(ctx_.cfg->timeout_data_block * 1000);
         Status s = session_->downgrade() ? WriteDowngraded(m, block_ms)
                                          : conn_->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
                                                             m->trailer.content_size, block_ms);
-        if (s.ok()) session_->OnBodySent();
-        else session_->OnConnectionLost(s.message());
+        // Until the dot, a server cannot take the message: a stop may
+        // break the connection mid-content (Abort) at no risk. From the
+        // dot on, it may be the server's, so a stop waits for the reply.
+        if (!s.ok()) session_->OnConnectionLost(s.message());
+        else if (!EnterFinal()) session_->OnConnectionLost("shutting down");  // no dot sent
+        else session_->OnBodySent();
         break;
       }
       case SmtpSession::Want::kMessage: return true;
@@ -595,11 +595,11 @@ void Deliverer::Close() {
 void Deliverer::Abort() {
   aborted_ = true;
   std::lock_guard<std::mutex> lock(conn_mu_);
-  // A message whose content is on its way, or whose final dot waits for
-  // its reply, may already be the smarthost's: breaking the connection now
-  // would send it again after a restart. The worker finishes that one
-  // transaction (bounded by timeout_data_block and timeout_data_done) and
-  // breaks the connection itself (LeaveFinal).
+  // A message whose final dot is sent or on its way may already be the
+  // smarthost's: breaking the connection now would send it again after a
+  // restart. The worker waits for that reply (timeout_data_done) and
+  // breaks the connection itself (LeaveFinal). Content without its dot
+  // is nobody's yet, so that transfer is broken at once.
   if (conn_ && !in_final_) conn_->Abort();
 }
 

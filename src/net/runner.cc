@@ -192,24 +192,38 @@ void QueueRunner::RetryUnsaved() {
   int64_t now = Now();
   if (now - last_unsaved_try_ < 1000000) return;
   last_unsaved_try_ = now;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto u = unsaved_.begin(); u != unsaved_.end();) {
-    auto it = items_.find(u->first);
-    if (it != items_.end() && it->second.busy) {
-      ++u;
-      continue;
+  // Copied under the lock, written without it: a slow, failing disk must
+  // not hold up the workers. A stalled entry gets no new work, so only
+  // this thread changes its unsaved_ record meanwhile.
+  std::vector<std::pair<std::string, DeliveryState>> todo;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, st] : unsaved_) {
+      auto it = items_.find(id);
+      if (it == items_.end() || !it->second.busy) todo.emplace_back(id, st);
     }
-    Status s = Env::Default()->WriteFileAtomic(paths_.state() + "/" + u->first, EncodeState(u->second), 0600);
-    if (!s.ok()) {
-      ++u;
-      continue;
+  }
+  for (const auto& [id, st] : todo) {
+    bool gone = access(paths_.queue_file(id).c_str(), F_OK) != 0 && errno == ENOENT;
+    if (gone) {
+      // Deleted meanwhile (relayctl delete): its progress has nothing
+      // left to protect, and a state file now would outlive it.
+      log_->Info(id + ": removed while its delivery progress was unwritten; progress dropped");
+    } else {
+      Status s = Env::Default()->WriteFileAtomic(paths_.state() + "/" + id, EncodeState(st), 0600);
+      if (!s.ok()) continue;
+      log_->Info(id + ": delivery progress recorded; deliveries of it resume");
     }
-    log_->Info(u->first + ": delivery progress recorded; deliveries of it resume");
-    if (it != items_.end()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    unsaved_.erase(id);
+    auto it = items_.find(id);
+    if (it == items_.end()) continue;
+    if (gone) {
+      items_.erase(it);
+    } else {
       it->second.stalled = false;
-      it->second.next = u->second.next_attempt_micros;
+      it->second.next = st.next_attempt_micros;
     }
-    u = unsaved_.erase(u);
   }
 }
 

@@ -55,7 +55,9 @@ retry_min = 1s
 retry_max = 2s
 CONF
 cp "$CONF" "$T/loopback-only.conf"
+LSPORT=$(free_port)
 cat >> "$CONF" <<CONF
+listen = 127.0.0.1:$LSPORT smtps
 listen_allow = 192.0.2.2/32, 192.0.2.4/32
 listen_auth_failure_limit = 8
 listen_tls_cert_file = $T/server.pem
@@ -303,4 +305,15 @@ if command -v fail2ban-regex >/dev/null; then
 else
   echo "skip: fail2ban-regex not installed; the filter is not checked"
 fi
+
+# 15. Loopback clients of an smtps address share 127.0.0.1: their wrong
+#     passwords are not counted across sessions (Postfix exempts
+#     $mynetworks from anvil), so nine of them lock no local program out.
+for i in 1 2 3; do
+  $RC smtps-brute 127.0.0.1 $LSPORT 127.0.0.1 - alice > "$T/lguess$i.out" 2>&1
+done
+contains "$T/lguess3.out" "closed after 3 wrong passwords" "loopback smtps: each session still ends after 3 wrong passwords"
+$RC smtps-connect 127.0.0.1 $LSPORT 127.0.0.1 - > "$T/lguess4.out" 2>&1
+contains "$T/lguess4.out" "smtps connect: served 250" "loopback smtps: still served after 9 wrong passwords"
+lacks "$T/relayd.log" "unknown[127.0.0.1]: " "no limit line for loopback"
 finish

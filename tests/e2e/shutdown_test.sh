@@ -59,4 +59,33 @@ kill -TERM $relayd
 if wait_for 30 sh -c "! kill -0 $relayd"; then ok "relayd stopped (transaction before the content abandoned)"; else bad "relayd still running"; fi
 lacks "$T/relayd.log" "already sent" "no wait for a message not sent"
 [ "$(queue_count)" = 1 ] && ok "the message is still queued" || bad "queue: $(ls "$T/spool/queue")"
+
+# A SIGTERM while the content is on its way (a smarthost that stops
+# reading after 354, so relay's writes block): without its final dot the
+# message cannot be the smarthost's, so the transfer is broken at once
+# rather than waited for (timeout_data_block per block, then the dot).
+kill $fs $relayd 2>/dev/null; wait $fs $relayd 2>/dev/null
+"$BIN/relayctl" -C "$CONF" delete "$(ls "$T/spool/queue" | head -1)" >/dev/null
+rm -f "$T/ready"
+$FS --port 0 --ready-file "$T/ready" --log "$T/fs3.log" --max-seconds 120 --script-inline \
+  '{"default": {"ehlo": {"capabilities": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"]},
+                "data": {"reply": "354 go ahead", "action": "deaf", "seconds": 100}}}' &
+fs=$!
+wait_for 10 test -s "$T/ready" || bad "third fault server did not start"
+sed -i '/^smarthost/d; /^message_size_limit/d' "$CONF"
+echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+echo "message_size_limit = 100M" >> "$CONF"
+: > "$T/relayd.log"
+# 40 MB: more than the loopback socket buffers can hold unread.
+{ printf 'Subject: stop in the content\n\n'; yes 'a line of content to fill the socket buffers, seventy-five bytes long...' | head -c 40000000; } |
+  "$BIN/sendmail" -C "$CONF" -i rcpt@example.net || bad "40 MB message not queued"
+"$BIN/relayd" -C "$CONF" &
+relayd=$!
+wait_for 30 grep -q '"action": "deaf"' "$T/fs3.log" && ok "the smarthost stopped reading after 354" || bad "DATA never came"
+sleep 1  # let the writes fill the buffers (the verdict below is from the log)
+kill -TERM $relayd
+if wait_for 60 sh -c "! kill -0 $relayd"; then ok "relayd stopped"; else bad "relayd still running 60 s after SIGTERM"; fi
+lacks "$T/relayd.log" "already sent" "no wait for a message whose dot was never sent"
+lacks "$T/relayd.log" "status=sent" "nothing recorded as sent"
+[ "$(queue_count)" = 1 ] && ok "the message is still queued" || bad "queue: $(ls "$T/spool/queue")"
 finish
