@@ -122,12 +122,12 @@ class Deliverer {
   // QUIT and close.
   void Close();
   // From another thread: break the connection so blocked I/O returns,
-  // except during a message's content and the wait for the reply to its
-  // final dot, which run to their end first (see in_final()).
+  // except during the wait for the reply to a final dot already sent,
+  // which runs to its end first (see in_final()).
   void Abort();
-  // True from the first byte of a message's content until the reply to its
-  // final dot (or the connection's loss): the window in which breaking off
-  // could make a duplicate.
+  // True from the sending of a message's final dot until its reply (or
+  // the connection's loss): the window in which breaking off could make
+  // a duplicate.
   bool in_final() const { return in_final_; }
   int messages_sent() const { return messages_on_conn_; }
 

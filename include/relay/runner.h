@@ -87,7 +87,6 @@ class QueueRunner {
     int64_t next = 0;  // micros; when it is due
     bool busy = false;
     bool forced = false;  // flushed: attempt now even if queue-only (-odq)
-    bool stalled = false;  // its progress is in unsaved_, not on disk: no new work
   };
   struct Work {
     std::string id;
@@ -98,10 +97,10 @@ class QueueRunner {
     bool removed = false;
     int64_t next = 0;
     bool site_failed = false;
-    bool state_unsaved = false;
     std::string site_error;
   };
   struct Worker;
+  bool Due(const std::string& id, const Item& it, int64_t now) const;
 
   void WorkerMain(Worker* w);
   void Post(Report r);

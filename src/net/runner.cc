@@ -169,7 +169,6 @@ void QueueRunner::WorkerMain(Worker* w) {
     AttemptResult a = w->deliverer->Deliver(&m, work.forced, &site_error);
     r.removed = a.removed;
     r.next = a.next;
-    r.state_unsaved = a.state_unsaved;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (a.state_unsaved) unsaved_[id] = m.state;
@@ -218,12 +217,8 @@ void QueueRunner::RetryUnsaved() {
     unsaved_.erase(id);
     auto it = items_.find(id);
     if (it == items_.end()) continue;
-    if (gone) {
-      items_.erase(it);
-    } else {
-      it->second.stalled = false;
-      it->second.next = st.next_attempt_micros;
-    }
+    if (gone) items_.erase(it);
+    else it->second.next = st.next_attempt_micros;
   }
 }
 
@@ -232,15 +227,21 @@ size_t QueueRunner::unsaved() const {
   return unsaved_.size();
 }
 
+// Under mu_. An entry whose progress is only in memory (unsaved_) takes
+// no new work: another attempt would repeat the recipients it records.
+bool QueueRunner::Due(const std::string& id, const Item& it, int64_t now) const {
+  return !it.busy && it.next <= now && !unsaved_.count(id);
+}
+
 void QueueRunner::Dispatch() {
   RetryUnsaved();
   int64_t now = Now();
   if (now < site_down_until_) return;
   bool any_due = false;
-  for (auto& [id, it] : items_) any_due |= !it.busy && !it.stalled && it.next <= now;
   size_t waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, it] : items_) any_due |= Due(id, it, now);
     waiting = work_.size();
   }
   if (!any_due && waiting == 0) return;
@@ -263,7 +264,7 @@ void QueueRunner::Dispatch() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     for (auto& [id, it] : items_) {
-      if (it.busy || it.stalled || it.next > now) continue;
+      if (!Due(id, it, now)) continue;
       it.busy = true;
       work_.push_back({id, it.forced});
       it.forced = false;
@@ -307,7 +308,6 @@ void QueueRunner::Collect() {
     }
     it->second.busy = false;
     it->second.next = r.next;
-    it->second.stalled = r.state_unsaved;
     if (r.site_failed) {
       // The smarthost is unreachable: stop handing out work until it might
       // be back, instead of failing every queued message against it.
@@ -412,9 +412,9 @@ void QueueRunner::Shutdown(int grace_ms) {
   }
   // Whatever is still in flight is abandoned: the server's reply never
   // came, so nothing is marked done and the message stays queued. Not so a
-  // message whose content is being sent or whose final dot waits for its
-  // reply: the smarthost may take it, so that reply is waited for (up to
-  // timeout_data_done), else it would be sent twice after a restart.
+  // message whose final dot is sent: the smarthost may have taken it, so
+  // its reply is waited for (up to timeout_data_done), else it would be
+  // sent twice after a restart.
   int final = 0;
   for (auto& w : workers_) final += !w->done.load() && w->deliverer->in_final();
   if (final > 0)

@@ -14,7 +14,6 @@ if [ -z "${RELAY_IN_MNTNS:-}" ]; then
   RELAY_IN_MNTNS=1 exec unshare -m --propagation private sh "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
-FS="/usr/bin/python3 $RELAY_SRC/tests/fault_server.py"
 cat >> "$CONF" <<CONF
 log = $T/relayd.log
 retry_min = 1s
@@ -24,12 +23,9 @@ relay_private_spool
 touch "$T/relayd.log"; chown 65534 "$T/relayd.log"
 mount -t tmpfs -o size=256k,mode=700,uid=65534 relay-test-state "$T/spool/state" ||
   { echo "SKIP: cannot mount a tmpfs"; exit 77; }
-$FS --port 0 --ready-file "$T/ready" --log "$T/fs.log" --max-seconds 120 --script-inline \
-  '{"default": {"rcpt": {"addresses": {"later@x.test": "450 4.2.0 later"}}}}' &
-fs=$!
+fs= relayd=
 trap 'kill $fs $relayd 2>/dev/null; umount "$T/spool/state" 2>/dev/null; rm -rf "$T"' EXIT
-wait_for 10 test -s "$T/ready" || { bad "fault server did not start"; finish; }
-echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+fault_smarthost "$T/fs.log" '{"default": {"rcpt": {"addresses": {"later@x.test": "450 4.2.0 later"}}}}' || finish
 # RCPT commands the smarthost got for an address.
 rcpts() { n=$(grep '"verb": "RCPT"' "$T/fs.log" 2>/dev/null | grep -c "<$1>"); echo "${n:-0}"; }
 mails() { n=$(grep -c '"verb": "MAIL"' "$T/fs.log" 2>/dev/null); echo "${n:-0}"; }

@@ -79,3 +79,19 @@ relay_private_spool() {
     chmod 644 "$T/aliases" "$CONF"
   fi
 }
+
+# fault_smarthost LOG SCRIPT: starts tests/fault_server.py on a free
+# loopback port, answering as SCRIPT (JSON) says and logging to LOG, and
+# makes it the instance's only smarthost, without TLS. A server started
+# before by this helper is stopped first; fs is the new one's pid (the
+# caller's trap kills it). Fails, with a FAIL line, if it does not start.
+fault_smarthost() {
+  if [ -n "${fs:-}" ]; then kill "$fs" 2>/dev/null; wait "$fs" 2>/dev/null; fi
+  rm -f "$T/fs.ready"
+  /usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs.ready" --log "$1" \
+    --max-seconds 120 --script-inline "$2" &
+  fs=$!
+  wait_for 10 test -s "$T/fs.ready" || { bad "fault server ($1) did not start"; return 1; }
+  sed -i '/^smarthost/d' "$CONF"
+  echo "smarthost = 127.0.0.1:$(cat "$T/fs.ready") none" >> "$CONF"
+}

@@ -6,7 +6,6 @@
 # tests/fault_server.py answers the final dot 6 s late, twice the 3 s
 # grace; the verdict comes from what it logged, not from a clock.
 . "$(dirname "$0")/lib.sh"
-FS="/usr/bin/python3 $RELAY_SRC/tests/fault_server.py"
 cat >> "$CONF" <<CONF
 log = $T/relayd.log
 retry_min = 1s
@@ -14,12 +13,10 @@ retry_max = 1s
 CONF
 relay_private_spool
 touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
-$FS --port 0 --ready-file "$T/ready" --log "$T/fs.log" --max-seconds 120 --script-inline \
-  '{"default": {"end_of_data": {"reply": "250 2.0.0 Ok: queued late", "delay": 6}}}' &
-fs=$!
+fs= relayd=
 trap 'kill $fs $relayd 2>/dev/null; rm -rf "$T"' EXIT
-wait_for 10 test -s "$T/ready" || { bad "fault server did not start"; finish; }
-echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+fault_smarthost "$T/fs.log" \
+  '{"default": {"end_of_data": {"reply": "250 2.0.0 Ok: queued late", "delay": 6}}}' || finish
 messages() { n=$(grep -c '"event": "message"' "$T/fs.log" 2>/dev/null); echo "${n:-0}"; }
 
 printf 'Subject: stop at the dot\n\nbody\n' | "$BIN/sendmail" -C "$CONF" -i rcpt@example.net
@@ -43,13 +40,7 @@ lacks "$T/relayd.log" "possible duplicate" "no possible duplicate"
 
 # A SIGTERM before any content is sent still ends the run at once: the
 # message waits at MAIL (stalled), is abandoned, and is sent later.
-kill $fs 2>/dev/null; wait $fs 2>/dev/null
-rm -f "$T/ready"
-$FS --port 0 --ready-file "$T/ready" --log "$T/fs2.log" --max-seconds 120 --script-inline \
-  '{"default": {"mail": {"action": "stall", "seconds": 100}}}' &
-fs=$!
-wait_for 10 test -s "$T/ready" || bad "second fault server did not start"
-sed -i '/^smarthost/d' "$CONF"; echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+fault_smarthost "$T/fs2.log" '{"default": {"mail": {"action": "stall", "seconds": 100}}}'
 : > "$T/relayd.log"
 printf 'Subject: stop before the content\n\nbody\n' | "$BIN/sendmail" -C "$CONF" -i rcpt@example.net
 "$BIN/relayd" -C "$CONF" &
@@ -64,16 +55,11 @@ lacks "$T/relayd.log" "already sent" "no wait for a message not sent"
 # reading after 354, so relay's writes block): without its final dot the
 # message cannot be the smarthost's, so the transfer is broken at once
 # rather than waited for (timeout_data_block per block, then the dot).
-kill $fs $relayd 2>/dev/null; wait $fs $relayd 2>/dev/null
+kill $relayd 2>/dev/null; wait $relayd 2>/dev/null
 "$BIN/relayctl" -C "$CONF" delete "$(ls "$T/spool/queue" | head -1)" >/dev/null
-rm -f "$T/ready"
-$FS --port 0 --ready-file "$T/ready" --log "$T/fs3.log" --max-seconds 120 --script-inline \
+fault_smarthost "$T/fs3.log" \
   '{"default": {"ehlo": {"capabilities": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"]},
-                "data": {"reply": "354 go ahead", "action": "deaf", "seconds": 100}}}' &
-fs=$!
-wait_for 10 test -s "$T/ready" || bad "third fault server did not start"
-sed -i '/^smarthost/d; /^message_size_limit/d' "$CONF"
-echo "smarthost = 127.0.0.1:$(cat "$T/ready") none" >> "$CONF"
+                "data": {"reply": "354 go ahead", "action": "deaf", "seconds": 100}}}'
 echo "message_size_limit = 100M" >> "$CONF"
 : > "$T/relayd.log"
 # 40 MB: more than the loopback socket buffers can hold unread.
