@@ -113,36 +113,48 @@ relayd=$!
 trap 'kill $sink $relayd 2>/dev/null; rm -rf "$T"' EXIT
 wait_for 10 grep -q ready "$T/sink.ready" || bad "sink did not start"
 wait_for 10 /usr/bin/python3 -c "import socket; socket.create_connection(('192.0.2.1',$RPORT),1)" || bad "listener not up"
-RC="/usr/bin/python3 $RELAY_SRC/tests/remote_client.py"
-SW="swaks --server 192.0.2.1:$RPORT --from app@remote.test --to ops@example.net --timeout 30"
+# A session counts against its pool until relayd has reaped it, a moment
+# after its client saw the close. Each client below starts when no
+# relay-smtpd (a zombie included) is left from the one before, so that
+# only the steps that mean to fill the pool (10 and 11) ever do.
+smtpd_idle() {
+  wait_for 30 sh -c "! pgrep -P $relayd -x relay-smtpd >/dev/null" ||
+    bad "relay-smtpd sessions still running: $(pgrep -a -P $relayd)"
+}
+RC() { smtpd_idle; /usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" "$@"; }
+SW() { smtpd_idle; swaks --server 192.0.2.1:$RPORT --from app@remote.test --to ops@example.net --timeout 30 "$@"; }
+SS() {
+  smtpd_idle
+  swaks --server 192.0.2.1:$SPORT --tlsc --local-interface 192.0.2.2 --from app@remote.test --to ops@example.net --timeout 30 "$@"
+}
 
 # 2. A client on no allowed network: refused before any SMTP.
-$SW --local-interface 192.0.2.3 > "$T/other.out" 2>&1
+SW --local-interface 192.0.2.3 > "$T/other.out" 2>&1
 contains "$T/other.out" "554 5.7.1 access denied" "192.0.2.3: 554 at connect"
 wait_for 5 grep -q "reject: connect from unknown\[192.0.2.3\]" "$T/relayd.log" && ok "refusal logged" || bad "refusal not logged"
 
 # 3. An allowed client in the clear: STARTTLS offered, AUTH not, MAIL refused.
-$SW --local-interface 192.0.2.2 > "$T/clear.out" 2>&1
+SW --local-interface 192.0.2.2 > "$T/clear.out" 2>&1
 contains "$T/clear.out" "250-STARTTLS" "STARTTLS offered"
 lacks "$T/clear.out" "AUTH PLAIN" "AUTH not offered in the clear"
 contains "$T/clear.out" "530 5.7.0 Must issue a STARTTLS command first" "MAIL in the clear: 530"
-swaks --server 192.0.2.1:$RPORT --local-interface 192.0.2.2 --auth PLAIN --auth-user alice --auth-password s3cret \
+SW --local-interface 192.0.2.2 --auth PLAIN --auth-user alice --auth-password s3cret \
   --quit-after AUTH > "$T/clearauth.out" 2>&1
 lacks "$T/clearauth.out" "235 " "no password accepted in the clear"
 
 # 4. TLS without AUTH: MAIL refused.
-$SW --local-interface 192.0.2.2 --tls > "$T/tlsonly.out" 2>&1
+SW --local-interface 192.0.2.2 --tls > "$T/tlsonly.out" 2>&1
 contains "$T/tlsonly.out" "250-AUTH PLAIN LOGIN" "AUTH offered under TLS"
 contains "$T/tlsonly.out" "530 5.7.0 Authentication required" "MAIL under TLS without AUTH: 530"
 
 # 5. AUTH: a wrong password, then PLAIN and LOGIN with the right ones.
-$SW --local-interface 192.0.2.2 --tls --auth PLAIN --auth-user alice --auth-password wrong > "$T/wrong.out" 2>&1
+SW --local-interface 192.0.2.2 --tls --auth PLAIN --auth-user alice --auth-password wrong > "$T/wrong.out" 2>&1
 contains "$T/wrong.out" "535 5.7.8" "wrong password: 535"
 contains "$T/relayd.log" "AUTH failed for user=alice" "failure logged with the user"
-$SW --local-interface 192.0.2.2 --tls --auth PLAIN --auth-user alice --auth-password s3cret \
+SW --local-interface 192.0.2.2 --tls --auth PLAIN --auth-user alice --auth-password s3cret \
   --header "X-Token: plain1" > "$T/plain.out" 2>&1
 contains "$T/plain.out" "250 2.0.0 Ok: queued as" "AUTH PLAIN (sha512-crypt): queued"
-$SW --local-interface 192.0.2.2 --tls --auth LOGIN --auth-user bob --auth-password hunter2 \
+SW --local-interface 192.0.2.2 --tls --auth LOGIN --auth-user bob --auth-password hunter2 \
   --header "X-Token: login1" > "$T/login.out" 2>&1
 contains "$T/login.out" "250 2.0.0 Ok: queued as" "AUTH LOGIN (sha256-crypt): queued"
 wait_for 20 grep -q "^plain1 ops@example.net" "$T/sink.out" && ok "PLAIN message delivered" || bad "plain1 not delivered"
@@ -155,59 +167,61 @@ contains "$T/relayd.log" "sasl_username=alice" "queue line names the user"
 
 # 6. Client certificates: signed by listen_client_ca, pinned, and rogue.
 echo "listen_auth_header = yes" >> "$CONF"  # relay-smtpd reads it for each client
-$SW --local-interface 192.0.2.2 --tls --tls-cert "$T/client.pem" --tls-key "$T/client.key" \
+SW --local-interface 192.0.2.2 --tls --tls-cert "$T/client.pem" --tls-key "$T/client.key" \
   --header "X-Token: cert1" > "$T/cert.out" 2>&1
 contains "$T/cert.out" "250 2.0.0 Ok: queued as" "CA-signed client certificate: queued without AUTH"
 contains "$T/relayd.log" "accepted by listen_client_ca" "logged as accepted by the CA"
-$SW --local-interface 192.0.2.2 --tls --tls-cert "$T/pinned.pem" --tls-key "$T/pinned.key" \
+SW --local-interface 192.0.2.2 --tls --tls-cert "$T/pinned.pem" --tls-key "$T/pinned.key" \
   --header "X-Token: pin1" > "$T/pin.out" 2>&1
 contains "$T/pin.out" "250 2.0.0 Ok: queued as" "pinned client certificate: queued without AUTH"
 contains "$T/relayd.log" "accepted by fingerprint" "logged as accepted by fingerprint"
-$SW --local-interface 192.0.2.2 --tls --tls-cert "$T/rogue.pem" --tls-key "$T/rogue.key" > "$T/rogue.out" 2>&1
+SW --local-interface 192.0.2.2 --tls --tls-cert "$T/rogue.pem" --tls-key "$T/rogue.key" > "$T/rogue.out" 2>&1
 contains "$T/rogue.out" "530 5.7.0 Authentication required" "self-signed certificate with the same name: 530"
 contains "$T/relayd.log" "not accepted" "rogue certificate logged as not accepted"
 wait_for 20 grep -q "^cert1 " "$T/sink.out" && ok "certificate message delivered" || bad "cert1 not delivered"
 contains "$T/cert1.eml" "(Authenticated sender: client1.test)" "listen_auth_header = yes: Received names the certificate"
 
 # 7. Python's smtplib, verifying relay's certificate against the CA.
-/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" py1 alice s3cret \
+RC send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" py1 alice s3cret \
   > "$T/py.out" 2>&1
 contains "$T/py.out" "sent py1 refused {}" "smtplib: STARTTLS (verified) + AUTH + send"
 wait_for 20 grep -q "^py1 " "$T/sink.out" && ok "smtplib message delivered" || bad "py1 not delivered"
 
 # 8. No command injection through STARTTLS.
-/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" inject 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" > "$T/inject.out" 2>&1
+RC inject 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" > "$T/inject.out" 2>&1
 contains "$T/inject.out" "starttls: 220 2.0.0 Ready to start TLS" "STARTTLS answered alone"
 contains "$T/inject.out" "after tls: 221" "the MAIL pipelined in the clear was never answered"
 
 # 9. Guessing: the session ends after three wrong passwords.
-/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" brute 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" alice > "$T/brute.out" 2>&1
+RC brute 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" alice > "$T/brute.out" 2>&1
 contains "$T/brute.out" "closed after 3 wrong passwords" "421 after 3 wrong passwords"
 
 # 10. Loopback clients keep the loopback rules (no TLS, no AUTH), and
 #     remote clients (logged in or not) cannot use up their connections.
+smtpd_idle
 /usr/bin/python3 - "$RPORT" > "$T/crowd.out" 2>&1 <<'PY' &
 import socket, sys, time
 conns = []
 for i in range(4):
     s = socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=10, source_address=("192.0.2.2", 0))
+    print(f"remote {i + 1}:", s.recv(200).decode().split(" ")[0], flush=True)
     conns.append(s)
-time.sleep(0.5)
 extra = socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=10, source_address=("192.0.2.2", 0))
 print("fifth remote:", extra.recv(200).decode().strip(), flush=True)
 print("holding", len(conns), flush=True)
 time.sleep(4)
 PY
 crowd=$!
-wait_for 10 grep -q holding "$T/crowd.out"
-sleep 0.5
+wait_for 20 grep -q holding "$T/crowd.out"
 swaks --server 127.0.0.1:$LPORT --from a@x.test --to b@x.test --header "X-Token: local1" > "$T/local.out" 2>&1
 contains "$T/local.out" "250 2.0.0 Ok: queued as" "loopback client served without AUTH while 4 remote sessions fill their pool"
 wait $crowd
+[ "$(grep -c '^remote [1-4]: 220$' "$T/crowd.out")" = 4 ] && ok "four remote sessions served" ||
+  bad "four remote sessions served: $(cat "$T/crowd.out")"
 contains "$T/crowd.out" "fifth remote: 421 4.7.0 too many connections" "the remote pool was full"
 
 # 11. Load over TLS+AUTH: 4 clients x 10 messages, each delivered once.
-/usr/bin/python3 "$RELAY_SRC/tests/remote_client.py" load 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" 4 10 alice s3cret \
+RC load 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" 4 10 alice s3cret \
   > "$T/load.out" 2>&1
 cat "$T/load.out"
 lacks "$T/load.out" "error:" "load: no client errors"
@@ -220,24 +234,24 @@ dups=$(grep '^rload-' "$T/sink.out" | sort | uniq -d | wc -l)
 # 12. smtps (RFC 8314): TLS at connect, then the rules of the STARTTLS
 #     path. 192.0.2.2 has 4 wrong passwords so far; 3 more here (one by
 #     swaks; smtplib's login tries PLAIN, then LOGIN).
-SS="swaks --server 192.0.2.1:$SPORT --tlsc --local-interface 192.0.2.2 --from app@remote.test --to ops@example.net --timeout 30"
-$SS --auth PLAIN --auth-user alice --auth-password s3cret --header "X-Token: smtps1" > "$T/smtps.out" 2>&1
+SS --auth PLAIN --auth-user alice --auth-password s3cret --header "X-Token: smtps1" > "$T/smtps.out" 2>&1
 contains "$T/smtps.out" "250-AUTH PLAIN LOGIN" "smtps: AUTH offered at once"
 lacks "$T/smtps.out" "STARTTLS" "smtps: STARTTLS not offered"
 contains "$T/smtps.out" "250 2.0.0 Ok: queued as" "swaks --tlsc + AUTH PLAIN: queued"
-$SS > "$T/smtps-noauth.out" 2>&1
+SS > "$T/smtps-noauth.out" 2>&1
 contains "$T/smtps-noauth.out" "530 5.7.0 Authentication required" "swaks --tlsc without AUTH: MAIL refused (530)"
-$SS --auth LOGIN --auth-user bob --auth-password wrong > "$T/smtps-wrong.out" 2>&1
+SS --auth LOGIN --auth-user bob --auth-password wrong > "$T/smtps-wrong.out" 2>&1
 contains "$T/smtps-wrong.out" "535 5.7.8" "swaks --tlsc, wrong password: 535"
-$SS --tls-cert "$T/client.pem" --tls-key "$T/client.key" --header "X-Token: smtps2" > "$T/smtps-cert.out" 2>&1
+SS --tls-cert "$T/client.pem" --tls-key "$T/client.key" --header "X-Token: smtps2" > "$T/smtps-cert.out" 2>&1
 contains "$T/smtps-cert.out" "250 2.0.0 Ok: queued as" "swaks --tlsc with a client certificate: queued without AUTH"
-$RC smtps 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" smtps3 alice s3cret > "$T/pys.out" 2>&1
+RC smtps 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" smtps3 alice s3cret > "$T/pys.out" 2>&1
 contains "$T/pys.out" "STARTTLS offered: False AUTH offered: True" "SMTP_SSL: EHLO offers AUTH, not STARTTLS"
 contains "$T/pys.out" "smtps sent smtps3 refused {}" "SMTP_SSL (verified) + AUTH + send"
-$RC smtps-noauth 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" > "$T/pys-noauth.out" 2>&1
+RC smtps-noauth 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" > "$T/pys-noauth.out" 2>&1
 contains "$T/pys-noauth.out" "smtps no auth: refused 530 5.7.0 Authentication required" "SMTP_SSL without AUTH: MAIL refused"
-$RC smtps-wrong 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" alice > "$T/pys-wrong.out" 2>&1
+RC smtps-wrong 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" alice > "$T/pys-wrong.out" 2>&1
 contains "$T/pys-wrong.out" "smtps wrong password: refused 535 5.7.8" "SMTP_SSL, wrong password: 535"
+smtpd_idle
 /usr/bin/python3 - "$SPORT" > "$T/smtps-plain.out" 2>&1 <<'PY'
 import socket, sys
 s = socket.create_connection(("192.0.2.1", int(sys.argv[1])), timeout=30, source_address=("192.0.2.2", 0))
@@ -266,28 +280,28 @@ contains "$T/smtps1.eml" "with ESMTPSA id" "smtps: Received says ESMTPSA"
 #     the address at connect, on every listener beyond loopback, while
 #     192.0.2.2 (7 wrong passwords) is still served.
 for i in 1 2 3; do
-  $RC brute 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" alice > "$T/guess$i.out" 2>&1
+  RC brute 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" alice > "$T/guess$i.out" 2>&1
 done
 contains "$T/guess3.out" "closed after 3 wrong passwords" "third guessing session: 421 after 3 wrong passwords"
 if wait_for 20 grep -q "unknown\[192.0.2.4\]: 8 authentication failures in 3600s" "$T/relayd.log"; then
   ok "relayd logged the address reaching the limit"
 else bad "no limit line for 192.0.2.4 in the log"; fi
-$RC greeting 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" > "$T/guess4.out" 2>&1
+RC greeting 192.0.2.1 $RPORT 192.0.2.4 "$T/ca.pem" > "$T/guess4.out" 2>&1
 contains "$T/guess4.out" "greeting: 421 4.7.0 too many authentication failures" "192.0.2.4 refused at connect (421)"
 # On the smtps address the refusal is a close before the handshake: a
 # reply in the clear would reach a TLS client as a broken handshake.
-$RC smtps-connect 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess5.out" 2>&1
+RC smtps-connect 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess5.out" 2>&1
 contains "$T/guess5.out" "smtps connect: closed before a greeting" "... on the smtps address too, closed before TLS"
-$RC silent 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess6.out" 2>&1
+RC silent 192.0.2.1 $SPORT 192.0.2.4 "$T/ca.pem" > "$T/guess6.out" 2>&1
 contains "$T/guess6.out" "silent: 0 bytes before the close" "... with not a byte in the clear"
 if wait_for 10 grep -q "reject: connect from unknown\[192.0.2.4\]:[0-9]*: too many authentication failures" "$T/relayd.log" &&
    [ "$(grep -c 'reject: connect from unknown\[192.0.2.4\]:[0-9]*: too many authentication failures' "$T/relayd.log")" = 3 ]; then
   ok "the three refusals logged"
 else bad "want three refusal lines for 192.0.2.4: $(grep 'reject: connect' "$T/relayd.log")"; fi
-$RC smtps-connect 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" > "$T/smtps-ok.out" 2>&1
+RC smtps-connect 192.0.2.1 $SPORT 192.0.2.2 "$T/ca.pem" > "$T/smtps-ok.out" 2>&1
 contains "$T/smtps-ok.out" "smtps connect: served 250" "192.0.2.2 still served on the smtps address"
 contains "$T/relayd.log" "reject: connect from unknown[192.0.2.4]:" "refusal logged with the address"
-$RC send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" after1 alice s3cret > "$T/after.out" 2>&1
+RC send 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" after1 alice s3cret > "$T/after.out" 2>&1
 contains "$T/after.out" "sent after1 refused {}" "192.0.2.2, under the limit, still served"
 
 # 14. The shipped fail2ban filter, on this run's log: every wrong password
@@ -310,10 +324,10 @@ fi
 #     passwords are not counted across sessions (Postfix exempts
 #     $mynetworks from anvil), so nine of them lock no local program out.
 for i in 1 2 3; do
-  $RC smtps-brute 127.0.0.1 $LSPORT 127.0.0.1 - alice > "$T/lguess$i.out" 2>&1
+  RC smtps-brute 127.0.0.1 $LSPORT 127.0.0.1 - alice > "$T/lguess$i.out" 2>&1
 done
 contains "$T/lguess3.out" "closed after 3 wrong passwords" "loopback smtps: each session still ends after 3 wrong passwords"
-$RC smtps-connect 127.0.0.1 $LSPORT 127.0.0.1 - > "$T/lguess4.out" 2>&1
+RC smtps-connect 127.0.0.1 $LSPORT 127.0.0.1 - > "$T/lguess4.out" 2>&1
 contains "$T/lguess4.out" "smtps connect: served 250" "loopback smtps: still served after 9 wrong passwords"
 lacks "$T/relayd.log" "unknown[127.0.0.1]: " "no limit line for loopback"
 finish
