@@ -253,7 +253,8 @@ client reset
 contains "$T/c.out" "reset:" "RST at RCPT"
 client endless
 contains "$T/c.out" "all 250-" "endless 250- reply"
-sleep 0.5
+# The server logs the event once its next write fails, after the client left.
+wait_for 20 grep -q '"event": "endless"' "$T/log.jsonl"
 is "[r['bytes_sent'] >= 2000000 for r in R if r['event']=='endless' and r['conn']==7]" "[True]" "endless bytes logged"
 client long_line
 contains "$T/c.out" "line of 5000 bytes, starts b'250 xx'" "long_line of 5000 bytes"
