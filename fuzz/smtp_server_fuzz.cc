@@ -1,7 +1,9 @@
 // The SMTP server dialogue driven by a hostile client: it must never
 // crash, never hand a message to the spool before TLS and AUTH when they
 // are required, never take bytes pipelined behind STARTTLS, and never
-// call the backend out of order.
+// call the backend out of order. A twin session with a flush function
+// must say the same replies in the same order, each flush ending with
+// the reply to a final dot.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,10 +53,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.offer_starttls = data[0] & 1;
   p.require_auth = data[0] & 2;
   bool cert = data[0] & 4;
-  Backend b;
-  b.require_auth = p.require_auth;
+  Backend b, twin_b;
+  b.require_auth = twin_b.require_auth = p.require_auth;
   Auth auth;
   relay::SmtpServer s(p, &b, (data[0] & 8) ? &auth : nullptr);
+  relay::SmtpServer twin(p, &twin_b, (data[0] & 8) ? &auth : nullptr);
+  std::string flushed;
+  twin.set_flush([&flushed](const std::string& out) {
+    size_t last = out.size() < 3 ? std::string::npos : out.rfind("\r\n", out.size() - 3);
+    std::string_view line = std::string_view(out).substr(last == std::string::npos ? 0 : last + 2);
+    if (!line.starts_with("250 2.0.0 Ok: queued") && !line.starts_with("451 ") && !line.starts_with("552 ") &&
+        !line.starts_with("554 ") && !line.starts_with("421 "))
+      __builtin_trap();
+    flushed += out;
+    return true;
+  });
   // The rest, in chunks split at 0xff bytes: each chunk is one read.
   std::string in(reinterpret_cast<const char*>(data + 1), size - 1);
   size_t pos = 0;
@@ -62,16 +75,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t end = in.find('\xff', pos);
     if (end == std::string::npos) end = in.size();
     std::string out = s.Feed(std::string_view(in).substr(pos, end - pos));
+    flushed += twin.Feed(std::string_view(in).substr(pos, end - pos));
+    if (flushed != out || twin.closed() != s.closed()) __builtin_trap();
+    flushed.clear();
     if (s.tls_requested()) {
       // Nothing may follow the 220: the rest of the read was dropped.
       static const std::string k220 = "220 2.0.0 Ready to start TLS\r\n";
       if (out.size() < k220.size() || out.compare(out.size() - k220.size(), k220.size(), k220) != 0)
         __builtin_trap();
       s.TlsStarted(cert ? "client.test" : "");
+      twin.TlsStarted(cert ? "client.test" : "");
     }
     pos = end + 1;
   }
   s.Disconnected();
-  if (b.open) __builtin_trap();  // the message was neither ended nor aborted
+  twin.Disconnected();
+  if (b.open || twin_b.open) __builtin_trap();  // the message was neither ended nor aborted
   return 0;
 }

@@ -71,6 +71,51 @@ TEST_F(ServerTest, PipelinedTransaction) {
   EXPECT_TRUE(closed_);
 }
 
+// The reply to a final dot goes to the flush function before the next
+// message pipelined behind it begins: a session stopped in that message
+// (sendmail -bs on SIGTERM) has already sent the 250 for the one before.
+TEST_F(ServerTest, FinalDotReplyIsFlushedBeforeTheNextMessageBegins) {
+  SmtpServer s(params_, &b_);
+  std::vector<std::string> flushed;
+  size_t begun_then = 0, committed_then = 0;
+  s.set_flush([&](const std::string& out) {
+    flushed.push_back(out);
+    begun_then = b_.begun.size();
+    committed_then = static_cast<size_t>(b_.committed);
+    return true;
+  });
+  std::string rest = s.Feed(
+      "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nfirst\r\n.\r\n"
+      "MAIL FROM:<a@x>\r\nRCPT TO:<c@y>\r\nDATA\r\npartial\r\n");
+  ASSERT_EQ(flushed.size(), 1u);
+  EXPECT_TRUE(flushed[0].starts_with("250-mx.test\r\n")) << flushed[0];
+  EXPECT_TRUE(flushed[0].ends_with("354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as ID1\r\n"))
+      << flushed[0];
+  EXPECT_EQ(begun_then, 1u);
+  EXPECT_EQ(committed_then, 1u);
+  EXPECT_EQ(rest, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(b_.begun.size(), 2u);
+  // A refused message's reply goes at once too.
+  flushed.clear();
+  b_.end_status = Status::TempFail("disk full");
+  rest = s.Feed(".\r\nNOOP\r\n");
+  ASSERT_EQ(flushed.size(), 1u);
+  EXPECT_EQ(flushed[0], "451 4.3.0 disk full\r\n");
+  EXPECT_EQ(rest, "250 2.0.0 Ok\r\n");
+}
+
+// A client gone when the 250 is sent: the session ends there, and what it
+// pipelined behind the dot is never begun.
+TEST_F(ServerTest, FailedFlushEndsTheSession) {
+  SmtpServer s(params_, &b_);
+  s.set_flush([](const std::string&) { return false; });
+  s.Feed("HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nfirst\r\n.\r\n"
+         "MAIL FROM:<a@x>\r\nRCPT TO:<c@y>\r\nDATA\r\npartial\r\n");
+  EXPECT_TRUE(s.closed());
+  EXPECT_EQ(b_.committed, 1);
+  EXPECT_EQ(b_.begun.size(), 1u);
+}
+
 // SMTP smuggling: "." on a line ended by a bare LF is message text, not
 // the end; only CRLF.CRLF ends the data, and bare LFs become CRLF.
 TEST_F(ServerTest, OnlyCrLfDotCrLfEndsData) {

@@ -16,6 +16,10 @@
 //    ("junk" commands: 421 and close), message size (552 after the data).
 //  - The 250 after the final dot is sent only once the backend committed
 //    the message durably; any failure to store it is 451 and keeps nothing.
+//  - With a flush function set, the reply to a final dot goes out at once,
+//    before anything pipelined behind it is read: a session stopped in
+//    its next message (a signal, relayd's shutdown) has already told the
+//    client the last one was taken, so the client does not send it again.
 //
 // For a client beyond loopback (relay-smtpd, `listen_allow`), as Postfix's
 // submission service with smtpd_tls_auth_only and
@@ -32,6 +36,7 @@
 #define RELAY_SMTP_SERVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,8 +103,13 @@ class SmtpServer {
 
   // The 220 greeting, to send first.
   std::string Greeting() const;
-  // Bytes from the client; returns the replies to send, in order.
+  // Bytes from the client; returns the replies to send, in order (those
+  // already handed to the flush function excepted).
   std::string Feed(std::string_view data);
+  // Sends replies (in order, before Feed returns the rest); false when the
+  // client is gone, which ends the session. Called with the replies so far
+  // right after the reply to each final dot.
+  void set_flush(std::function<bool(const std::string&)> flush) { flush_ = std::move(flush); }
   // The client's connection ended (EOF or error): abort a message.
   void Disconnected();
   // True once QUIT was answered or the session was ended by a limit.
@@ -152,6 +162,8 @@ class SmtpServer {
   int accepted_ = 0;
   uint64_t data_bytes_ = 0;
   bool at_line_start_ = true;
+  std::function<bool(const std::string&)> flush_;
+  bool flush_due_ = false;  // a final dot was answered in this Feed
   Status data_error_;
   MailTransaction t_;
   bool tls_active_ = false;

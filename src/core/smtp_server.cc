@@ -125,6 +125,14 @@ std::string SmtpServer::Feed(std::string_view data) {
     else if (state_ == State::kAuth) AuthResponse(line, &out);
     else DataLine(line, crlf, &out);
     CountErrors(out, before);
+    if (flush_due_ && flush_) {
+      flush_due_ = false;
+      if (!flush_(out)) {
+        Disconnected();
+        break;
+      }
+      out.clear();
+    }
   }
   // After STARTTLS, what the client pipelined behind it was sent in the
   // clear: it is dropped, never read as if it came under TLS.
@@ -152,6 +160,7 @@ void SmtpServer::DataLine(std::string_view line, bool crlf, std::string* out) {
     bool discard = state_ == State::kDataDiscard;
     state_ = State::kCommand;
     in_mail_ = false;
+    flush_due_ = true;
     if (discard) {
       backend_->Abort();
       *out += data_error_.kind() == Status::Kind::kDataErr && data_error_.message().find("size") != std::string::npos

@@ -99,6 +99,7 @@ bool WriteAll(int fd, const std::string& out, int timeout_ms) {
 
 void ServeSmtp(int in_fd, int out_fd, SmtpServer* server, int timeout_ms, bool* timed_out) {
   *timed_out = false;
+  server->set_flush([out_fd, timeout_ms](const std::string& out) { return WriteAll(out_fd, out, timeout_ms); });
   if (!WriteAll(out_fd, server->Greeting(), timeout_ms)) return server->Disconnected();
   char buf[65536];
   while (!server->closed()) {

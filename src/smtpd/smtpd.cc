@@ -67,6 +67,7 @@ std::string Serve(Session& s, bool smtps) {
       return "TLS handshake failed: " + st.message();
     }
   }
+  s.server->set_flush([&s](const std::string& out) { return s.stream->Write(out, s.timeout_ms).ok(); });
   if (!s.stream->Write(s.server->Greeting(), s.timeout_ms).ok()) return "lost connection";
   int failures = 0;
   while (!s.server->closed()) {
