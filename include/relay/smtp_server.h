@@ -163,7 +163,6 @@ class SmtpServer {
   uint64_t data_bytes_ = 0;
   bool at_line_start_ = true;
   std::function<bool(const std::string&)> flush_;
-  bool flush_due_ = false;  // a final dot was answered in this Feed
   Status data_error_;
   MailTransaction t_;
   bool tls_active_ = false;

@@ -125,8 +125,8 @@ std::string SmtpServer::Feed(std::string_view data) {
     else if (state_ == State::kAuth) AuthResponse(line, &out);
     else DataLine(line, crlf, &out);
     CountErrors(out, before);
-    if (flush_due_ && flush_) {
-      flush_due_ = false;
+    // Out of DATA again: the final dot was just answered.
+    if (flush_ && !command && state_ == State::kCommand) {
       if (!flush_(out)) {
         Disconnected();
         break;
@@ -160,7 +160,6 @@ void SmtpServer::DataLine(std::string_view line, bool crlf, std::string* out) {
     bool discard = state_ == State::kDataDiscard;
     state_ = State::kCommand;
     in_mail_ = false;
-    flush_due_ = true;
     if (discard) {
       backend_->Abort();
       *out += data_error_.kind() == Status::Kind::kDataErr && data_error_.message().find("size") != std::string::npos
