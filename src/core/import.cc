@@ -327,6 +327,60 @@ void ReadOptional(Env* env, const std::string& path, const std::string& key, Imp
   else if (!missing) src->unreadable[key] = s.message();
 }
 
+// The main file of a directory holding names: the first of the peers'
+// main files there, unless *kind is forced.
+Status ReadMainInDir(Env* env, const std::string& dir, std::vector<std::string> names, ImportKind* kind,
+                     ImportSource* src) {
+  std::sort(names.begin(), names.end());
+  if (*kind == ImportKind::kAuto) {
+    for (const char* main : {"ssmtp.conf", "remotes", "msmtprc", "dma.conf", "main.cf"})
+      if (std::find(names.begin(), names.end(), main) != names.end()) {
+        *kind = KindFromName(main);
+        break;
+      }
+  }
+  if (*kind == ImportKind::kAuto)
+    return Status::DataErr(dir + ": no ssmtp.conf, remotes, msmtprc, dma.conf or main.cf in it "
+                           "(name the peer with --from)");
+  std::string main = MainFile(*kind);
+  std::string text;
+  bool missing = false;
+  Status s = env->ReadFile(dir + "/" + main, &text, &missing);
+  if (!s.ok()) return Status(s).Prefixed("cannot read the " + std::string(ImportKindName(*kind)) + " configuration");
+  src->files[main] = std::move(text);
+  return Status::Ok();
+}
+
+// A file given as the main one: the peer from its name, else from its
+// content, unless *kind is forced. ls is why it could not be listed.
+Status ReadMainFile(Env* env, const std::string& path, const Status& ls, ImportKind* kind, ImportSource* src) {
+  std::string text;
+  bool missing = false;
+  Status s = env->ReadFile(path, &text, &missing);
+  if (!s.ok()) {
+    // A directory that cannot be listed reads as "Is a directory".
+    if (s.message().find(std::strerror(EISDIR)) != std::string::npos) return ls.Prefixed("cannot read");
+    return s.Prefixed("cannot read");
+  }
+  std::string dir = DirName(path);
+  std::string name = BaseName(path);
+  if (*kind == ImportKind::kAuto) *kind = KindFromName(name);
+  if (*kind == ImportKind::kAuto) *kind = KindFromContent(text);
+  if (*kind == ImportKind::kAuto)
+    return Status::DataErr(path + ": not a configuration file of ssmtp, nullmailer, msmtp, dma or "
+                           "Postfix (name the peer with --from)");
+  // A file named otherwise (ssmtp.conf.orig, ~/.msmtprc) counts as the main one.
+  std::string main = MainFile(*kind);
+  if (name != main && KindFromName(name) == *kind && name != ".msmtprc") {
+    // revaliases given: read ssmtp.conf beside it.
+    src->files[name] = std::move(text);
+    Status s2 = env->ReadFile(dir + "/" + main, &text, &missing);
+    if (!s2.ok()) return s2.Prefixed("cannot read the " + std::string(ImportKindName(*kind)) + " configuration");
+  }
+  src->files[main] = std::move(text);
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* ImportKindName(ImportKind kind) {
@@ -424,54 +478,11 @@ Status ReadImportSource(Env* env, const std::string& path, ImportKind forced, Im
   src->kind = forced;
   src->origin = path;
   std::vector<std::string> names;
-  std::string dir;
   ImportKind kind = forced;
   Status ls = env->ListDir(path, &names);
-  if (ls.ok()) {
-    dir = path;
-    std::sort(names.begin(), names.end());
-    if (kind == ImportKind::kAuto) {
-      for (const char* main : {"ssmtp.conf", "remotes", "msmtprc", "dma.conf", "main.cf"})
-        if (std::find(names.begin(), names.end(), main) != names.end()) {
-          kind = KindFromName(main);
-          break;
-        }
-    }
-    if (kind == ImportKind::kAuto)
-      return Status::DataErr(path + ": no ssmtp.conf, remotes, msmtprc, dma.conf or main.cf in it "
-                             "(name the peer with --from)");
-    std::string main = MainFile(kind);
-    std::string text;
-    bool missing = false;
-    Status s = env->ReadFile(dir + "/" + main, &text, &missing);
-    if (!s.ok()) return Status(s).Prefixed("cannot read the " + std::string(ImportKindName(kind)) + " configuration");
-    src->files[main] = std::move(text);
-  } else {
-    std::string text;
-    bool missing = false;
-    Status s = env->ReadFile(path, &text, &missing);
-    if (!s.ok()) {
-      // A directory that cannot be listed reads as "Is a directory".
-      if (s.message().find(std::strerror(EISDIR)) != std::string::npos) return ls.Prefixed("cannot read");
-      return s.Prefixed("cannot read");
-    }
-    dir = DirName(path);
-    std::string name = BaseName(path);
-    if (kind == ImportKind::kAuto) kind = KindFromName(name);
-    if (kind == ImportKind::kAuto) kind = KindFromContent(text);
-    if (kind == ImportKind::kAuto)
-      return Status::DataErr(path + ": not a configuration file of ssmtp, nullmailer, msmtp, dma or "
-                             "Postfix (name the peer with --from)");
-    // A file named otherwise (ssmtp.conf.orig, ~/.msmtprc) counts as the main one.
-    std::string main = MainFile(kind);
-    if (name != main && KindFromName(name) == kind && name != ".msmtprc") {
-      // revaliases given: read ssmtp.conf beside it.
-      src->files[name] = std::move(text);
-      Status s2 = env->ReadFile(dir + "/" + main, &text, &missing);
-      if (!s2.ok()) return s2.Prefixed("cannot read the " + std::string(ImportKindName(kind)) + " configuration");
-    }
-    src->files[main] = std::move(text);
-  }
+  Status s = ls.ok() ? ReadMainInDir(env, path, names, &kind, src) : ReadMainFile(env, path, ls, &kind, src);
+  if (!s.ok()) return s;
+  std::string dir = ls.ok() ? path : DirName(path);
   src->kind = kind;
   for (const std::string& sib : SiblingFiles(kind)) ReadOptional(env, dir + "/" + sib, sib, src);
   for (const std::string& p : ImportCompanionFiles(*src)) {
