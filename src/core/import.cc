@@ -143,6 +143,13 @@ const std::string* FindFile(const ImportSource& src, const std::string& name) {
   return it == src.files.end() ? nullptr : &it->second;
 }
 
+Status MainFileText(const ImportSource& src, const std::string& name, const std::string** text) {
+  *text = FindFile(src, name);
+  if (!*text) return Status::DataErr("no " + name + " to import");
+  if (!HasSettings(**text)) return Status::DataErr(name + " is empty: no settings to import");
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- builder helpers
 
 // The CA file or directory, unless it is the system store relay uses anyway.

@@ -190,12 +190,12 @@ void DmaLeftovers(const DmaConf& c, Builder& b) {
 }  // namespace
 
 Status ImportDma(const ImportSource& src, Builder& b) {
-  const std::string* text = FindFile(src, "dma.conf");
-  if (!text) return Status::DataErr("no dma.conf to import");
-  if (!HasSettings(*text)) return Status::DataErr("dma.conf is empty: no settings to import");
+  const std::string* text = nullptr;
+  Status s = MainFileText(src, "dma.conf", &text);
+  if (!s.ok()) return s;
   DmaConf c = ParseDmaConf(*text);
   TlsMode mode = TlsMode::kNone;
-  Status s = DmaHost(c, b, &mode);
+  s = DmaHost(c, b, &mode);
   if (!s.ok()) return s;
   DmaTls(c, b, mode);
   DmaLogin(src, c, b);

@@ -44,6 +44,9 @@ std::string Sha256Pin(std::string_view fp, size_t* hex_digits);
 const char* DigestName(size_t hex_digits);
 bool IsLoopback(const std::string& host);
 const std::string* FindFile(const ImportSource& src, const std::string& name);
+// The text of the peer's main file (ssmtp.conf, msmtprc, dma.conf,
+// main.cf); DataErr when it is missing or holds no settings.
+Status MainFileText(const ImportSource& src, const std::string& name, const std::string** text);
 
 // ---------------------------------------------------------------- builder (import_builder.cc)
 

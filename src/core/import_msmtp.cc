@@ -282,12 +282,12 @@ void MsmtpLeftovers(const MsmtpInput& in) {
 }  // namespace
 
 Status ImportMsmtp(const ImportSource& src, Builder& b) {
-  const std::string* text = FindFile(src, "msmtprc");
-  if (!text) return Status::DataErr("no msmtprc to import");
-  if (!HasSettings(*text)) return Status::DataErr("msmtprc is empty: no settings to import");
+  const std::string* text = nullptr;
+  Status s = MainFileText(src, "msmtprc", &text);
+  if (!s.ok()) return s;
   Msmtprc rc = ParseMsmtprc(*text, b);
   std::string chosen;
-  Status s = ChooseMsmtpAccount(rc, b, &chosen);
+  s = ChooseMsmtpAccount(rc, b, &chosen);
   if (!s.ok()) return s;
   WarnOtherMsmtpAccounts(rc, chosen, b);
 

@@ -20,32 +20,40 @@ namespace relay::import_internal {
 
 namespace {
 
-// The settings a null client's main.cf carries that relay needs no
-// equivalent for: Postfix's SMTP server, local delivery, housekeeping.
+// The settings of main.cf that the sections below read, or warn about
+// themselves.
+bool PostfixHandled(const std::string& name) {
+  static const std::set<std::string> kHandled = {
+      "myorigin", "mydomain", "myhostname", "mydestination", "inet_interfaces",
+      "smtp_tls_security_level", "smtp_tls_wrappermode", "smtp_tls_CAfile", "smtp_tls_CApath",
+      "smtp_tls_cert_file", "smtp_tls_key_file", "smtp_tls_fingerprint_digest",
+      "smtp_tls_fingerprint_cert_match", "smtp_sasl_auth_enable", "smtp_sasl_password_maps",
+      "smtp_sasl_mechanism_filter", "relayhost", "smtp_fallback_relay", "fallback_relay",
+      "smtp_helo_name", "message_size_limit", "maximal_queue_lifetime", "minimal_backoff_time",
+      "maximal_backoff_time", "smtp_connect_timeout", "smtp_data_init_timeout",
+      "smtp_data_xfer_timeout", "smtp_data_done_timeout", "alias_maps", "smtp_use_tls",
+      "smtp_enforce_tls", "smtp_tls_enforce_peername", "smtp_tls_protocols",
+      "smtp_tls_mandatory_protocols", "smtp_tls_policy_maps", "smtp_sender_dependent_authentication",
+      "alias_database"};
+  return kHandled.count(name) != 0;
+}
+
+// The other settings a null client's main.cf carries, which relay needs
+// no equivalent for: Postfix's SMTP server, local delivery, housekeeping.
 bool PostfixIrrelevant(const std::string& name) {
   static const std::set<std::string> kNames = {
       "biff", "append_dot_mydomain", "readme_directory", "html_directory", "compatibility_level",
       "mailbox_size_limit", "mailbox_command", "home_mailbox", "recipient_delimiter", "inet_protocols",
-      "mynetworks", "mynetworks_style", "alias_database", "delay_warning_time", "setgid_group",
-      "mail_owner", "default_privs", "sendmail_path", "newaliases_path", "mailq_path",
-      "manpage_directory", "sample_directory", "meta_directory", "shlib_directory", "queue_directory",
-      "command_directory", "daemon_directory", "data_directory", "maillog_file", "smtp_tls_loglevel",
-      "smtp_sasl_security_options", "smtp_sasl_tls_security_options", "smtp_tls_note_starttls_offer",
-      "tls_random_source", "smtp_tls_mandatory_ciphers", "smtp_tls_ciphers",
-      "smtp_tls_exclude_ciphers", "smtp_tls_session_cache_database", "smtp_tls_session_cache_timeout",
-      "disable_vrfy_command", "unknown_local_recipient_reject_code", "debug_peer_level",
-      "debugger_command", "local_recipient_maps", "local_transport", "myorigin", "mydomain",
-      "myhostname", "smtp_tls_mandatory_exclude_ciphers", "tls_preempt_cipherlist",
-      "smtp_tls_connection_reuse", "smtp_address_preference", "smtp_dns_support_level",
-      "mydestination", "inet_interfaces", "smtp_tls_security_level", "smtp_tls_wrappermode",
-      "smtp_tls_CAfile", "smtp_tls_CApath", "smtp_tls_cert_file", "smtp_tls_key_file",
-      "smtp_tls_fingerprint_digest", "smtp_tls_fingerprint_cert_match", "smtp_sasl_auth_enable",
-      "smtp_sasl_password_maps", "smtp_sasl_mechanism_filter", "relayhost", "smtp_fallback_relay",
-      "fallback_relay", "smtp_helo_name", "message_size_limit", "maximal_queue_lifetime",
-      "minimal_backoff_time", "maximal_backoff_time", "smtp_connect_timeout", "smtp_data_init_timeout",
-      "smtp_data_xfer_timeout", "smtp_data_done_timeout", "alias_maps", "smtp_use_tls",
-      "smtp_enforce_tls", "smtp_tls_enforce_peername", "smtp_tls_protocols",
-      "smtp_tls_mandatory_protocols", "smtp_tls_policy_maps", "smtp_sender_dependent_authentication"};
+      "mynetworks", "mynetworks_style", "delay_warning_time", "setgid_group", "mail_owner", "default_privs",
+      "sendmail_path", "newaliases_path", "mailq_path", "manpage_directory", "sample_directory",
+      "meta_directory", "shlib_directory", "queue_directory", "command_directory", "daemon_directory",
+      "data_directory", "maillog_file", "smtp_tls_loglevel", "smtp_sasl_security_options",
+      "smtp_sasl_tls_security_options", "smtp_tls_note_starttls_offer", "tls_random_source",
+      "smtp_tls_mandatory_ciphers", "smtp_tls_ciphers", "smtp_tls_exclude_ciphers",
+      "smtp_tls_session_cache_database", "smtp_tls_session_cache_timeout", "disable_vrfy_command",
+      "unknown_local_recipient_reject_code", "debug_peer_level", "debugger_command", "local_recipient_maps",
+      "local_transport", "smtp_tls_mandatory_exclude_ciphers", "tls_preempt_cipherlist",
+      "smtp_tls_connection_reuse", "smtp_address_preference", "smtp_dns_support_level"};
   if (kNames.count(name)) return true;
   static const char* const kPrefixes[] = {"smtpd_", "lmtp_", "local_", "mailbox_", "postscreen_",
                                           "milter_", "anvil_", "qmgr_", "master_", "virtual_mailbox",
@@ -508,23 +516,6 @@ void PostfixLocalMail(const MainCf& in) {
               "(and, with listen, on loopback), never from the network");
 }
 
-// The settings the sections above read or warn about themselves.
-bool PostfixHandled(const std::string& name) {
-  static const std::set<std::string> kHandled = {
-      "myorigin", "mydomain", "myhostname", "mydestination", "inet_interfaces",
-      "smtp_tls_security_level", "smtp_tls_wrappermode", "smtp_tls_CAfile", "smtp_tls_CApath",
-      "smtp_tls_cert_file", "smtp_tls_key_file", "smtp_tls_fingerprint_digest",
-      "smtp_tls_fingerprint_cert_match", "smtp_sasl_auth_enable", "smtp_sasl_password_maps",
-      "smtp_sasl_mechanism_filter", "relayhost", "smtp_fallback_relay", "fallback_relay",
-      "smtp_helo_name", "message_size_limit", "maximal_queue_lifetime", "minimal_backoff_time",
-      "maximal_backoff_time", "smtp_connect_timeout", "smtp_data_init_timeout",
-      "smtp_data_xfer_timeout", "smtp_data_done_timeout", "alias_maps", "smtp_use_tls",
-      "smtp_enforce_tls", "smtp_tls_enforce_peername", "smtp_tls_protocols",
-      "smtp_tls_mandatory_protocols", "smtp_tls_policy_maps", "smtp_sender_dependent_authentication",
-      "alias_database"};
-  return kHandled.count(name) != 0;
-}
-
 // A warning for each setting not carried over; those relay has no need
 // for share one, so that a stock main.cf does not bury the others.
 void PostfixLeftovers(const MainCf& in) {
@@ -533,10 +524,12 @@ void PostfixLeftovers(const MainCf& in) {
     std::string where = "main.cf:" + std::to_string(p.line) + ": " + name;
     if (const char* why = PostfixUnsupported(name))
       in.b.Warn(where + ": " + why + "; not carried over");
-    else if (!PostfixIrrelevant(name))
-      in.b.Warn(where + ": no equivalent in relay; not carried over");
-    else if (!PostfixHandled(name))
+    else if (PostfixHandled(name))
+      continue;
+    else if (PostfixIrrelevant(name))
       ignored += (ignored.empty() ? "" : ", ") + name;
+    else
+      in.b.Warn(where + ": no equivalent in relay; not carried over");
   }
   if (!ignored.empty())
     in.b.Warn("main.cf: " + ignored + ": settings of Postfix's SMTP server, local delivery and "
@@ -546,15 +539,15 @@ void PostfixLeftovers(const MainCf& in) {
 }  // namespace
 
 Status ImportPostfix(const ImportSource& src, Builder& b) {
-  const std::string* text = FindFile(src, "main.cf");
-  if (!text) return Status::DataErr("no main.cf to import");
-  if (!HasSettings(*text)) return Status::DataErr("main.cf is empty: no settings to import");
+  const std::string* text = nullptr;
+  Status s = MainFileText(src, "main.cf", &text);
+  if (!s.ok()) return s;
   PostfixConf pf(*text);
   for (int ln : pf.bad_lines) b.Warn("main.cf:" + std::to_string(ln) + ": not 'name = value'; ignored");
   const MainCf in{src, pf, b};
 
   std::vector<RelayhostItem> items;
-  Status s = PostfixRelayhosts(in, &items);
+  s = PostfixRelayhosts(in, &items);
   if (!s.ok()) return s;
   std::string level_from;
   std::string level = PostfixTlsLevel(in, &level_from);

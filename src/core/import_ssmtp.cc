@@ -200,11 +200,11 @@ void SsmtpAliases(const ImportSource& src, const SsmtpConf& c, Builder& b) {
 }  // namespace
 
 Status ImportSsmtp(const ImportSource& src, Builder& b) {
-  const std::string* conf = FindFile(src, "ssmtp.conf");
-  if (!conf) return Status::DataErr("no ssmtp.conf to import");
-  if (!HasSettings(*conf)) return Status::DataErr("ssmtp.conf is empty: no settings to import");
+  const std::string* conf = nullptr;
+  Status s = MainFileText(src, "ssmtp.conf", &conf);
+  if (!s.ok()) return s;
   SsmtpConf c = ParseSsmtpConf(*conf, b);
-  Status s = SsmtpHost(c, b);
+  s = SsmtpHost(c, b);
   if (!s.ok()) return s;
   SsmtpTls(c, b);
   SsmtpLogin(c, b);
