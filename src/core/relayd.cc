@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "relay/admission.h"
 #include "relay/auth_failures.h"
 #include "relay/config.h"
 #include "relay/credentials.h"
@@ -134,7 +135,9 @@ class Supervisor {
   void ReapAll();
   void FinishRun(int status);
   void Accept(const Listener& l);
-  void Refuse(int fd, const Listener& l, std::string_view reply);
+  AdmissionInput AdmissionFor(const Listener& l, const sockaddr_storage& peer, const std::string& addr) const;
+  void Refuse(int fd, std::string_view reply);
+  pid_t StartSession(int fd, const Listener& l, bool smtpd);
   void SmtpdEnded(const SmtpChild& c, int status);
   void OnNewEntries(int ifd);
   bool OnSignals(int sfd);  // false: stop
@@ -227,21 +230,35 @@ void Supervisor::SmtpdEnded(const SmtpChild& c, int status) {
                "refusing its connections for " + std::to_string(auth_failures_.BlockedFor(c.addr, now)) + "s");
 }
 
-// Turns a client away with one reply and closes. On an smtps address
-// the client speaks TLS first, and a reply in the clear would reach it as
-// a broken handshake, so it gets only the close (a refusal Postfix's
-// wrapper-mode smtpd could not word either before its handshake).
-void Supervisor::Refuse(int fd, const Listener& l, std::string_view reply) {
-  if (l.tls != TlsMode::kSmtps) {
+// Turns a client away: the reply Admit() chose, if any, then the close.
+void Supervisor::Refuse(int fd, std::string_view reply) {
+  if (!reply.empty()) {
     ssize_t ignored = write(fd, reply.data(), reply.size());
     (void)ignored;
   }
   close(fd);
 }
 
+// What Admit() needs about a client of l: its class, the AUTH failure
+// table's verdict on its address, and the sessions already open.
+AdmissionInput Supervisor::AdmissionFor(const Listener& l, const sockaddr_storage& peer,
+                                        const std::string& addr) const {
+  AdmissionInput in;
+  in.client = ClassifyClient(cfg_, peer);
+  in.tls = l.tls;
+  in.auth_blocked = auth_failures_.Blocked(addr, MonotonicSeconds());
+  for (const auto& [pid, c] : smtp_children_) {
+    in.same_client += c.addr == addr;
+    ++(c.remote ? in.remote_pool : in.loopback_pool);
+  }
+  in.max_connections = cfg_.listen_max_connections;
+  in.max_per_client = cfg_.listen_max_per_client;
+  return in;
+}
+
 // The SMTP listener: one child per client, as the relay user, running the
-// same SmtpServer and durable commit as sendmail -bs. Over the limits the
-// client gets a 421 at once.
+// same SmtpServer and durable commit as sendmail -bs. Admit() says who is
+// served, by whom, and who is turned away at once (and why).
 void Supervisor::Accept(const Listener& l) {
   for (;;) {
     sockaddr_storage peer{};
@@ -249,69 +266,43 @@ void Supervisor::Accept(const Listener& l) {
     int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (fd < 0) return;
     std::string addr = AddrText(peer);
-    ClientClass cls = ClassifyClient(cfg_, peer);
-    if (cls == ClientClass::kRefused) {
-      // As Postfix's smtpd for a client outside mynetworks with nothing
-      // to authenticate it: refused before a word of SMTP.
-      Refuse(fd, l, "554 5.7.1 access denied\r\n");
-      log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
-                 ": not on a listen_allow network");
+    Admission a = Admit(AdmissionFor(l, peer, addr));
+    if (a.action == AdmitAction::kRefuse) {
+      Refuse(fd, a.reply);
+      log_->Warn(AdmissionLogLine(a, addr, AddrPort(peer)));
       continue;
     }
-    // TLS is relay-smtpd's: on an smtps address it serves loopback
-    // clients too, with the same rules as for remote ones.
-    bool smtpd = cls == ClientClass::kAllowed || l.tls == TlsMode::kSmtps;
-    if (smtpd && auth_failures_.Blocked(addr, MonotonicSeconds())) {
-      // As Postfix's anvil limits, and before fail2ban's firewall rule
-      // (if any) takes over: no new session, so no new guess.
-      Refuse(fd, l, "421 4.7.0 too many authentication failures; try again later\r\n");
-      log_->Warn("reject: connect from unknown[" + addr + "]:" + std::to_string(AddrPort(peer)) +
-                 ": too many authentication failures");
-      continue;
-    }
-    // Loopback clients and those from beyond it are counted apart, each
-    // against listen_max_connections: hosts on a listen_allow network,
-    // logged in or not, cannot crowd out this host's own programs.
-    int same = 0, pool = 0;
-    bool remote = cls == ClientClass::kAllowed;
-    for (const auto& [pid, c] : smtp_children_) {
-      same += c.addr == addr;
-      pool += c.remote == remote;
-    }
-    if (pool >= cfg_.listen_max_connections || same >= cfg_.listen_max_per_client) {
-      Refuse(fd, l, "421 4.7.0 too many connections; try again later\r\n");
-      log_->Warn("too many connections: refused " + addr + ":" + std::to_string(AddrPort(peer)));
-      continue;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-      close(fd);
-      continue;
-    }
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      for (const Listener& other : listeners_) close(other.fd);
-      close(sfd_);
-      close(ifd_);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      if (!smtpd) _exit(ServeClient(fd, cfg_, log_));
-      // Beyond loopback: TLS and AUTH, in a program that links OpenSSL
-      // so that relayd does not have to.
-      // The socket becomes fd 0, kept across exec (dup2 clears
-      // close-on-exec; if accept gave fd 0 itself, clear it by hand).
-      if (fd == 0) fcntl(0, F_SETFD, 0);
-      else dup2(fd, 0);
-      std::vector<std::string> argv = {"relay-smtpd", "-C", args_.config};
-      if (l.tls == TlsMode::kSmtps) argv.push_back("--smtps");
-      Exec(smtpd_, argv);
-      log_->Error("cannot run " + smtpd_ + ": " + std::strerror(errno));
-      _exit(EX_UNAVAILABLE);
-    }
+    bool smtpd = a.action == AdmitAction::kStartSmtpd;
+    pid_t pid = StartSession(fd, l, smtpd);
     close(fd);
-    smtp_children_[pid] = {addr, remote, smtpd};
+    if (pid > 0) smtp_children_[pid] = {addr, a.remote, smtpd};
   }
+}
+
+// The child that serves the client on fd: relayd's own ServeClient, or
+// relay-smtpd. Returns its pid, or -1 when fork failed.
+pid_t Supervisor::StartSession(int fd, const Listener& l, bool smtpd) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  for (const Listener& other : listeners_) close(other.fd);
+  close(sfd_);
+  close(ifd_);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (!smtpd) _exit(ServeClient(fd, cfg_, log_));
+  // Beyond loopback: TLS and AUTH, in a program that links OpenSSL
+  // so that relayd does not have to.
+  // The socket becomes fd 0, kept across exec (dup2 clears
+  // close-on-exec; if accept gave fd 0 itself, clear it by hand).
+  if (fd == 0) fcntl(0, F_SETFD, 0);
+  else dup2(fd, 0);
+  std::vector<std::string> argv = {"relay-smtpd", "-C", args_.config};
+  if (l.tls == TlsMode::kSmtps) argv.push_back("--smtps");
+  Exec(smtpd_, argv);
+  log_->Error("cannot run " + smtpd_ + ": " + std::strerror(errno));
+  _exit(EX_UNAVAILABLE);
 }
 
 void Supervisor::FinishRun(int status) {
