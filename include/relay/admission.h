@@ -61,8 +61,9 @@ struct Admission {
   // Which pool the session counts in once served: true for a client from a
   // listen_allow network (its AUTH failures count against its address).
   bool remote = false;
-  // The reply written before the close, with its CRLF; empty when the
-  // client is served, or refused on an smtps address (a bare close).
+  // The reply written before the close, with its CRLF (a string constant,
+  // so it outlives the Admission); empty when the client is served, or
+  // refused on an smtps address (a bare close).
   std::string_view reply;
 };
 
