@@ -11,6 +11,20 @@
 
 namespace relay {
 
+// auth_password_file may name a systemd credential as %d/NAME: %d is
+// $CREDENTIALS_DIRECTORY, which systemd sets for a service with
+// LoadCredential=NAME:SOURCE (as systemd.exec(5) expands %d in a unit).
+// Pure: credentials_directory is the variable's value, or null when it is
+// unset. Any other value is returned as it is. A %d/ value with no usable
+// variable is a Config-kind status (exit 78) that names the variable and
+// the recipe.
+Status ExpandCredentialPath(const std::string& value, const char* credentials_directory,
+                            std::string* path);
+
+// The file auth_password_file names, %d/ expanded from this process's
+// $CREDENTIALS_DIRECTORY.
+Status SecretFilePath(const Config& cfg, std::string* path);
+
 // Refuses a password file that others could read or change: it must be a
 // regular file, not group- or world-accessible. The message names the
 // chmod to run. A Config-kind status on failure.

@@ -214,7 +214,19 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          c->auth_user = v;
          return Status::Ok();
        }},
-      {"auth_password_file", FilePath(&Config::auth_password_file)},
+      {"auth_password_file",
+       [](std::string_view v, Config* c) {
+         // %d/NAME: a systemd credential, expanded where the secret is
+         // read (relay-deliver, relayd, relayctl), never by sendmail.
+         if (v.substr(0, 3) == "%d/") {
+           std::string_view name = v.substr(3);
+           if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
+             return BadValue("%d/ must be followed by a credential's name, with no '/'");
+           c->auth_password_file = v;
+           return Status::Ok();
+         }
+         return FilePath(&Config::auth_password_file)(v, c);
+       }},
       {"auth_password_command",
        [](std::string_view v, Config* c) {
          c->auth_password_command = v;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace relay {
@@ -81,6 +82,30 @@ Status RunCommand(const std::string& cmd, int timeout_ms, std::string* out) {
 
 }  // namespace
 
+Status ExpandCredentialPath(const std::string& value, const char* credentials_directory,
+                            std::string* path) {
+  if (value.rfind("%d/", 0) != 0) {
+    *path = value;
+    return Status::Ok();
+  }
+  std::string dir = credentials_directory ? credentials_directory : "";
+  std::string name = value.substr(3);
+  if (dir.empty())
+    return Status::Config("auth_password_file " + value +
+                          ": $CREDENTIALS_DIRECTORY is not set: %d names a systemd credential, given to the "
+                          "service with LoadCredential=" + name + ":FILE (relay.conf(5), CREDENTIALS)");
+  if (dir.front() != '/')
+    return Status::Config("auth_password_file " + value + ": $CREDENTIALS_DIRECTORY (" + dir +
+                          ") is not an absolute path");
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  *path = dir + "/" + name;
+  return Status::Ok();
+}
+
+Status SecretFilePath(const Config& cfg, std::string* path) {
+  return ExpandCredentialPath(cfg.auth_password_file, std::getenv("CREDENTIALS_DIRECTORY"), path);
+}
+
 Status CheckSecretFile(const std::string& path, const std::string& key) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return Status::Config(key + " " + path + ": " + std::strerror(errno));
@@ -111,10 +136,12 @@ Status LoadSecret(const Config& cfg, std::string* secret) {
     if (secret->empty()) return Status::TempFail("auth_password_command printed no secret");
     return Status::Ok();
   }
-  Status s = CheckSecretFile(cfg.auth_password_file);
+  std::string path;
+  Status s = SecretFilePath(cfg, &path);
+  if (s.ok()) s = CheckSecretFile(path);
   if (!s.ok()) return Status::TempFail(s.message());
   std::string text;
-  s = Env::Default()->ReadFile(cfg.auth_password_file, &text, nullptr);
+  s = Env::Default()->ReadFile(path, &text, nullptr);
   if (!s.ok()) return s;
   *secret = FirstLine(text);
   std::fill(text.begin(), text.end(), '\0');

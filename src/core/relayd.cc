@@ -456,7 +456,9 @@ int RunRelayd(int argc, char** argv) {
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   if (!cfg.auth_password_file.empty()) {
-    s = CheckSecretFile(cfg.auth_password_file);
+    std::string secret_path;
+    s = SecretFilePath(cfg, &secret_path);
+    if (s.ok()) s = CheckSecretFile(secret_path);
     if (!s.ok()) return Fail(s.message(), s.exit_code());
   }
   // The listener's secrets are read per client by relay-smtpd; a wrong

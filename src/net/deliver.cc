@@ -132,7 +132,9 @@ int RunDeliver(int argc, char** argv) {
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   // A secret others can read is refused, naming the mode to set.
   if (!cfg.auth_password_file.empty()) {
-    s = CheckSecretFile(cfg.auth_password_file);
+    std::string secret_path;
+    s = SecretFilePath(cfg, &secret_path);
+    if (s.ok()) s = CheckSecretFile(secret_path);
     if (!s.ok()) return Fail(s.message(), s.exit_code());
   }
   signal(SIGPIPE, SIG_IGN);

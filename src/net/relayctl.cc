@@ -269,8 +269,14 @@ int Check(const Config& cfg) {
     }
     return true;
   };
-  if (!cfg.auth_password_file.empty() && secret(cfg.auth_password_file, "auth_password_file"))
-    std::printf("secret   %s: ok\n", cfg.auth_password_file.c_str());
+  if (!cfg.auth_password_file.empty()) {
+    std::string path;
+    Status ps = SecretFilePath(cfg, &path);
+    if (!ps.ok())
+      problem(ps.message());
+    else if (secret(path, "auth_password_file"))
+      std::printf("secret   %s: ok\n", path.c_str());
+  }
   if (!cfg.listen_allow.empty()) CheckRemoteListener(cfg, secret, problem);
   SpoolPaths paths(cfg.spool_dir);
   struct Dir {
@@ -351,6 +357,14 @@ int RunRelayctl(int argc, char** argv) {
       else rcpt = args[i];
     }
     if (rcpt.empty()) return Usage();
+    // A %d/ credential with no $CREDENTIALS_DIRECTORY is a configuration
+    // error, as it is for relayd, not a smarthost that fails the test.
+    std::string secret_path;
+    if (cfg.auth_password_command.empty() && !cfg.auth_password_file.empty() &&
+        !(s = SecretFilePath(cfg, &secret_path)).ok()) {
+      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+      return s.exit_code();
+    }
     s = DropToSpoolOwner(cfg);
     if (!s.ok()) {
       std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());

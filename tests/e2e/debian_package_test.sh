@@ -10,8 +10,12 @@
 # and `relayd --once` relays it to a sink on loopback (run outside the
 # chroot, which shares the network); so does the output of an at and a
 # batch job, mailed by `atd -s` (skipped with the reason if at cannot be
-# installed or atd cannot run in the chroot). Then `apt-get purge relay` must leave
-# no file, user, group or statoverride behind.
+# installed or atd cannot run in the chroot). /etc/mailname is made at
+# installation (from the host's FQDN, from relay.conf's domain once set,
+# never over an existing one). Then `apt-get purge relay` must leave no
+# file, user, group or statoverride behind, but /etc/mailname. Last, with a
+# relay user and relay and relaydrop groups made before installing, purge
+# keeps them.
 #
 # Needs root, Debian, debhelper and debootstrap, and Debian's mirror (the
 # one in /etc/apt/sources.list*); skips (77) with the reason otherwise. The
@@ -20,8 +24,10 @@
 # Everything runs in a private mount namespace when one can be made, so the
 # chroot's /proc cannot outlive the test even if it is killed; the EXIT trap
 # unmounts it in any case.
-if [ -z "${RELAY_DEB_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
-  RELAY_DEB_NS=1 exec unshare -m --propagation private sh "$0" "$@"
+# A private UTS namespace too, so that the test can give the chroot a host
+# name of its own (for /etc/mailname) without touching this machine's.
+if [ -z "${RELAY_DEB_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m -u --propagation private true 2>/dev/null; then
+  RELAY_DEB_NS=1 exec unshare -m -u --propagation private sh "$0" "$@"
 fi
 
 . "$(dirname "$0")/lib.sh"
@@ -183,6 +189,16 @@ inch() {
     LC_ALL=C DEBIAN_FRONTEND=noninteractive "$@"
 }
 
+# A host name of our own, with a fully qualified one in the chroot's
+# /etc/hosts, when this runs in its own UTS namespace (never on the
+# machine's own name).
+OWN_UTS=no
+if [ "$(readlink /proc/self/ns/uts)" != "$(readlink /proc/1/ns/uts)" ]; then
+  OWN_UTS=yes
+  hostname host17
+  printf '127.0.1.1\thost17.example.test host17\n127.0.1.2\tbare17\n' >> "$C/etc/hosts"
+fi
+
 # --- 3. Install relay with bsd-mailx (Depends: default-mta | mail-transport-agent).
 t0=$(date +%s)
 inch 300 apt-get update > "$T/apt.log" 2>&1 || { tail -20 "$T/apt.log"; bad "apt-get update in the chroot"; finish; }
@@ -230,6 +246,45 @@ lacks "$T/inst-conffiles" "/etc/aliases" "/etc/aliases is not a conffile"
 n=$(find "$C/etc/systemd/system" -name 'relay-smtp.socket' -o -name 'relay.path' -o -name 'relay-deliver.*' | wc -l)
 [ "$n" = 0 ] && ok "relay-smtp.socket, relay.path, relay-deliver.timer are not enabled" || bad "$n other relay units enabled"
 inch 10 newaliases > "$T/newaliases" 2>&1 && ok "newaliases checks /etc/aliases" || bad "newaliases: $(cat "$T/newaliases")"
+
+# /etc/mailname (policy 11.6): made at installation, as relay.conf had no
+# domain yet, from the host's fully qualified name (what relay would use).
+if [ $OWN_UTS = yes ]; then
+  [ "$(cat "$C/etc/mailname" 2>&1)" = host17.example.test ] && ok "postinst made /etc/mailname from the FQDN: host17.example.test" \
+    || bad "/etc/mailname: $(cat "$C/etc/mailname" 2>&1), want host17.example.test"
+  [ "$(stat -c %a "$C/etc/mailname" 2>&1)" = 644 ] && ok "/etc/mailname has mode 644" || bad "/etc/mailname mode $(stat -c %a "$C/etc/mailname" 2>&1)"
+else
+  echo "skip: /etc/mailname from the FQDN: no UTS namespace of our own (unshare -u)"
+fi
+# The accounts postinst made are recorded, for purge.
+sort "$C/var/lib/relay/created-accounts" > "$T/created" 2>&1
+[ "$(tr '\n' ',' < "$T/created")" = "group relay,group relaydrop,user relay," ] \
+  && ok "the accounts it created are recorded in /var/lib/relay/created-accounts" || bad "created-accounts: $(cat "$T/created")"
+# With domain set and no /etc/mailname, configuring makes it from domain;
+# an existing /etc/mailname is left alone.
+rm -f "$C/etc/mailname"
+echo "domain = mailname.example" >> "$C/etc/relay.conf"
+inch 60 dpkg-reconfigure relay > "$T/reconf.log" 2>&1 || bad "dpkg-reconfigure relay: $(cat "$T/reconf.log")"
+[ "$(cat "$C/etc/mailname" 2>&1)" = mailname.example ] && ok "/etc/mailname from relay.conf's domain: mailname.example" \
+  || bad "/etc/mailname from domain: $(cat "$C/etc/mailname" 2>&1)"
+echo keep.example > "$C/etc/mailname"
+inch 60 dpkg-reconfigure relay > "$T/reconf.log" 2>&1 || bad "dpkg-reconfigure relay: $(cat "$T/reconf.log")"
+[ "$(cat "$C/etc/mailname")" = keep.example ] && ok "an existing /etc/mailname is kept" || bad "/etc/mailname changed to $(cat "$C/etc/mailname")"
+sed -i '/^domain = mailname.example$/d' "$C/etc/relay.conf"
+# With neither a domain nor a fully qualified host name: no file, one line
+# that says what to do.
+if [ $OWN_UTS = yes ]; then
+  rm -f "$C/etc/mailname"
+  hostname bare17
+  inch 60 dpkg-reconfigure relay > "$T/reconf.log" 2>&1 || bad "dpkg-reconfigure relay: $(cat "$T/reconf.log")"
+  [ -e "$C/etc/mailname" ] && bad "/etc/mailname made from a bare host name: $(cat "$C/etc/mailname")" \
+    || ok "no /etc/mailname from a bare host name (bare17)"
+  contains "$T/reconf.log" "/etc/mailname not made" "and the configuration says so"
+  hostname host17
+  echo keep.example > "$C/etc/mailname"
+fi
+inch 10 sh -c 'zcat -f /usr/share/doc/relay/README.Debian*' > "$T/readme" 2>&1
+contains "$T/readme" "/etc/mailname (Debian policy 11.6)" "README.Debian names /etc/mailname"
 
 # Remove (not purge), then install again: the statoverride goes with the
 # file (another MTA's sendmail must not inherit it) and comes back; the
@@ -407,5 +462,24 @@ for g in relay relaydrop; do
   inch 10 getent group "$g" > /dev/null && bad "group $g is left" || ok "group $g is gone"
 done
 grep -q relay "$C/etc/passwd" "$C/etc/group" "$C/etc/shadow" "$C/etc/gshadow" && bad "relay in the account files" || ok "no relay in passwd, group, shadow, gshadow"
+[ "$(cat "$C/etc/mailname" 2>&1)" = keep.example ] && ok "purge leaves /etc/mailname" || bad "/etc/mailname after purge: $(cat "$C/etc/mailname" 2>&1)"
+
+# --- 6. Accounts that existed before the package: used, and kept on purge.
+inch 30 addgroup --system --quiet relaydrop
+inch 30 adduser --system --quiet --group --home /nonexistent --no-create-home relay
+inch 10 sh -c 'getent passwd relay; getent group relay; getent group relaydrop' > "$T/before" 2>&1
+cp "$DEB" "$C/tmp/"
+if inch 60 dpkg -i "/tmp/${DEB##*/}" > "$T/pre.log" 2>&1; then ok "dpkg -i with relay, relay and relaydrop existing"; else cat "$T/pre.log"; bad "dpkg -i with existing accounts"; fi
+rm -f "$C/tmp/${DEB##*/}"
+[ -s "$C/var/lib/relay/created-accounts" ] && bad "existing accounts recorded as created: $(cat "$C/var/lib/relay/created-accounts")" \
+  || ok "existing accounts are not recorded as created"
+inch 10 stat -c '%n %U:%G' /var/spool/relay/queue > "$T/mode" 2>&1
+contains "$T/mode" "/var/spool/relay/queue relay:relaydrop" "the existing accounts own the spool"
+if inch 300 dpkg --purge relay > "$T/purge2.log" 2>&1; then ok "dpkg --purge relay"; else cat "$T/purge2.log"; bad "dpkg --purge relay"; fi
+inch 10 sh -c 'getent passwd relay; getent group relay; getent group relaydrop' > "$T/after" 2>&1
+cmp -s "$T/before" "$T/after" && ok "purge keeps the user relay and the groups relay and relaydrop it did not create" \
+  || bad "accounts before: $(cat "$T/before"); after purge: $(cat "$T/after")"
+[ -e "$C/var/lib/relay" ] && bad "/var/lib/relay is left" || ok "/var/lib/relay is gone"
+[ -e "$C/var/spool/relay" ] && bad "/var/spool/relay is left" || ok "/var/spool/relay is gone"
 echo "total $(elapsed) s"
 finish
