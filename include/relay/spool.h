@@ -52,6 +52,15 @@ struct SpoolPaths {
 // by the install step with the modes above instead.
 Status CreatePrivateSpool(Env* env, const SpoolPaths& paths);
 
+// Checks, before a message is accepted, that a queue runner will read
+// this spool, so that no message is queued where it would stay forever:
+// queue/ must exist (else: how to create the spool), must not belong to
+// root (relayd never delivers as root), and tmp/, state/, failed/,
+// corrupt/ and hold/ must exist and belong to queue/'s owner, who must be
+// able to use them (a spool copied in by hand, or chowned in part, fails
+// here). Every failure is a TempFail naming the directory and the repair.
+Status CheckSpoolForInjection(const SpoolPaths& paths);
+
 class QueueWriter {
  public:
   QueueWriter(Env* env, const SpoolPaths& paths) : env_(env), paths_(paths) {}

@@ -13,6 +13,9 @@ cat > "$T/fill.sh" <<INNER
 set -u
 mount -t tmpfs -o size=48m tmpfs "$T/small" || exit 3
 printf 'spool_dir = $T/small/spool\ndomain = example.com\nspool_min_free = 16M\n' > "$T/small.conf"
+# The spool as install-spool leaves it: the relay user's (nobody), never root's.
+for d in tmp queue state failed corrupt hold; do mkdir -p "$T/small/spool/\$d"; done
+chown -R 65534 "$T/small/spool"
 printf 'Subject: first\n\nalready queued\n' | "$BIN/sendmail" -C "$T/small.conf" -i a@example.net; echo "first=\$?"
 first=\$(ls "$T/small/spool/queue")
 sum=\$(md5sum < "$T/small/spool/queue/\$first")
