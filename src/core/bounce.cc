@@ -33,19 +33,25 @@ uint32_t NextCodePoint(std::string_view s, size_t* i) {
   unsigned char c = static_cast<unsigned char>(s[*i]);
   size_t more = 0;
   uint32_t cp = c;
+  if (c < 0x80) {
+    ++*i;
+    return cp;
+  }
   if (c >= 0xC2 && c <= 0xDF) {
-    more = 1, cp = c & 0x1Fu;
+    more = 1;
+    cp = c & 0x1Fu;
   } else if (c >= 0xE0 && c <= 0xEF) {
-    more = 2, cp = c & 0x0Fu;
+    more = 2;
+    cp = c & 0x0Fu;
   } else if (c >= 0xF0 && c <= 0xF4) {
-    more = 3, cp = c & 0x07u;
-  } else if (c >= 0x80) {
+    more = 3;
+    cp = c & 0x07u;
+  }
+  // A stray continuation byte, a byte never valid in UTF-8, or a
+  // sequence cut by the end of the text.
+  if (more == 0 || *i + more >= s.size()) {
     ++*i;
     return 0xFFFD;
-  }
-  if (*i + more >= s.size()) {
-    ++*i;
-    return more == 0 ? cp : 0xFFFD;
   }
   for (size_t k = 1; k <= more; ++k) {
     unsigned char d = static_cast<unsigned char>(s[*i + k]);
