@@ -61,6 +61,12 @@ Status CreatePrivateSpool(Env* env, const SpoolPaths& paths);
 // here). Every failure is a TempFail naming the directory and the repair.
 Status CheckSpoolForInjection(const SpoolPaths& paths);
 
+// The installed spool must belong to the relay user, the one relayd's
+// systemd unit runs as (User=relay): queue/ owned by anyone else (a spool
+// copied from another host, where relay had another uid, or chowned by
+// hand) would never be read. A TempFail naming both uids, or OK.
+Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user);
+
 class QueueWriter {
  public:
   QueueWriter(Env* env, const SpoolPaths& paths) : env_(env), paths_(paths) {}

@@ -38,6 +38,10 @@ namespace {
 
 std::string g_program = "sendmail";
 
+// The account relayd.service runs as (User=relay), created by the
+// package and by scripts/install-spool.
+constexpr char kRelayUser[] = "relay";
+
 // The temporary file the signal handler removes. Set before the file is
 // created, cleared once it has been committed under its final name.
 char g_temp_path[4096];
@@ -267,7 +271,16 @@ Status PrepareSpool(const Process& proc, const SpoolPaths& paths) {
     Status s = CreatePrivateSpool(Env::Default(), paths);
     if (!s.ok()) return s;
   }
-  return CheckSpoolForInjection(paths);
+  Status s = CheckSpoolForInjection(paths);
+  if (!s.ok()) return s;
+  // The installed spool (the default path, with the relay account that
+  // the package and install-spool create) must be that account's: its
+  // systemd unit runs relayd as User=relay. Private instances, which name
+  // their own spool_dir, belong to whoever runs their relayd.
+  if (paths.root != Config().spool_dir) return s;
+  struct passwd* pw = getpwnam(kRelayUser);
+  if (!pw) return s;
+  return CheckSpoolOwner(paths, pw->pw_uid, kRelayUser);
 }
 
 // -t elements that gave no recipient go to relay's log, not to standard

@@ -81,6 +81,15 @@ Status CheckSpoolForInjection(const SpoolPaths& paths) {
   return s;
 }
 
+Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user) {
+  struct stat st;
+  if (::stat(paths.queue().c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + paths.queue());
+  if (st.st_uid == relay_uid) return Status::Ok();
+  return Status::TempFail(paths.queue() + " belongs to uid " + std::to_string(st.st_uid) + ", not to the " +
+                          relay_user + " user (uid " + std::to_string(relay_uid) +
+                          ") as whom relayd runs " + RepairHint(paths));
+}
+
 QueueWriter::~QueueWriter() { Abort(); }
 
 Status QueueWriter::Begin(const std::string& id, mode_t mode, bool* exists) {

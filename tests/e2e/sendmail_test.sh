@@ -182,6 +182,31 @@ if [ "$(id -u)" = 0 ]; then
   printf 'Subject: s\n\nb\n' > "$T/in"
   expect_exit 0 "root, a spool owned by the relay user: queued" -- "$BIN/sendmail" -C "$T/s.conf" -i a@x.org
   rm -rf "$T/s" "$T/q"
+  # The installed spool (/var/spool/relay, with a relay account) that
+  # belongs to another uid, as when it was copied from another host:
+  # relayd.service runs as relay and would never read it. In a mount
+  # namespace: a tmpfs over /var/spool and a passwd with its own relay.
+  if unshare -m true 2>/dev/null; then
+    grep -v '^relay:' /etc/passwd > "$T/passwd"
+    echo "relay:x:64331:64331:relay:/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+    printf 'domain = example.com\naliases = %s/aliases\n' "$T" > "$T/inst.conf"
+    cat > "$T/inst.sh" <<INNER
+mount -t tmpfs tmpfs /var/spool && mount --bind "$T/passwd" /etc/passwd || exit 3
+for d in tmp queue state failed corrupt hold; do mkdir -p /var/spool/relay/\$d; done
+chown -R 64330 /var/spool/relay/*
+printf 'Subject: s\n\nb\n' | "$BIN/sendmail" -C "$T/inst.conf" -i a@x.org 2> "$T/inst.err"; echo "other_owner=\$?"
+echo "other_queued=\$(ls /var/spool/relay/queue | wc -l)"
+chown -R 64331 /var/spool/relay/*
+printf 'Subject: s\n\nb\n' | "$BIN/sendmail" -C "$T/inst.conf" -i a@x.org; echo "relay_owner=\$?"
+INNER
+    unshare -m sh "$T/inst.sh" > "$T/inst.out" 2>&1
+    contains "$T/inst.out" "other_owner=75" "installed spool of another uid than relay: 75"
+    contains "$T/inst.err" "sendmail: cannot queue message: /var/spool/relay/queue belongs to uid 64330, not to the relay user (uid 64331) as whom relayd runs" "installed spool of another uid: the line names both"
+    contains "$T/inst.out" "other_queued=0" "installed spool of another uid: nothing queued"
+    contains "$T/inst.out" "relay_owner=0" "installed spool of the relay user: queued"
+  else
+    ok "SKIP installed spool owner: no mount namespace"
+  fi
 else
   ok "SKIP root spool cases: not root"
 fi
