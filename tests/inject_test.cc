@@ -303,6 +303,16 @@ TEST_F(InjectTest, ExtractRecipientsSkipsBadElements) {
     for (char c : k.Describe()) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << k.Describe();
 }
 
+// A huge bad element is cut for the log.
+TEST_F(InjectTest, ExtractRecipientsCutsAHugeSkippedElement) {
+  std::vector<SkippedRecipient> skipped;
+  Result r = Run({"-t", "-i"}, "To: a@x.org, <" + std::string(5000, 'b') + "\nSubject: s\n\nb\n", nullptr, 7,
+                 &skipped);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].text, "<" + std::string(199, 'b') + "...");
+}
+
 // With nothing left, -t is a usage error that names what was skipped.
 TEST_F(InjectTest, ExtractRecipientsAllBadIsUsage) {
   for (const char* header : {"To: <a@x.org\n", "To: Joe Smith\nCc: @\n", "Bcc: \"x@y\n",

@@ -84,7 +84,7 @@ inline constexpr uint64_t kSpaceCheckBytes = 1 << 20;
 // the caller logs each of these.
 struct SkippedRecipient {
   std::string field;   // "To", "Resent-Cc", ...
-  std::string text;    // the element, whitespace collapsed
+  std::string text;    // the element, whitespace collapsed, cut at 200 octets
   std::string reason;
   // "-t: skipped 'TEXT' in the FIELD header: REASON", printable.
   std::string Describe() const;
@@ -119,7 +119,7 @@ class Injector : private LineSink {
   const Envelope& envelope() const { return envelope_; }
   const Status& status() const { return status_; }
   uint64_t content_size() const { return content_size_; }
-  // With -t: the header elements that were skipped, in header order.
+  // With -t: the header elements that were skipped, field by field.
   const std::vector<SkippedRecipient>& skipped() const { return skipped_; }
 
  private:

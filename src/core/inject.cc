@@ -30,6 +30,12 @@ std::string Qualified(const std::string& addr, const std::string& domain) {
   return addr.find('@') == std::string::npos ? addr + "@" + domain : addr;
 }
 
+// A skipped element as the log shows it: a header line may be 1 MiB.
+std::string Shortened(const std::string& text) {
+  constexpr size_t kMax = 200;
+  return text.size() <= kMax ? text : text.substr(0, kMax) + "...";
+}
+
 std::string NoRecipientsLeft(const std::vector<SkippedRecipient>& skipped) {
   std::string m = "no recipients found in the message header (-t)";
   if (skipped.empty()) return m;
@@ -196,7 +202,7 @@ Status Injector::ResolveEnvelope() {
       // it for everyone, since cron and many daemons ignore the exit code.
       AddressList list = ParseAddressList(f.Unfolded());
       for (const std::string& text : list.skipped)
-        skipped_.push_back({std::string(f.name()), text, "cannot be parsed as an address"});
+        skipped_.push_back({std::string(f.name()), Shortened(text), "cannot be parsed as an address"});
       for (const Mailbox& m : list.mailboxes) {
         std::string a = m.addr_spec();
         Status s = CheckEnvelopeAddress(a);

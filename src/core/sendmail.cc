@@ -297,7 +297,11 @@ void LogSkipped(const Config& cfg, const std::string& id, const std::vector<Skip
     else close(fd);
   }
   Logger log(target, false, "sendmail");
-  for (const SkippedRecipient& r : skipped) log.Warn(id + ": " + r.Describe());
+  // A header of thousands of bad elements must not flood the log.
+  constexpr size_t kMaxLines = 20;
+  for (size_t i = 0; i < skipped.size() && i < kMaxLines; ++i) log.Warn(id + ": " + skipped[i].Describe());
+  if (skipped.size() > kMaxLines)
+    log.Warn(id + ": -t: and " + std::to_string(skipped.size() - kMaxLines) + " more elements skipped");
 }
 
 // What every message injected by this process shares: domain, host,

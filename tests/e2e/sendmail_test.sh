@@ -66,6 +66,13 @@ else
   bad "-t with bad elements: queue has $(queue_count) entries"
 fi
 clear_queue
+# Thousands of bad elements: 20 lines and a count, not a flood.
+{ printf 'To: good@x.org'; i=0; while [ $i -lt 2000 ]; do printf ', <b%d' $i; i=$((i+1)); done; printf '\nSubject: t\n\nbody\n'; } > "$T/in"
+: > "$T/relay.log"
+expect_exit 0 "-t with 2000 bad elements queued" -- "$BIN/sendmail" -C "$T/tlog.conf" -t -i
+[ "$(grep -c -- '-t: skipped' "$T/relay.log")" = 20 ] && ok "-t: 20 skip lines at most" || bad "-t: $(grep -c -- '-t: skipped' "$T/relay.log") skip lines"
+contains "$T/relay.log" "-t: and 1980 more elements skipped" "-t: the rest counted"
+clear_queue
 printf 'To: <a@x.org\nCc: Joe Smith\nBcc: bad@\nSubject: t\n\nbody\n' > "$T/in"
 expect_exit 64 "-t with every element bad" -- "$BIN/sendmail" -C "$T/tlog.conf" -t -i
 contains "$T/err" "sendmail: no recipients found in the message header (-t); skipped 3 that cannot be used, the first in To: '<a@x.org'" "-t all bad: one line naming the skipped"
