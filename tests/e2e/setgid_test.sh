@@ -78,6 +78,7 @@ asnobody "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/mixed.nobody"; echo "m
 chown "$RELAY_UID" "$R/spool/state"
 chown 0 "$R/spool/queue"
 "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/rootq.root"; echo "rootq_root=\$?"
+asnobody "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/rootq.nobody"; echo "rootq_nobody=\$?"
 chown "$RELAY_UID" "$R/spool/queue"
 [ "\$(ls "$R/spool/queue" | wc -l)" = "\$before" ] && echo "refused_queued_nothing=yes"
 INNER
@@ -105,7 +106,9 @@ for who in nobody root; do
   contains "$T/mixed.$who" "$R/spool/state belongs to uid 0, but the spool ($R/spool/queue) to uid $RELAY_UID" "state/ owned by root ($who): the line names it"
 done
 contains "$T/result" "nospool_created=no" "no spool: sendmail made none (not even as root)"
-contains "$T/result" "rootq_root=75" "queue/ owned by root: root's message refused with 75"
-contains "$T/rootq.root" "$R/spool/queue belongs to root, and relayd never delivers as root" "queue/ owned by root: the line says why"
+for who in root nobody; do
+  contains "$T/result" "rootq_$who=75" "queue/ owned by root (group still relaydrop): $who's message refused with 75"
+  contains "$T/rootq.$who" "$R/spool/queue belongs to root, and relayd never delivers as root" "queue/ owned by root ($who): the line says why"
+done
 contains "$T/result" "refused_queued_nothing=yes" "nothing queued by the refused attempts"
 finish
