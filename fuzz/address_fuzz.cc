@@ -56,6 +56,13 @@ void CheckQualify(std::string_view text, const relay::AddressList& list) {
 
 void CheckList(std::string_view text, const relay::AddressList& list) {
   Require(list.errors >= 0);
+  // One text per skipped element (sendmail -t logs them), no longer than
+  // the input, with no line break that could forge a log line.
+  Require(list.skipped.size() == static_cast<size_t>(list.errors));
+  for (const std::string& s : list.skipped) {
+    Require(s.size() <= text.size());
+    Require(s.find_first_of("\r\n") == std::string::npos);
+  }
   size_t last = 0;
   for (const relay::Mailbox& mb : list.mailboxes) {
     Require(!mb.local_part.empty());

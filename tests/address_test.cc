@@ -281,3 +281,21 @@ TEST(Address, HostileInputs) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+// Each skipped element's text, so that sendmail -t can say which it dropped.
+TEST(Address, SkippedElementsAreNamed) {
+  AddressList list = ParseAddressList("a@x, <b@y,  Joe\r\n Smith , c@z, \"open, d@w");
+  ASSERT_EQ(list.errors, 3);
+  EXPECT_EQ(list.skipped, (std::vector<std::string>{"<b@y", "Joe Smith", "\"open, d@w"}));
+  ASSERT_EQ(list.mailboxes.size(), 2u);
+  list = ParseAddressList("team: a@x, @, b@y; (c), <e");
+  EXPECT_EQ(list.skipped, (std::vector<std::string>{"@", "<e"}));
+  EXPECT_EQ(list.mailboxes.size(), 2u);
+  EXPECT_TRUE(ParseAddressList("a@x,, (comment) ,b@y").skipped.empty());
+}
+
+}  // namespace
+}  // namespace relay

@@ -42,7 +42,7 @@ MODE = os.environ.get("CRASH_LOOP_SIGNAL", "KILL")
 TERM = MODE == "TERM"
 SLOW_DOTS = MODE in ("TERM", "KILLALL")
 spool = os.path.join(WORK, "spool")
-for d in ("tmp", "queue", "state", "failed", "corrupt"):
+for d in ("tmp", "queue", "state", "failed", "corrupt", "hold"):
     os.makedirs(os.path.join(spool, d), exist_ok=True)
 root = os.geteuid() == 0
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -131,6 +132,47 @@ TEST_F(DeliveryTest, PowerCutNeverLosesABounce) {
     EXPECT_EQ(Queue().size(), 2u);
   }
   EXPECT_NE(std::find(Queue().begin(), Queue().end(), kId), Queue().end());  // original survives
+}
+
+}  // namespace
+}  // namespace relay
+
+namespace relay {
+namespace {
+
+// The expiry reason names the lifetime exactly: a lifetime under an hour
+// said "expired after 0 hours".
+TEST_F(DeliveryTest, ExpiryNamesALifetimeUnderAnHour) {
+  // The entry again, arrived 2000 s ago, past a 30-minute lifetime.
+  std::remove(paths_.queue_file(kId).c_str());
+  Envelope e;
+  e.id = kId;
+  e.arrival_micros = Env::Default()->NowMicros() - 2000 * int64_t{1000000};
+  e.sender = "alice@example.com";
+  e.recipients = {{"later@x.org", ""}};
+  std::string head, content = "Subject: s\r\n\r\nbody\r\n";
+  ASSERT_TRUE(EncodeHead(e, &head).ok());
+  std::ofstream(paths_.queue_file(kId), std::ios::binary) << head << content
+                                                         << EncodeTrailer({content.size(), false});
+  cfg_.queue_lifetime = 1800;
+  LoadedMessage m;
+  ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+  DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
+                      Env::Default()};
+  Deliverer d(ctx, nullptr);
+  d.Record(&m, {0}, {{RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}}, false);
+  std::string bounce;
+  for (const std::string& name : Queue())
+    if (name != kId) {
+      std::ifstream f(paths_.queue_file(name), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      bounce = ss.str();
+    }
+  EXPECT_NE(bounce.find("message expired after 30 minutes in the queue; last error: 450 4.2.0 later"),
+            std::string::npos)
+      << bounce;
+  EXPECT_EQ(bounce.find("0 hours"), std::string::npos);
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "testutil/temp_dir.h"
 
 namespace relay {
 namespace {
@@ -85,6 +88,39 @@ struct KbytesCase {
   std::vector<uint64_t> sizes;
   std::string summary;
 };
+
+// An entry on hold and a kept failure get different marks: '!' for held
+// (as Postfix), '%' for failed; a damaged one '#'.
+TEST(Mailq, HeldAndFailedAreMarkedApart) {
+  testing::TempDir dir;
+  SpoolPaths paths(dir.path());
+  ASSERT_TRUE(CreatePrivateSpool(Env::Default(), paths).ok());
+  auto put = [](const std::string& path, const std::string& id) {
+    Envelope env;
+    env.id = id;
+    env.arrival_micros = kNow;
+    env.sender = "s@x";
+    env.recipients = {{"r@y", ""}};
+    std::string head;
+    ASSERT_TRUE(EncodeHead(env, &head).ok());
+    std::string content = "Subject: s\r\n\r\nb\r\n";
+    std::ofstream(path, std::ios::binary) << head << content << EncodeTrailer({content.size(), false});
+  };
+  put(paths.hold() + "/66109E5E91C410000AA", "66109E5E91C410000AA");
+  put(paths.failed() + "/66109E5E91C410000BB", "66109E5E91C410000BB");
+  put(paths.queue() + "/66109E5E91C410000CC", "66109E5E91C410000CC");
+  std::ofstream(paths.queue() + "/66109E5E91C410000DD") << "relay-queue 1\n";
+  std::vector<QueueListItem> items;
+  ASSERT_TRUE(ReadQueueListing(paths, &items).ok());
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].mark, "!");
+  EXPECT_EQ(items[1].mark, "%");
+  EXPECT_EQ(items[2].mark, "");
+  EXPECT_EQ(items[3].mark, "#");
+  std::string out = FormatQueueListing(items, 0);
+  EXPECT_NE(out.find("\n66109E5E91C410000AA! "), std::string::npos) << out;
+  EXPECT_NE(out.find("\n66109E5E91C410000BB% "), std::string::npos) << out;
+}
 
 TEST(Mailq, SummaryLine) {
   const KbytesCase cases[] = {

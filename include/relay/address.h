@@ -46,6 +46,9 @@ struct AddressList {
   // Elements (between top-level commas) that could not be parsed and were
   // skipped.
   int errors = 0;
+  // The text of each skipped element, whitespace collapsed, so that a
+  // caller can say which one it dropped (one entry per error).
+  std::vector<std::string> skipped;
 };
 
 // Parses text as an RFC 5322 address-list: mailboxes ("a@x", "Joe <b@y>",

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "relay/queue_file.h"
@@ -43,6 +44,19 @@ struct BounceParams {
 
 std::string BounceHead(const BounceParams& p);
 std::string BounceTail(const BounceParams& p);
+
+// An address for Final-Recipient and Original-Recipient: "rfc822; a@x"
+// when it is ASCII, else RFC 6533's "utf-8; " with the utf-8-addr-xtext
+// form, the one a message/delivery-status part may carry (7-bit).
+std::string DsnAddress(std::string_view address);
+// utf-8-addr-xtext (RFC 6533 3): every character outside QCHAR (non-ASCII,
+// space, '\', '+', '=') as \x{HEX}, upper case, no leading zeros beyond
+// two digits. An invalid UTF-8 byte is U+FFFD.
+std::string Utf8AddrXtext(std::string_view address);
+
+// A queue lifetime in words, exact: "5 days", "1 hour 30 minutes",
+// "45 minutes", "90 seconds" is "1 minute 30 seconds".
+std::string LifetimeText(int64_t seconds);
 
 }  // namespace relay
 

@@ -78,6 +78,18 @@ struct InjectParams {
 
 inline constexpr uint64_t kSpaceCheckBytes = 1 << 20;
 
+// An element of a -t header field that gave no recipient: one that cannot
+// be parsed as an address, or an address that cannot go into an envelope
+// (control character, over 320 octets). The message goes to the others;
+// the caller logs each of these.
+struct SkippedRecipient {
+  std::string field;   // "To", "Resent-Cc", ...
+  std::string text;    // the element, whitespace collapsed, cut at 200 octets
+  std::string reason;
+  // "-t: skipped 'TEXT' in the FIELD header: REASON", printable.
+  std::string Describe() const;
+};
+
 // Parses and checks the recipient arguments: each may be an address list;
 // an empty one, one with CR/LF/NUL, one starting with '-' that was not
 // after "--", or one over 320 octets is a Usage error naming it.
@@ -107,6 +119,8 @@ class Injector : private LineSink {
   const Envelope& envelope() const { return envelope_; }
   const Status& status() const { return status_; }
   uint64_t content_size() const { return content_size_; }
+  // With -t: the header elements that were skipped, field by field.
+  const std::vector<SkippedRecipient>& skipped() const { return skipped_; }
 
  private:
   enum class Phase { kLeading, kHeaders, kBody, kDone };
@@ -133,6 +147,7 @@ class Injector : private LineSink {
   std::vector<HeaderField> headers_;
   size_t header_bytes_ = 0;
   std::vector<std::string> arg_recipients_;
+  std::vector<SkippedRecipient> skipped_;
   std::string sender_;
   Envelope envelope_;
   uint64_t content_size_ = 0;

@@ -13,8 +13,9 @@ namespace relay {
 class Logger {
  public:
   enum class Level { kInfo, kWarning, kError };
-  // target: "syslog", "stderr" or an absolute file path.
-  explicit Logger(const std::string& target, bool verbose = false);
+  // target: "syslog", "stderr" or an absolute file path. ident names the
+  // program in each line ("relayd", "sendmail").
+  explicit Logger(const std::string& target, bool verbose = false, const char* ident = "relayd");
   ~Logger();
   void Log(Level level, const std::string& line);
   void Info(const std::string& line) { Log(Level::kInfo, line); }
@@ -32,6 +33,7 @@ class Logger {
   FILE* file_ = nullptr;
   bool owns_file_ = false;
   bool verbose_;
+  const char* ident_;
 };
 
 }  // namespace relay

@@ -32,8 +32,14 @@ struct QueueListItem {
   int64_t arrival_micros = 0;
   std::string sender;
   std::vector<QueueListRecipient> pending;
-  std::string mark;  // "!" kept in failed/, "#" unreadable or incomplete, or ""
+  std::string mark;  // one of the marks below, or "" for a queued entry
 };
+
+// The mark after the queue ID. Punctuation, never a letter or digit, so
+// that scripts that strip Postfix's marks from the ID keep working.
+inline constexpr const char* kMarkHeld = "!";     // in hold/, as Postfix marks it
+inline constexpr const char* kMarkFailed = "%";   // a double bounce kept in failed/
+inline constexpr const char* kMarkDamaged = "#";  // unreadable or incomplete
 
 // items must be sorted by id. gmtoff: local zone offset for arrival times.
 std::string FormatQueueListing(const std::vector<QueueListItem>& items, long gmtoff);

@@ -52,6 +52,21 @@ struct SpoolPaths {
 // by the install step with the modes above instead.
 Status CreatePrivateSpool(Env* env, const SpoolPaths& paths);
 
+// Checks, before a message is accepted, that a queue runner will read
+// this spool, so that no message is queued where it would stay forever:
+// queue/ must exist (else: how to create the spool), must not belong to
+// root (relayd never delivers as root), and tmp/, state/, failed/,
+// corrupt/ and hold/ must exist and belong to queue/'s owner, who must be
+// able to use them (a spool copied in by hand, or chowned in part, fails
+// here). Every failure is a TempFail naming the directory and the repair.
+Status CheckSpoolForInjection(const SpoolPaths& paths);
+
+// The installed spool must belong to the relay user, the one relayd's
+// systemd unit runs as (User=relay): queue/ owned by anyone else (a spool
+// copied from another host, where relay had another uid, or chowned by
+// hand) would never be read. A TempFail naming both uids, or OK.
+Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user);
+
 class QueueWriter {
  public:
   QueueWriter(Env* env, const SpoolPaths& paths) : env_(env), paths_(paths) {}

@@ -207,6 +207,9 @@ class Parser {
     ++result_.errors;
     while (!AtElementEnd(in_group)) ++pos_;
     if (pos_ == start && !AtEnd()) ++pos_;
+    size_t begin = tokens_[start].begin;
+    size_t end = pos_ > start ? tokens_[pos_ - 1].end : begin;
+    result_.skipped.push_back(CollapseWhitespace(text_.substr(begin, end - begin)));
   }
 
   // Words and dots: the material of phrases (display names) and local parts.

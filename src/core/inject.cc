@@ -30,7 +30,25 @@ std::string Qualified(const std::string& addr, const std::string& domain) {
   return addr.find('@') == std::string::npos ? addr + "@" + domain : addr;
 }
 
+// A skipped element as the log shows it: a header line may be 1 MiB.
+std::string Shortened(const std::string& text) {
+  constexpr size_t kMax = 200;
+  return text.size() <= kMax ? text : text.substr(0, kMax) + "...";
+}
+
+std::string NoRecipientsLeft(const std::vector<SkippedRecipient>& skipped) {
+  std::string m = "no recipients found in the message header (-t)";
+  if (skipped.empty()) return m;
+  m += "; skipped " + std::to_string(skipped.size()) + " that cannot be used, the first in " +
+       skipped[0].field + ": '" + Printable(skipped[0].text) + "' (" + skipped[0].reason + ")";
+  return m;
+}
+
 }  // namespace
+
+std::string SkippedRecipient::Describe() const {
+  return "-t: skipped '" + Printable(text) + "' in the " + field + " header: " + reason;
+}
 
 Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out) {
   out->clear();
@@ -178,21 +196,24 @@ Status Injector::ResolveEnvelope() {
       bool take = resent ? (f.Is("Resent-To") || f.Is("Resent-Cc") || f.Is("Resent-Bcc"))
                          : (f.Is("To") || f.Is("Cc") || f.Is("Bcc"));
       if (!take) continue;
+      // As Postfix does, an element that cannot be parsed costs only
+      // itself: it is skipped and reported (see skipped()), and the
+      // message goes to the others. Refusing the whole message would lose
+      // it for everyone, since cron and many daemons ignore the exit code.
       AddressList list = ParseAddressList(f.Unfolded());
-      // Refused rather than skipped: with -t, a recipient we cannot parse
-      // would otherwise be lost without a word.
-      if (list.errors > 0)
-        return Status::DataErr("cannot parse the recipients in the " + std::string(f.name()) +
-                               " header (-t)");
+      for (const std::string& text : list.skipped)
+        skipped_.push_back({std::string(f.name()), Shortened(text), "cannot be parsed as an address"});
       for (const Mailbox& m : list.mailboxes) {
         std::string a = m.addr_spec();
         Status s = CheckEnvelopeAddress(a);
-        if (!s.ok())
-          return Status::DataErr("recipient in " + std::string(f.name()) + " header: " + s.message());
+        if (!s.ok()) {
+          skipped_.push_back({std::string(f.name()), a.substr(0, 64), s.message()});
+          continue;
+        }
         addrs.push_back(std::move(a));
       }
     }
-    if (addrs.empty()) return Status::Usage("no recipients found in the message header (-t)");
+    if (addrs.empty()) return Status::Usage(NoRecipientsLeft(skipped_));
   }
   envelope_.id = p_.queue_id;
   envelope_.arrival_micros = p_.now_micros;

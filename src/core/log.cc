@@ -10,10 +10,11 @@
 
 namespace relay {
 
-Logger::Logger(const std::string& target, bool verbose) : verbose_(verbose) {
+Logger::Logger(const std::string& target, bool verbose, const char* ident)
+    : verbose_(verbose), ident_(ident) {
   if (target == "syslog") {
     syslog_ = true;
-    openlog("relayd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+    openlog(ident_, LOG_PID | LOG_NDELAY, LOG_MAIL);
   } else if (target == "stderr") {
     file_ = stderr;
   } else {
@@ -45,7 +46,7 @@ void Logger::Log(Level level, const std::string& raw) {
   localtime_r(&tv.tv_sec, &tm);
   char when[32];
   strftime(when, sizeof when, "%b %e %H:%M:%S", &tm);
-  fprintf(file_, "%s relayd[%d]: %s\n", when, static_cast<int>(getpid()), line.c_str());
+  fprintf(file_, "%s %s[%d]: %s\n", when, ident_, static_cast<int>(getpid()), line.c_str());
   fflush(file_);
 }
 

@@ -58,7 +58,7 @@ Status ListDirectory(const SpoolPaths& paths, const std::string& dir, const std:
     item.arrival_micros = QueueIdMicros(name);
     Status r = ReadQueueEntryInfo(dir + "/" + name, &info);
     if (!r.ok() || !info.complete) {
-      item.mark = "#";
+      item.mark = kMarkDamaged;
       items->push_back(std::move(item));
       continue;
     }
@@ -90,9 +90,10 @@ Status ReadQueueListing(const SpoolPaths& paths, std::vector<QueueListItem>* ite
   Status s = ListDirectory(paths, paths.queue(), "", items);
   if (!s.ok()) return s;
   // Notices that could not be delivered even to the postmaster, kept for
-  // the admin: shown with '!' so they are never silently forgotten.
-  ListDirectory(paths, paths.failed(), "!", items);
-  ListDirectory(paths, paths.hold(), "!", items);  // on hold, as Postfix marks it
+  // the admin, are marked so that they are never silently forgotten, and
+  // apart from held entries: one is dead, the other waits for a release.
+  ListDirectory(paths, paths.failed(), kMarkFailed, items);
+  ListDirectory(paths, paths.hold(), kMarkHeld, items);
   std::sort(items->begin(), items->end(),
             [](const QueueListItem& a, const QueueListItem& b) { return a.id < b.id; });
   return Status::Ok();

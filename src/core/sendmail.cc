@@ -21,6 +21,7 @@
 #include "relay/config.h"
 #include "relay/host.h"
 #include "relay/inject.h"
+#include "relay/log.h"
 #include "relay/mailq.h"
 #include "relay/queue_id.h"
 #include "relay/spool.h"
@@ -36,6 +37,10 @@ namespace relay {
 namespace {
 
 std::string g_program = "sendmail";
+
+// The account relayd.service runs as (User=relay), created by the
+// package and by scripts/install-spool.
+constexpr char kRelayUser[] = "relay";
 
 // The temporary file the signal handler removes. Set before the file is
 // created, cleared once it has been committed under its final name.
@@ -255,6 +260,50 @@ class SignalSafeBackend : public ServerBackend {
   SubmitBackend* inner_;
 };
 
+// Only the user of a private instance (not root, not setgid) gets the
+// spool's directories made here: 0700 and owned by that user, who runs
+// relayd for it. Root never creates one: it would belong to root, which
+// relayd refuses, and mail would sit there forever. The installed spool is
+// scripts/install-spool's job or the package's. Either way the spool is
+// then checked to be one a queue runner reads.
+Status PrepareSpool(const Process& proc, const SpoolPaths& paths) {
+  if (!proc.privileged && getuid() != 0 && geteuid() != 0) {
+    Status s = CreatePrivateSpool(Env::Default(), paths);
+    if (!s.ok()) return s;
+  }
+  Status s = CheckSpoolForInjection(paths);
+  if (!s.ok()) return s;
+  // The installed spool (the default path, with the relay account that
+  // the package and install-spool create) must be that account's: its
+  // systemd unit runs relayd as User=relay. Private instances, which name
+  // their own spool_dir, belong to whoever runs their relayd.
+  if (paths.root != Config().spool_dir) return s;
+  struct passwd* pw = getpwnam(kRelayUser);
+  if (!pw) return s;
+  return CheckSpoolOwner(paths, pw->pw_uid, kRelayUser);
+}
+
+// -t elements that gave no recipient go to relay's log, not to standard
+// error: the message was queued (exit 0), and the callers that use -t
+// (cron, PHP, daemons) show neither. A log file this process may not
+// write, or one not there yet, gives way to syslog (the setgid injector
+// is not the relay user, and creates no file outside the spool).
+void LogSkipped(const Config& cfg, const std::string& id, const std::vector<SkippedRecipient>& skipped) {
+  if (skipped.empty()) return;
+  std::string target = cfg.log;
+  if (target != "syslog" && target != "stderr") {
+    int fd = open(target.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) target = "syslog";
+    else close(fd);
+  }
+  Logger log(target, false, "sendmail");
+  // A header of thousands of bad elements must not flood the log.
+  constexpr size_t kMaxLines = 20;
+  for (size_t i = 0; i < skipped.size() && i < kMaxLines; ++i) log.Warn(id + ": " + skipped[i].Describe());
+  if (skipped.size() > kMaxLines)
+    log.Warn(id + ": -t: and " + std::to_string(skipped.size() - kMaxLines) + " more elements skipped");
+}
+
 // What every message injected by this process shares: domain, host,
 // submitter, limits, aliases. Per-message fields are filled by the caller.
 Status MakeBaseParams(const Process& proc, const Options& opts, const Config& cfg,
@@ -292,10 +341,8 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
                   MakeQueueId(0, QueueIdSalt()).substr(16);
 
   SpoolPaths paths(cfg.spool_dir);
-  if (!proc.privileged) {
-    s = CreatePrivateSpool(env, paths);
-    if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
-  }
+  s = PrepareSpool(proc, paths);
+  if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
   QueueWriter writer(env, paths);
   std::string id = p.queue_id;
   Injector inj(std::move(p), &writer);
@@ -322,6 +369,7 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   BlockSignals();
   s = writer.Commit();
   g_temp_path[0] = '\0';
+  if (s.ok()) LogSkipped(cfg, id, inj.skipped());
   return Report(s.Prefixed("cannot queue message"));
 }
 
@@ -365,10 +413,8 @@ int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
   Status s = MakeBaseParams(proc, opts, cfg, &aliases, &base);
   if (!s.ok()) return Report(s);
   SpoolPaths paths(cfg.spool_dir);
-  if (!proc.privileged) {
-    s = CreatePrivateSpool(env, paths);
-    if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
-  }
+  s = PrepareSpool(proc, paths);
+  if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
   SubmitBackend submit(env, paths, base, QueueFileMode(paths));
   SignalSafeBackend backend(&submit);
   g_temp_path[0] = '\0';
@@ -418,6 +464,11 @@ int RunSendmail(int argc, char** argv) {
   Config cfg;
   s = LoadConfig(Env::Default(), config_path, &cfg);
   if (!s.ok()) return Report(s);
+  // Only the default file may be missing (the defaults then apply): a -C
+  // naming no file is a mistake, and quietly using the default spool
+  // would queue mail where the caller never meant it to go.
+  if (opts.config_path && cfg.path.empty())
+    return Report(Status::Config("-C " + config_path + ": no such configuration file"));
 
   switch (opts.mode) {
     case Mode::kNoop: return 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace relay {
 
@@ -20,6 +21,73 @@ Status CreatePrivateSpool(Env* env, const SpoolPaths& paths) {
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+namespace {
+
+std::string RepairHint(const SpoolPaths& paths) {
+  return "(as root: scripts/install-spool " + paths.root + ", or install the relay package)";
+}
+
+std::string OctalMode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// One subdirectory against the owner of queue/.
+Status CheckSpoolDir(const SpoolPaths& paths, const std::string& dir, uid_t owner) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      return Status::TempFail("the spool " + paths.root + " is incomplete: " + dir + " is missing " +
+                              RepairHint(paths));
+    return Status::FromErrno(e, "stat " + dir);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return Status::TempFail(dir + " is not a directory " + RepairHint(paths));
+  if (st.st_uid != owner)
+    return Status::TempFail(dir + " belongs to uid " + std::to_string(st.st_uid) + ", but the spool (" +
+                            paths.queue() + ") to uid " + std::to_string(owner) +
+                            ", as whom relayd runs " + RepairHint(paths));
+  if ((st.st_mode & S_IRWXU) != S_IRWXU)
+    return Status::TempFail(dir + " has mode " + OctalMode(st.st_mode) +
+                            ": its owner, relayd, cannot use it " + RepairHint(paths));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckSpoolForInjection(const SpoolPaths& paths) {
+  struct stat st;
+  if (::stat(paths.queue().c_str(), &st) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      return Status::TempFail("no spool at " + paths.root + "; sendmail does not create it " +
+                              RepairHint(paths));
+    return Status::FromErrno(e, "stat " + paths.queue());
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::TempFail(paths.queue() + " is not a directory " + RepairHint(paths));
+  if (st.st_uid == 0)
+    return Status::TempFail(paths.queue() + " belongs to root, and relayd never delivers as root: give the spool "
+                            "to the relay user " + RepairHint(paths));
+  Status s = CheckSpoolDir(paths, paths.queue(), st.st_uid);
+  for (const std::string& dir :
+       {paths.tmp(), paths.state(), paths.failed(), paths.corrupt(), paths.hold()}) {
+    if (!s.ok()) break;
+    s = CheckSpoolDir(paths, dir, st.st_uid);
+  }
+  return s;
+}
+
+Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user) {
+  struct stat st;
+  if (::stat(paths.queue().c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + paths.queue());
+  if (st.st_uid == relay_uid) return Status::Ok();
+  return Status::TempFail(paths.queue() + " belongs to uid " + std::to_string(st.st_uid) + ", not to the " +
+                          relay_user + " user (uid " + std::to_string(relay_uid) +
+                          ") as whom relayd runs " + RepairHint(paths));
 }
 
 QueueWriter::~QueueWriter() { Abort(); }

@@ -415,8 +415,8 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     const Recipient& r = m->env.recipients[idx[k]];
     if (o.state == RcptState::kDeferred && expired) {
       o.state = RcptState::kBounced;
-      o.reason = "message expired after " + std::to_string(c.queue_lifetime / 3600) +
-                 " hours in the queue; last error: " + o.reason;
+      o.reason = "message expired after " + LifetimeText(c.queue_lifetime) +
+                 " in the queue; last error: " + o.reason;
       if (o.dsn.empty() || o.dsn[0] != '4') o.dsn = "4.4.7";
     }
     std::string line = m->id + ": to=<" + Printable(r.address) + ">, ";

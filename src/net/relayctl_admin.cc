@@ -4,6 +4,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -40,6 +41,15 @@ int Fail(const std::string& msg, int code) {
   return code;
 }
 
+// A queue directory that could not be listed. A user who may not read
+// the spool is told so with EX_NOPERM, as mailq does: a count of 0 would
+// tell a monitoring check run unprivileged that nothing is stuck.
+int ListingFailed(const Status& s, const std::string& dir) {
+  if (s.message().find(std::strerror(EACCES)) != std::string::npos)
+    return Fail("cannot read the queue in " + dir + ": only root and the relay user may see it", EX_NOPERM);
+  return Fail(s.message(), EX_TEMPFAIL);
+}
+
 // Where an entry is: queue/, hold/ or failed/; "" if nowhere.
 std::string Locate(const SpoolPaths& p, const std::string& id, std::string* where) {
   for (const auto& [dir, name] : {std::pair{p.queue(), "queue"}, std::pair{p.hold(), "hold"},
@@ -68,10 +78,17 @@ void DueNow(const SpoolPaths& p, const std::string& id, size_t nrcpts) {
   Env::Default()->WriteFileAtomic(path, EncodeState(st), 0600);
 }
 
+const char* EntryState(const std::string& mark) {
+  if (mark == kMarkHeld) return "held";
+  if (mark == kMarkFailed) return "failed";
+  if (mark == kMarkDamaged) return "unreadable";
+  return "queued";
+}
+
 int Queue(const Config& cfg, bool json) {
   std::vector<QueueListItem> items;
   Status s = ReadQueueListing(SpoolPaths(cfg.spool_dir), &items);
-  if (!s.ok()) return Fail(s.message(), EX_TEMPFAIL);
+  if (!s.ok()) return ListingFailed(s, cfg.spool_dir);
   if (!json) {
     time_t now = time(nullptr);
     struct tm tm;
@@ -84,7 +101,7 @@ int Queue(const Config& cfg, bool json) {
     const QueueListItem& it = items[i];
     out += std::string(i ? "," : "") + "\n  {\"id\": " + Json(it.id) + ", \"size\": " + std::to_string(it.size) +
            ", \"arrival\": " + std::to_string(it.arrival_micros / 1000000) + ", \"sender\": " + Json(it.sender) +
-           ", \"state\": " + Json(it.mark == "!" ? "held_or_failed" : it.mark == "#" ? "unreadable" : "queued") +
+           ", \"state\": " + Json(EntryState(it.mark)) +
            ", \"recipients\": [";
     for (size_t j = 0; j < it.pending.size(); ++j)
       out += std::string(j ? ", " : "") + "{\"address\": " + Json(it.pending[j].address) +
@@ -195,19 +212,24 @@ int Bounce(const Config& cfg, const std::string& id) {
 
 int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
   SpoolPaths p(cfg.spool_dir);
-  auto count = [](const std::string& dir, std::string* oldest) {
+  // A directory that is not there counts 0 (no spool yet, as for mailq);
+  // one that cannot be read stops the command (see ListingFailed).
+  Status listed;
+  auto count = [&listed](const std::string& dir, std::string* oldest) {
     std::vector<std::string> names;
     size_t n = 0;
-    if (Env::Default()->ListDir(dir, &names).ok())
-      for (const std::string& name : names)
-        if (IsQueueId(name)) {
-          ++n;
-          if (oldest && (oldest->empty() || name < *oldest)) *oldest = name;
-        }
+    Status s = Env::Default()->ListDir(dir, &names);
+    if (!s.ok() && s.message().find(std::strerror(ENOENT)) == std::string::npos && listed.ok()) listed = s;
+    for (const std::string& name : names)
+      if (IsQueueId(name)) {
+        ++n;
+        if (oldest && (oldest->empty() || name < *oldest)) *oldest = name;
+      }
     return n;
   };
   std::string oldest;
   size_t queued = count(p.queue(), &oldest), held = count(p.hold(), nullptr), failed = count(p.failed(), nullptr);
+  if (!listed.ok()) return ListingFailed(listed, cfg.spool_dir);
   int64_t now = Env::Default()->NowMicros();
   int64_t age = oldest.empty() ? 0 : (now - QueueIdMicros(oldest)) / 1000000;
   long long sent = 0, err_time = 0;

@@ -13,6 +13,9 @@ cat > "$T/fill.sh" <<INNER
 set -u
 mount -t tmpfs -o size=48m tmpfs "$T/small" || exit 3
 printf 'spool_dir = $T/small/spool\ndomain = example.com\nspool_min_free = 16M\n' > "$T/small.conf"
+# The spool as install-spool leaves it: the relay user's (nobody), never root's.
+for d in tmp queue state failed corrupt hold; do mkdir -p "$T/small/spool/\$d"; done
+chown -R 65534 "$T/small/spool"
 printf 'Subject: first\n\nalready queued\n' | "$BIN/sendmail" -C "$T/small.conf" -i a@example.net; echo "first=\$?"
 first=\$(ls "$T/small/spool/queue")
 sum=\$(md5sum < "$T/small/spool/queue/\$first")
@@ -32,10 +35,15 @@ contains "$T/fill.out" "intact=yes" "mail already queued is intact"
 free_kb=$(sed -n 's/^free_kb=//p' "$T/fill.out")
 [ -n "$free_kb" ] && [ "$free_kb" -gt 8192 ] && ok "the disk was not filled ($free_kb KiB free)" || bad "the disk filled up"
 
+# The private spool, the relay user's (nobody): sendmail makes none for
+# root, and 2. must fail on the file size, not on a missing spool.
+relay_private_spool
+
 # 2. A tiny RLIMIT_FSIZE: EFBIG, not a kill; 75 and no residue.
 printf 'Subject: fsize\n\n%s\n' "$(head -c 20000 /dev/zero | tr '\0' z)" > "$T/in"
 ( ulimit -f 4; "$BIN/sendmail" -C "$CONF" -i a@example.net < "$T/in" 2> "$T/err" ); rc=$?
 [ $rc = 75 ] && ok "RLIMIT_FSIZE: exit 75" || bad "RLIMIT_FSIZE: exit $rc"
+grep -q "File too large" "$T/err" && ok "RLIMIT_FSIZE: the write failed (EFBIG)" || bad "RLIMIT_FSIZE: $(cat "$T/err")"
 [ "$(queue_count)$(tmp_count)" = 00 ] && ok "RLIMIT_FSIZE: nothing left behind" || bad "RLIMIT_FSIZE: residue"
 rm -f "$T/in"
 

@@ -56,6 +56,9 @@ in_case() {
 cat >> "$CONF" <<CONF
 log = $T/relay.log
 CONF
+# As root the spool is the relay user's (nobody here): sendmail makes
+# none for root.
+[ "$(id -u)" = 0 ] && relay_private_spool
 while IFS='|' read -r when tz host loc <&3; do
   case "$when" in ''|'#'*) continue ;; esac
   label="$when $tz"

@@ -124,6 +124,7 @@ for f in ./usr/sbin/sendmail ./usr/sbin/relayd ./usr/sbin/relayctl ./usr/libexec
          ./etc/relay.conf ./usr/share/man/man8/sendmail.8.gz ./usr/share/man/man1/mailq.1.gz \
          ./usr/share/man/man8/newaliases.8.gz ./usr/share/man/man8/relayd.8.gz \
          ./usr/share/man/man8/relayctl.8.gz ./usr/share/man/man5/relay.conf.5.gz \
+         ./usr/share/man/man8/relay-deliver.8.gz ./usr/share/man/man8/relay-smtpd.8.gz \
          ./lib/systemd/system/relayd.service ./lib/systemd/system/relay-smtp.socket \
          ./lib/systemd/system/relay.path ./lib/systemd/system/relay-deliver.timer \
          ./lib/systemd/system/relay-deliver.service; do

@@ -32,12 +32,43 @@ $RC status --max-age 0s > "$T/s.txt"; rc=$?
 [ $rc = 1 ] && ok "status: exit 1 when mail is older than --max-age" || bad "status --max-age 0s: exit $rc"
 contains "$T/s.txt" "STUCK" "status says stuck"
 
+# A user who cannot read the spool is told so, with EX_NOPERM (77) as
+# mailq gives, never "0 queued" and exit 0: a monitoring check run
+# unprivileged would miss stuck mail. queue agrees (it said 75).
+if [ "$(id -u)" = 0 ]; then
+  other="setpriv --reuid=64999 --regid=64999 --clear-groups"
+  for cmd in "status --max-age 1s" "status --json" "queue" "queue --json"; do
+    # shellcheck disable=SC2086
+    $other $RC $cmd > "$T/np.out" 2> "$T/np.err"; rc=$?
+    [ $rc = 77 ] && ok "$cmd by a user who cannot read the spool: exit 77" || bad "$cmd unprivileged: exit $rc, $(cat "$T/np.out")"
+    [ -s "$T/np.out" ] && bad "$cmd unprivileged printed: $(cat "$T/np.out")" || ok "$cmd unprivileged: no figures printed"
+    contains "$T/np.err" "relayctl: cannot read the queue in $T/spool: only root and the relay user may see it" "$cmd unprivileged: says it cannot see"
+    [ "$(wc -l < "$T/np.err")" = 1 ] && ok "$cmd unprivileged: one line" || bad "$cmd unprivileged: $(cat "$T/np.err")"
+  done
+  $other "$BIN/mailq" -C "$CONF" > /dev/null 2>&1; rc=$?
+  [ $rc = 77 ] && ok "mailq by the same user: 77 too" || bad "mailq unprivileged: exit $rc"
+else
+  ok "SKIP unprivileged status: not root"
+fi
+
 $RC show "$one" > "$T/show.txt" && contains "$T/show.txt" "recipient: <a@x.test> pending" "show: recipient and state"
 contains "$T/show.txt" "Subject: one" "show: the header"
 $RC show ../../etc/passwd > /dev/null 2>&1; [ $? = 64 ] && ok "show refuses a path as ID" || bad "show accepted a path"
 
 $RC hold "$one" > /dev/null && [ -f "$T/spool/hold/$one" ] && ok "hold moves the entry to hold/" || bad "hold"
 "$BIN/mailq" -C "$CONF" | grep -q "^$one!" && ok "mailq marks it held" || bad "mailq does not mark held"
+# A double bounce kept in failed/ (placed here by hand): marked apart
+# from held mail, in mailq and in queue --json.
+cp -p "$T/spool/queue/$two" "$T/spool/failed/$two"
+"$BIN/mailq" -C "$CONF" > "$T/mq.txt"
+grep -q "^$two%" "$T/mq.txt" && ok "mailq marks the failed entry %" || bad "mailq failed mark: $(cat "$T/mq.txt")"
+grep -q "^$one! " "$T/mq.txt" && ok "mailq still marks the held one !" || bad "mailq held mark: $(cat "$T/mq.txt")"
+$RC queue --json > "$T/q2.json"
+/usr/bin/python3 -c "
+import json; d = {e['id'] + e['state'] for e in json.load(open('$T/q2.json'))}
+assert '${one}held' in d and '${two}failed' in d and '${two}queued' in d, d" &&
+  ok "queue --json: held and failed told apart" || bad "queue --json states: $(cat "$T/q2.json")"
+rm -f "$T/spool/failed/$two"
 $RC delete "$two" > /dev/null && [ ! -e "$T/spool/queue/$two" ] && ok "delete removes the entry" || bad "delete"
 $RC bounce "$three" > "$T/b.txt"
 contains "$T/b.txt" "1 recipient bounced; entry removed" "bounce: returned to the sender"

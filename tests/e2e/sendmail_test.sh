@@ -3,6 +3,10 @@
 # mailq, newaliases, -bv, the dot rule, signals.
 . "$(dirname "$0")/lib.sh"
 
+# As root, the spool is made for the relay user (here nobody), as
+# install-spool would: sendmail does not make one for root (see below).
+[ "$(id -u)" = 0 ] && relay_private_spool
+
 # A cron message as Debian's cron sends it.
 printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\n\nout\n' > "$T/in"
 expect_exit 0 "cron message queued" -- "$BIN/sendmail" -C "$CONF" -FCronDaemon -i -B8BITMIME -oem root
@@ -14,7 +18,10 @@ contains "$f" "rcpt admin@example.net" "alias root -> admin@example.net"
 contains "$f" "From: root@example.com (Cron Daemon)" "From qualified"
 contains "$f" "body 8BITMIME" "-B8BITMIME stored"
 mode=$(stat -c %a "$f")
-[ "$mode" = 600 ] && ok "private queue file mode 600" || bad "queue file mode $mode"
+# 604 when the spool is another user's (the relay user reads it through
+# "other", see sendmail(8)): as root here.
+want_mode=600; [ "$(id -u)" = 0 ] && want_mode=604
+[ "$mode" = $want_mode ] && ok "queue file mode $want_mode" || bad "queue file mode $mode"
 
 expect_exit 0 "mailq lists" -- "$BIN/mailq" -C "$CONF"
 contains "$T/out" "$(last_entry)" "mailq shows the queue id"
@@ -33,6 +40,44 @@ f=$T/spool/queue/$(last_entry)
 for r in extra@w.org a@x.org b@y.org secret@z.org; do contains "$f" "rcpt $r" "-t recipient $r"; done
 lacks "$f" "Bcc:" "Bcc header removed"
 clear_queue
+
+# -t with elements that cannot be parsed, mixed with good ones in To, Cc
+# and Bcc: each bad one is skipped and logged (relay's log, not stderr),
+# the message goes to the rest, exit 0. Postfix never refuses a -t
+# message over header syntax; cron and PHP ignore the exit code.
+: > "$T/relay.log"
+[ "$(id -u)" = 0 ] && chown 65534 "$T/relay.log"
+sed '/^log =/d' "$CONF" > "$T/tlog.conf"
+echo "log = $T/relay.log" >> "$T/tlog.conf"
+printf 'To: a@x.org, <unbalanced@x.org, Joe Smith\nCc: @, c@y.org, two words@x.org\nBcc: "unclosed@z.org, lost@z.org\nBcc: e@z.org, bad@\n (comment)\nSubject: t\n\nbody\n' > "$T/in"
+expect_exit 0 "-t with bad elements in To, Cc, Bcc queued" -- "$BIN/sendmail" -C "$T/tlog.conf" -t -i
+[ -s "$T/err" ] && bad "-t skip printed on stderr: $(cat "$T/err")" || ok "-t skip: nothing on stderr"
+if [ "$(queue_count)" = 1 ]; then
+  f=$T/spool/queue/$(last_entry)
+  for r in a@x.org c@y.org e@z.org; do contains "$f" "rcpt $r" "-t good recipient $r kept"; done
+  lacks "$f" "rcpt lost@z.org" "-t: an address inside a bad element is not guessed at"
+  id=$(last_entry)
+  for b in "'<unbalanced@x.org' in the To header" "'Joe Smith' in the To header" "'@' in the Cc header" \
+           "'\"unclosed@z.org, lost@z.org' in the Bcc header" "'bad@' in the Bcc header"; do
+    contains "$T/relay.log" "$id: -t: skipped $b: cannot be parsed as an address" "-t logs $b"
+  done
+  contains "$T/relay.log" "sendmail[" "-t: the log line names sendmail"
+else
+  bad "-t with bad elements: queue has $(queue_count) entries"
+fi
+clear_queue
+# Thousands of bad elements: 20 lines and a count, not a flood.
+{ printf 'To: good@x.org'; i=0; while [ $i -lt 2000 ]; do printf ', <b%d' $i; i=$((i+1)); done; printf '\nSubject: t\n\nbody\n'; } > "$T/in"
+: > "$T/relay.log"
+expect_exit 0 "-t with 2000 bad elements queued" -- "$BIN/sendmail" -C "$T/tlog.conf" -t -i
+[ "$(grep -c -- '-t: skipped' "$T/relay.log")" = 20 ] && ok "-t: 20 skip lines at most" || bad "-t: $(grep -c -- '-t: skipped' "$T/relay.log") skip lines"
+contains "$T/relay.log" "-t: and 1980 more elements skipped" "-t: the rest counted"
+clear_queue
+printf 'To: <a@x.org\nCc: Joe Smith\nBcc: bad@\nSubject: t\n\nbody\n' > "$T/in"
+expect_exit 64 "-t with every element bad" -- "$BIN/sendmail" -C "$T/tlog.conf" -t -i
+contains "$T/err" "sendmail: no recipients found in the message header (-t); skipped 3 that cannot be used, the first in To: '<a@x.org'" "-t all bad: one line naming the skipped"
+[ "$(wc -l < "$T/err")" = 1 ] && ok "-t all bad: one line on stderr" || bad "stderr: $(cat "$T/err")"
+[ "$(queue_count)$(tmp_count)" = 00 ] && ok "-t all bad: nothing queued" || bad "-t all bad: residue"
 
 # Usage errors: nothing queued.
 rm -f "$T/in"
@@ -57,7 +102,17 @@ printf 'spool_dir = %s/spool\nspool_dri = /x\n' "$T" > "$T/bad.conf"
 rm -f "$T/in"
 expect_exit 78 "unknown config key" -- "$BIN/sendmail" -C "$T/bad.conf" -bp
 contains "$T/err" "bad.conf:2: unknown key 'spool_dri'" "config error names file and line"
-expect_exit 0 "missing config means defaults" -- "$BIN/sendmail" -C "$T/nonexistent.conf" -bv root@example.org
+# A -C file that does not exist is an error (78, one line), in every mode:
+# quietly using the defaults queued mail in a spool nobody reads.
+printf 'Subject: s\n\nb\n' > "$T/in"
+for mode in "-i a@x.org" "-t -i" "-bs" "-bv root@example.org" "-bp"; do
+  # shellcheck disable=SC2086
+  expect_exit 78 "-C missing file ($mode)" -- "$BIN/sendmail" -C "$T/nonexistent.conf" $mode
+  contains "$T/err" "sendmail: -C $T/nonexistent.conf: no such configuration file" "-C missing ($mode): the line names it"
+  [ "$(wc -l < "$T/err")" = 1 ] && ok "-C missing ($mode): one line" || bad "stderr: $(cat "$T/err")"
+done
+[ -e "$T/nonexistent.conf" ] && bad "-C missing: file created" || ok "-C missing: nothing created"
+rm -f "$T/in"
 
 # The lone dot ends input without -i; the rest is drained (no SIGPIPE).
 { printf 'Subject: dot\n\nbefore\n.\n'; head -c 2000000 /dev/zero | tr '\0' 'x'; echo; } > "$T/in"
@@ -85,6 +140,94 @@ printf 'spool_dir = %s/notadir\n' "$T" > "$T/broken.conf"
 printf 'Subject: s\n\nb\n' > "$T/in"
 expect_exit 75 "unwritable spool" -- "$BIN/sendmail" -C "$T/broken.conf" -i a@x.org
 contains "$T/err" "sendmail: " "tempfail message prefixed"
+
+# Mail is never queued where no queue runner will read it (sendmail(8),
+# "THE SPOOL"). Each case: exit 75, one line naming what is wrong and how
+# to repair it, nothing queued, no spool made. As root, and as an
+# ordinary user where the case applies to one.
+printf 'spool_dir = %s/s/spool\ndomain = example.com\naliases = %s/aliases\n' "$T" "$T" > "$T/s.conf"
+chmod 644 "$T/s.conf"
+spool_case() {  # spool_case WHAT PATTERN [AS-USER-PREFIX...]: inject, expect 75 + PATTERN
+  what=$1; pattern=$2; shift 2
+  printf 'Subject: s\n\nb\n' > "$T/in"; chmod 644 "$T/in"
+  expect_exit 75 "$what" -- "$@" "$BIN/sendmail" -C "$T/s.conf" -i a@x.org
+  contains "$T/err" "$pattern" "$what: the line says why and how to repair"
+  [ "$(wc -l < "$T/err")" = 1 ] && ok "$what: one line" || bad "$what: stderr: $(cat "$T/err")"
+  printf 'HELO x\r\nMAIL FROM:<s@x.org>\r\n' > "$T/in"
+  expect_exit 75 "$what (-bs)" -- "$@" "$BIN/sendmail" -C "$T/s.conf" -bs
+  [ -z "$(ls "$T/s/spool/queue" 2>/dev/null)" ] && ok "$what: nothing queued" || bad "$what: queued"
+}
+make_spool() {  # make_spool UID: the spool as install-spool's layout would have it, owned by UID
+  rm -rf "$T/s"; mkdir -p "$T/s/spool"
+  for d in tmp queue state failed corrupt hold; do mkdir "$T/s/spool/$d"; done
+  chmod 700 "$T/s/spool"/*; chown -R "$1" "$T/s/spool"; chmod 755 "$T/s" "$T/s/spool"
+}
+if [ "$(id -u)" = 0 ]; then
+  chmod 755 "$T"; chmod 644 "$T/aliases"
+  rm -rf "$T/s"; mkdir "$T/s"
+  spool_case "root, no spool" "cannot queue message: no spool at $T/s/spool; sendmail does not create it (as root: scripts/install-spool $T/s/spool, or install the relay package)"
+  [ -e "$T/s/spool" ] && bad "root, no spool: a spool was created" || ok "root, no spool: none created"
+  make_spool 0
+  spool_case "root, spool owned by root" "$T/s/spool/queue belongs to root, and relayd never delivers as root"
+  make_spool 65534; chown 0 "$T/s/spool/state"
+  spool_case "root, state/ of another owner" "$T/s/spool/state belongs to uid 0, but the spool ($T/s/spool/queue) to uid 65534"
+  make_spool 65534; rmdir "$T/s/spool/hold"
+  spool_case "root, hold/ missing" "the spool $T/s/spool is incomplete: $T/s/spool/hold is missing"
+  # A queue directory copied in by hand: cp -r as root gives it to root.
+  make_spool 65534; rm -rf "$T/s/spool/queue"; mkdir -p "$T/q/queue"; cp -r "$T/q/queue" "$T/s/spool/queue"
+  spool_case "root, queue/ copied in by hand" "$T/s/spool/queue belongs to root"
+  make_spool 65534; chmod 500 "$T/s/spool/tmp"
+  spool_case "root, tmp/ its owner cannot write" "$T/s/spool/tmp has mode 0500: its owner, relayd, cannot use it"
+  # The same spools, by an ordinary user who names them with -C (a
+  # private instance): never queued into one that is not theirs to run.
+  make_spool 0
+  spool_case "user, spool owned by root" "$T/s/spool/queue belongs to root" setpriv --reuid=65534 --regid=65534 --clear-groups
+  make_spool 65534; chown 0 "$T/s/spool/failed"
+  spool_case "user, failed/ of another owner" "$T/s/spool/failed belongs to uid 0" setpriv --reuid=65534 --regid=65534 --clear-groups
+  # The spool made right: root's message goes in.
+  make_spool 65534
+  printf 'Subject: s\n\nb\n' > "$T/in"
+  expect_exit 0 "root, a spool owned by the relay user: queued" -- "$BIN/sendmail" -C "$T/s.conf" -i a@x.org
+  rm -rf "$T/s" "$T/q"
+  # The installed spool (/var/spool/relay, with a relay account) that
+  # belongs to another uid, as when it was copied from another host:
+  # relayd.service runs as relay and would never read it. In a mount
+  # namespace: a tmpfs over /var/spool and a passwd with its own relay.
+  if unshare -m true 2>/dev/null; then
+    grep -v '^relay:' /etc/passwd > "$T/passwd"
+    echo "relay:x:64331:64331:relay:/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+    printf 'domain = example.com\naliases = %s/aliases\n' "$T" > "$T/inst.conf"
+    cat > "$T/inst.sh" <<INNER
+mount -t tmpfs tmpfs /var/spool && mount --bind "$T/passwd" /etc/passwd || exit 3
+for d in tmp queue state failed corrupt hold; do mkdir -p /var/spool/relay/\$d; done
+chown -R 64330 /var/spool/relay/*
+printf 'Subject: s\n\nb\n' | "$BIN/sendmail" -C "$T/inst.conf" -i a@x.org 2> "$T/inst.err"; echo "other_owner=\$?"
+echo "other_queued=\$(ls /var/spool/relay/queue | wc -l)"
+chown -R 64331 /var/spool/relay/*
+printf 'Subject: s\n\nb\n' | "$BIN/sendmail" -C "$T/inst.conf" -i a@x.org; echo "relay_owner=\$?"
+INNER
+    unshare -m sh "$T/inst.sh" > "$T/inst.out" 2>&1
+    contains "$T/inst.out" "other_owner=75" "installed spool of another uid than relay: 75"
+    contains "$T/inst.err" "sendmail: cannot queue message: /var/spool/relay/queue belongs to uid 64330, not to the relay user (uid 64331) as whom relayd runs" "installed spool of another uid: the line names both"
+    contains "$T/inst.out" "other_queued=0" "installed spool of another uid: nothing queued"
+    contains "$T/inst.out" "relay_owner=0" "installed spool of the relay user: queued"
+  else
+    ok "SKIP installed spool owner: no mount namespace"
+  fi
+else
+  ok "SKIP root spool cases: not root"
+fi
+# An ordinary user's own private instance: made for them, 0700, theirs.
+rm -rf "$T/p"; mkdir "$T/p"
+printf 'spool_dir = %s/p/spool\ndomain = example.com\naliases = %s/aliases\n' "$T" "$T" > "$T/p.conf"
+chmod 644 "$T/p.conf"
+if [ "$(id -u)" = 0 ]; then chown 65534 "$T/p"; asuser="setpriv --reuid=65534 --regid=65534 --clear-groups"; else asuser=; fi
+printf 'Subject: s\n\nb\n' > "$T/in"; chmod 644 "$T/in"
+# shellcheck disable=SC2086
+expect_exit 0 "a user's private instance: spool made and queued" -- $asuser "$BIN/sendmail" -C "$T/p.conf" -i a@x.org
+[ "$(stat -c '%u %a' "$T/p/spool/queue")" = "$(if [ -n "$asuser" ]; then echo 65534; else id -u; fi) 700" ] &&
+  ok "private spool: the user's, 0700" || bad "private spool: $(stat -c '%u %a' "$T/p/spool/queue")"
+rm -rf "$T/p"
 
 # Killed mid-stream: SIGTERM removes the partial file (exit 75); SIGKILL
 # leaves nothing in queue/.

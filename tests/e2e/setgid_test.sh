@@ -64,6 +64,23 @@ done
 asnobody cat "$T/secret" >> "$T/leak.out" 2>&1
 cat "$T/xlog" >> "$T/leak.out" 2>/dev/null
 grep -q s3cret "$T/leak.out" && echo "secret_leaked=yes" || echo "secret_leaked=no"
+# Spools no queue runner reads: the installed sendmail, setgid, refuses
+# them for nobody and for root alike (75, one line), and creates none.
+before=\$(ls "$R/spool/queue" | wc -l)
+mv "$R/spool" "$R/spool.away"
+asnobody "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/nospool.nobody"; echo "nospool_nobody=\$?"
+"$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/nospool.root"; echo "nospool_root=\$?"
+[ -e "$R/spool" ] && echo "nospool_created=yes" || echo "nospool_created=no"
+mv "$R/spool.away" "$R/spool"
+chown 0 "$R/spool/state"
+asnobody "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/mixed.nobody"; echo "mixed_nobody=\$?"
+"$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/mixed.root"; echo "mixed_root=\$?"
+chown "$RELAY_UID" "$R/spool/state"
+chown 0 "$R/spool/queue"
+"$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/rootq.root"; echo "rootq_root=\$?"
+asnobody "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/rootq.nobody"; echo "rootq_nobody=\$?"
+chown "$RELAY_UID" "$R/spool/queue"
+[ "\$(ls "$R/spool/queue" | wc -l)" = "\$before" ] && echo "refused_queued_nothing=yes"
 INNER
 unshare -m sh "$T/inner.sh" > "$T/result" 2> "$T/inner.err"
 cat "$T/result"
@@ -81,4 +98,17 @@ contains "$T/result" "c_system=75" "-C drops the group: the system spool is out 
 contains "$T/result" "c_mine=0" "-C works for the user's own private instance"
 contains "$T/result" "root_mailq_entries=2" "root lists both entries"
 contains "$T/result" "secret_leaked=no" "the smarthost secret never reaches an ordinary user (-v, -X, -C, -bv, -bp, cat)"
+for who in nobody root; do
+  contains "$T/result" "nospool_$who=75" "no spool: $who's message refused with 75"
+  contains "$T/nospool.$who" "sendmail: cannot queue message: no spool at $R/spool; sendmail does not create it (as root: scripts/install-spool $R/spool, or install the relay package)" "no spool ($who): one line on how to create it"
+  [ "$(wc -l < "$T/nospool.$who")" = 1 ] && ok "no spool ($who): one line" || bad "no spool ($who): $(cat "$T/nospool.$who")"
+  contains "$T/result" "mixed_$who=75" "state/ owned by root: $who's message refused with 75"
+  contains "$T/mixed.$who" "$R/spool/state belongs to uid 0, but the spool ($R/spool/queue) to uid $RELAY_UID" "state/ owned by root ($who): the line names it"
+done
+contains "$T/result" "nospool_created=no" "no spool: sendmail made none (not even as root)"
+for who in root nobody; do
+  contains "$T/result" "rootq_$who=75" "queue/ owned by root (group still relaydrop): $who's message refused with 75"
+  contains "$T/rootq.$who" "$R/spool/queue belongs to root, and relayd never delivers as root" "queue/ owned by root ($who): the line says why"
+done
+contains "$T/result" "refused_queued_nothing=yes" "nothing queued by the refused attempts"
 finish
