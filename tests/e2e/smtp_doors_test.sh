@@ -50,9 +50,14 @@ grep -qx "rcpt dave@x.test" "$T/spool/queue/$(last_entry)" && ok "-N failure: th
 clear_queue
 
 # The smarthost: DSN offered; two addresses fail for good.
-fault_smarthost "$T/fs.log" '{"default": {"ehlo": {"capabilities": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"]},
-  "rcpt": {"addresses": {"fail-never@x.test": "550 5.1.1 no such user", "fail-notify@x.test": "550 5.1.1 no such user"}}}}' ||
-  finish
+# (Started here rather than with fault_smarthost, for a bound that covers
+# this whole test.)
+/usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs.ready" --log "$T/fs.log" \
+  --max-seconds 900 --script-inline '{"default": {"ehlo": {"capabilities": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"]},
+  "rcpt": {"addresses": {"fail-never@x.test": "550 5.1.1 no such user", "fail-notify@x.test": "550 5.1.1 no such user"}}}}' &
+fs=$!
+wait_for 10 test -s "$T/fs.ready" || { bad "fault server did not start"; finish; }
+echo "smarthost = 127.0.0.1:$(cat "$T/fs.ready") none" >> "$CONF"
 "$BIN/relayd" -C "$CONF" &
 relayd=$!
 wait_for 10 /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$LPORT),1)" || bad "listener not up"
@@ -67,6 +72,9 @@ door() {
 }
 # Messages the smarthost got with this X-Token, and with this envelope sender.
 got_token() { n=$(grep '"event": "message"' "$T/fs.log" | grep -c "X-Token: $1\\\\r"); echo "${n:-0}"; }
+# Messages carrying this text whose sender is not a@x.test: a smuggled
+# transaction (the text itself is in the one real message's body).
+got_other_sender() { n=$(grep '"event": "message"' "$T/fs.log" | grep "$1" | grep -vc '"mail_from": "a@x.test"'); echo "${n:-0}"; }
 got_sender() { n=$(grep '"event": "message"' "$T/fs.log" | grep -c "\"mail_from\": \"$1\""); echo "${n:-0}"; }
 
 # 1. Smuggling: each variant on each door. The "transaction" behind the
@@ -99,12 +107,14 @@ for d in bs listener; do
   for v in $VARIANTS; do
     wait_for 30 sh -c "grep -q 'X-Token: $d-$v' '$T/fs.log'" || true
     [ "$(got_token "$d-$v")" = 1 ] && ok "$d-$v: delivered once" || bad "$d-$v: delivered $(got_token "$d-$v") times"
-    [ "$(got_token "evil-$d-$v")" = 0 ] && ok "$d-$v: no smuggled message" || bad "$d-$v: the smuggled message was delivered"
+    [ "$(got_other_sender "X-Token: evil-$d-$v")" = 0 ] && ok "$d-$v: no smuggled message" ||
+      bad "$d-$v: the smuggled message was delivered"
   done
 done
 [ "$(got_sender evil@x.test)" = 0 ] && ok "no message from the smuggled sender reached the smarthost" ||
   bad "$(got_sender evil@x.test) messages from evil@x.test reached the smarthost"
-lacks "$T/fs.log" "RCPT TO:<victim@x.test>" "the smuggled recipient was never a RCPT"
+grep '"verb": "RCPT"' "$T/fs.log" > "$T/rcpts.log"
+lacks "$T/rcpts.log" "victim@x.test" "the smuggled recipient was never a RCPT"
 
 # 2. Bad addresses at their command, on both doors.
 for d in bs listener; do
@@ -178,10 +188,11 @@ contains "$T/ehlo-forged.json" "Received: from unknown (localhost [127.0.0.1]" "
 lacks "$T/ehlo-forged.json" "trusted.example.com" "forged EHLO: the fake name is not in the message"
 contains "$T/relayd.log" "HELO/EHLO argument 'trusted.example.com (localhost [127.0.0.1] uid 0)' is not a domain or address literal; left out of the Received header" \
   "forged EHLO: logged"
+k=0  # (not n: wait_for uses n)
 for f in "x.example (evil.example [10.0.0.1])" "[127.0.0.1] (forged)" "a.example)" "evil_host.example" "host.example."; do
-  ehlo ehlo-other "$f"
-  contains "$T/ehlo-other.json" "Received: from unknown (localhost [127.0.0.1]" "EHLO '$f': left out"
-  sed -i '/X-Token: ehlo-other/d' "$T/fs.log"
+  k=$((k + 1))
+  ehlo ehlo-other$k "$f"
+  contains "$T/ehlo-other$k.json" "Received: from unknown (localhost [127.0.0.1]" "EHLO '$f': left out"
 done
 ehlo ehlo-good "mail.example.com"
 contains "$T/ehlo-good.json" "Received: from mail.example.com (localhost [127.0.0.1]" "a valid EHLO name stays in Received"
