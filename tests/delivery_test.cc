@@ -180,8 +180,9 @@ TEST_F(DeliveryTest, NotifyWithoutFailureSendsNoBounce) {
     bounce << f.rdbuf();
     EXPECT_NE(bounce.str().find("rcpt alice@example.com\n"), std::string::npos);
     EXPECT_NE(bounce.str().find("Final-Recipient: rfc822; " + c.named), std::string::npos) << bounce.str();
-    if (!c.not_named.empty())
+    if (!c.not_named.empty()) {
       EXPECT_EQ(bounce.str().find("Final-Recipient: rfc822; " + c.not_named), std::string::npos) << bounce.str();
+    }
   }
   std::ifstream lf(dir_.path() + "/log");
   std::stringstream log;

@@ -254,6 +254,7 @@ TEST(ValidHeloArgument, DomainsAndAddressLiteralsOnly) {
   std::string long_name;
   for (int i = 0; i < 64; ++i) long_name += "abc.";
   EXPECT_FALSE(ValidHeloArgument(long_name + "x")) << "over 255 octets";
+  EXPECT_FALSE(ValidHeloArgument("[x-tag:" + std::string(300, 'a') + "]")) << "a literal over 255 octets";
 }
 
 // A forged trace in EHLO is left out of the message (helo ""), kept only

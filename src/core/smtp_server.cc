@@ -103,7 +103,7 @@ bool ValidAddressLiteral(std::string_view lit) {
 }  // namespace
 
 bool ValidHeloArgument(std::string_view arg) {
-  return !arg.empty() && (arg.front() == '[' ? ValidAddressLiteral(arg) : ValidDomain(arg));
+  return !arg.empty() && arg.size() <= 255 && (arg.front() == '[' ? ValidAddressLiteral(arg) : ValidDomain(arg));
 }
 
 SmtpServer::SmtpServer(ServerParams params, ServerBackend* backend, ServerAuthenticator* auth)
