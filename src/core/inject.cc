@@ -69,7 +69,8 @@ std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
     const std::string& a = addrs[i];
     std::string original = Qualified(a, local.domain);
     if (originals && i < originals->size() && !(*originals)[i].empty()) original = (*originals)[i];
-    std::string notify = notifies && i < notifies->size() && !(*notifies)[i].empty() ? (*notifies)[i] : default_notify;
+    std::string notify = default_notify;
+    if (notifies && i < notifies->size() && !(*notifies)[i].empty()) notify = (*notifies)[i];
     for (std::string& r : aliases->Expand(a, local)) {
       if (!seen.insert(ToLower(r)).second) continue;
       Recipient rcpt{r, EqualsIgnoreCase(r, original) ? "" : original, notify};

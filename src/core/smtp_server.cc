@@ -63,6 +63,12 @@ bool PathAndParams(std::string_view args, std::string_view keyword, std::string*
   return true;
 }
 
+// Source routes (<@a,@b:user@c>) are ignored, as RFC 5321 allows.
+void DropSourceRoute(std::string* path) {
+  if (!path->empty() && (*path)[0] == '@' && path->find(':') != std::string::npos)
+    *path = path->substr(path->find(':') + 1);
+}
+
 bool IsLetDig(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -348,8 +354,7 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
     *out += "501 5.5.4 syntax: MAIL FROM:<address>\r\n";
     return;
   }
-  // Source routes (<@a,@b:user@c>) are ignored, as RFC 5321 allows.
-  if (!path.empty() && path[0] == '@' && path.find(':') != std::string::npos) path = path.substr(path.find(':') + 1);
+  DropSourceRoute(&path);
   if (!path.empty()) {
     Status s = ParseEnvelopePath(path, &path);
     if (!s.ok()) {
@@ -413,8 +418,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     *out += "501 5.5.4 syntax: RCPT TO:<address>\r\n";
     return;
   }
-  // Source routes (<@a,@b:user@c>) are ignored, as RFC 5321 allows.
-  if (!path.empty() && path[0] == '@' && path.find(':') != std::string::npos) path = path.substr(path.find(':') + 1);
+  DropSourceRoute(&path);
   if (path.empty()) {
     *out += "553 5.1.3 bad recipient address: <> is no recipient\r\n";
     return;

@@ -32,7 +32,8 @@ Status SubmitBackend::Begin(const MailTransaction& t) {
   Abort();
   InjectParams p = base_;
   // t.helo is "" unless it was a domain or address literal: no forged trace.
-  if (!p.received_from.empty()) p.received_from = (t.helo.empty() ? "unknown" : t.helo) + " (" + p.received_from + ")";
+  if (!p.received_from.empty())
+    p.received_from = (t.helo.empty() ? "unknown" : t.helo) + " (" + p.received_from + ")";
   p.received_with = std::string("ESMTP") + (t.tls ? "S" : "") + (t.auth_user.empty() ? "" : "A");
   p.received_auth = p.name_auth_user ? t.auth_user : "";
   p.orcpts = t.orcpts;
