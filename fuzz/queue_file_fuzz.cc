@@ -32,17 +32,17 @@ bool Same(const relay::Envelope& a, const relay::Envelope& b) {
   if (a.recipients.size() != b.recipients.size()) return false;
   for (size_t i = 0; i < a.recipients.size(); ++i)
     if (a.recipients[i].address != b.recipients[i].address ||
-        a.recipients[i].original != b.recipients[i].original)
+        a.recipients[i].original != b.recipients[i].original || a.recipients[i].notify != b.recipients[i].notify)
       return false;
   return a.id == b.id && a.arrival_micros == b.arrival_micros && a.uid == b.uid && a.sender == b.sender &&
-         a.dsn_notify == b.dsn_notify && a.dsn_ret == b.dsn_ret && a.envid == b.envid &&
+         a.dsn_ret == b.dsn_ret && a.envid == b.envid &&
          a.body_type == b.body_type && a.queue_only == b.queue_only && a.double_bounce == b.double_bounce;
 }
 
 bool AllSafe(const relay::Envelope& e) {
-  bool ok = Safe(e.id) && Safe(e.sender) && Safe(e.dsn_notify) && Safe(e.dsn_ret) && Safe(e.envid) &&
+  bool ok = Safe(e.id) && Safe(e.sender) && Safe(e.dsn_ret) && Safe(e.envid) &&
             Safe(e.body_type);
-  for (const relay::Recipient& r : e.recipients) ok = ok && Safe(r.address) && Safe(r.original);
+  for (const relay::Recipient& r : e.recipients) ok = ok && Safe(r.address) && Safe(r.original) && Safe(r.notify);
   return ok;
 }
 
@@ -75,7 +75,8 @@ void FuzzFile(std::string_view data) {
   if (s.ok()) {
     Require(!incomplete, "ok is not incomplete");
     Require(head_size >= 22 && head_size <= data.size(), "head_size is inside the data");
-    Require(data.substr(0, 14) == "relay-queue 1\n", "a head starts with the magic");
+    Require(data.substr(0, 14) == "relay-queue 2\n" || data.substr(0, 14) == "relay-queue 1\n",
+            "a head starts with the magic of a version the reader knows");
     Require(data.substr(head_size - 8, 8) == "content\n", "a head ends with the content record");
     Require(!env.id.empty() && !env.recipients.empty(), "a head has an id and recipients");
     for (const relay::Recipient& r : env.recipients) Require(!r.address.empty(), "recipients are not empty");
@@ -126,9 +127,9 @@ void FuzzEnvelope(FuzzedDataProvider* in) {
     relay::Recipient r;
     r.address = in->ConsumeRandomLengthString(80);
     if (in->ConsumeBool()) r.original = in->ConsumeRandomLengthString(80);
+    if (in->ConsumeBool()) r.notify = in->ConsumeRandomLengthString(30);
     env.recipients.push_back(std::move(r));
   }
-  if (in->ConsumeBool()) env.dsn_notify = in->ConsumeRandomLengthString(30);
   if (in->ConsumeBool()) env.dsn_ret = in->ConsumeRandomLengthString(10);
   if (in->ConsumeBool()) env.envid = in->ConsumeRandomLengthString(110);
   if (in->ConsumeBool()) env.body_type = in->ConsumeRandomLengthString(10);
@@ -144,7 +145,7 @@ void FuzzEnvelope(FuzzedDataProvider* in) {
   Require(s.ok(), "safe values are accepted");
 
   // Every record is one line, and the last is "content".
-  Require(head.size() >= 22 && head.compare(0, 14, "relay-queue 1\n") == 0, "magic first");
+  Require(head.size() >= 22 && head.compare(0, 14, "relay-queue 2\n") == 0, "magic first (the version written)");
   Require(head.compare(head.size() - 8, 8, "content\n") == 0, "content last");
 
   relay::Envelope back;

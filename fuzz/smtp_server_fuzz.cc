@@ -4,6 +4,16 @@
 // call the backend out of order. A twin session with a flush function
 // must say the same replies in the same order, each flush ending with
 // the reply to a final dot.
+//
+// No smuggling: one session never commits more messages than it has
+// completed transactions. Each committed message needs its own final dot,
+// a "." line that the server read right behind a line ended by CR LF and
+// that itself ended by CR LF: a distinct place where the bytes the client
+// sent (in order, read boundaries removed) hold CR LF "." CR LF. So the
+// messages committed can never outnumber those places, nor the 354 and
+// "250 2.1.0" (MAIL) replies given. A server that let a bare LF or CR
+// stand in for either CR LF commits a message where the input has no such
+// place.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,13 +37,21 @@ class Backend : public relay::ServerBackend {
   relay::Status End(std::string* id) override {
     if (!open) __builtin_trap();
     open = false;
+    ++ended;
     *id = "ID";
     return relay::Status::Ok();
   }
   void Abort() override { open = false; }
   bool open = false;
   bool require_auth = false;
+  size_t ended = 0;
 };
+
+size_t Count(std::string_view haystack, std::string_view needle) {
+  size_t n = 0;
+  for (size_t p = haystack.find(needle); p != std::string_view::npos; p = haystack.find(needle, p + 1)) ++n;
+  return n;
+}
 
 class Auth : public relay::ServerAuthenticator {
  public:
@@ -70,6 +88,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   // The rest, in chunks split at 0xff bytes: each chunk is one read.
   std::string in(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::string stream;  // the bytes as the server reads them, read boundaries removed
+  for (char c : in)
+    if (c != '\xff') stream += c;
+  const size_t final_dots = Count(stream, "\r\n.\r\n");
+  std::string replies;
   size_t pos = 0;
   while (pos <= in.size() && !s.closed()) {
     size_t end = in.find('\xff', pos);
@@ -78,6 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     flushed += twin.Feed(std::string_view(in).substr(pos, end - pos));
     if (flushed != out || twin.closed() != s.closed()) __builtin_trap();
     flushed.clear();
+    replies += out;
     if (s.tls_requested()) {
       // Nothing may follow the 220: the rest of the read was dropped.
       static const std::string k220 = "220 2.0.0 Ready to start TLS\r\n";
@@ -91,5 +115,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   s.Disconnected();
   twin.Disconnected();
   if (b.open || twin_b.open) __builtin_trap();  // the message was neither ended nor aborted
+  // Never more messages than completed transactions (see the top).
+  if (b.ended > final_dots || b.ended > Count(replies, "354 ") || b.ended > Count(replies, "250 2.1.0"))
+    __builtin_trap();
+  if (b.ended != static_cast<size_t>(s.accepted()) || twin_b.ended != b.ended) __builtin_trap();
   return 0;
 }

@@ -255,6 +255,50 @@ TEST(Address, CheckEnvelopeAddressErrors) {
   }
 }
 
+// SMTP paths (MAIL FROM, RCPT TO) go through the same parser as
+// sendmail's arguments, stricter: one bare addr-spec, kept as written.
+TEST(Address, ParseEnvelopePath) {
+  for (const char* good : {"a@x.test", "root", "\"john doe\"@x.test", "\"a\\\"b\"@x.test", "a.b-c+d@x.test",
+                           "a@[192.0.2.1]", "a@[IPv6:2001:db8::1]", "caf\xc3\xa9@x.test", "john..doe@x.test"}) {
+    std::string got;
+    Status st = ParseEnvelopePath(good, &got);
+    EXPECT_TRUE(st.ok()) << good << ": " << st.message();
+    EXPECT_EQ(got, good);
+  }
+  const struct {
+    const char* path;
+    const char* problem;
+  } bad[] = {
+      {"bad\\\"addr", "a backslash outside a quoted string"},
+      {"two words@x.test", "white space outside a quoted string"},
+      {"foo bar", "white space outside a quoted string"},
+      {"a@x.test\t", "control character"},
+      {"unbalanced\"q@x.test", "an unbalanced quote"},
+      {"\"open@x.test", "an unbalanced quote"},
+      {"Subject: foo", "':' outside a quoted string"},
+      {"Subject:foo", "':' outside a quoted string"},
+      {"team:a@x.test;", "':' outside a quoted string"},
+      {"a@x.test,b@x.test", "',' outside a quoted string"},
+      {"Joe<j@x.test>", "'<' outside a quoted string"},
+      {"a(comment)@x.test", "a parenthesis (comment) outside a quoted string"},
+      {"a@[192.0.2.1", "an unterminated domain literal"},
+      {"a@x]", "']' outside a quoted string"},
+      {"a@b@c", "not an address"},
+      {"@x.test", "not an address"},
+      {"a@", "not an address"},
+      {"a@x\r\nRCPT TO:<b@y>", "line break"},
+      {"", "empty address"},
+  };
+  for (const auto& c : bad) {
+    std::string got = "unchanged";
+    Status st = ParseEnvelopePath(c.path, &got);
+    EXPECT_FALSE(st.ok()) << c.path;
+    EXPECT_EQ(st.kind(), Status::Kind::kUsage) << c.path;
+    EXPECT_NE(st.message().find(c.problem), std::string::npos) << c.path << ": " << st.message();
+    EXPECT_EQ(got, "unchanged");
+  }
+}
+
 // Inputs built to be expensive: they must parse quickly, without deep
 // recursion, and give the obvious answer.
 TEST(Address, HostileInputs) {

@@ -134,6 +134,65 @@ TEST_F(DeliveryTest, PowerCutNeverLosesABounce) {
   EXPECT_NE(std::find(Queue().begin(), Queue().end(), kId), Queue().end());  // original survives
 }
 
+// RFC 3461: a recipient whose NOTIFY is NEVER, or lacks FAILURE, gets no
+// failure notice from relay; the others of the same message still do,
+// and the log names the recipient that got none.
+TEST_F(DeliveryTest, NotifyWithoutFailureSendsNoBounce) {
+  struct Case {
+    std::vector<std::string> notifies;  // of bad@x.org, later@x.org
+    size_t bounces;
+    std::string named, not_named;
+  } const cases[] = {
+      {{"NEVER", "FAILURE"}, 1, "later@x.org", "bad@x.org"},
+      {{"SUCCESS,DELAY", ""}, 1, "later@x.org", "bad@x.org"},
+      {{"NEVER", "NEVER"}, 0, "", ""},
+      {{"", "SUCCESS,FAILURE"}, 1, "bad@x.org", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.notifies[0] + " / " + c.notifies[1]);
+    for (const std::string& f : Queue()) std::remove((paths_.queue() + "/" + f).c_str());
+    std::remove((paths_.state() + "/" + kId).c_str());
+    Envelope e;
+    e.id = kId;
+    e.arrival_micros = Env::Default()->NowMicros();
+    e.sender = "alice@example.com";
+    e.recipients = {{"bad@x.org", "", c.notifies[0]}, {"later@x.org", "", c.notifies[1]}};
+    std::string head, content = "Subject: s\r\n\r\nbody\r\n";
+    ASSERT_TRUE(EncodeHead(e, &head).ok());
+    QueueWriter w(Env::Default(), paths_);
+    bool exists;
+    ASSERT_TRUE(w.Begin(kId, 0600, &exists).ok());
+    ASSERT_TRUE(w.Append(head + content + EncodeTrailer({content.size(), false})).ok());
+    ASSERT_TRUE(w.Commit().ok());
+    LoadedMessage m;
+    ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
+                        Env::Default()};
+    Deliverer d(ctx, nullptr);
+    std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 5.1.1 no such user"},
+                                    {RcptState::kBounced, "5.0.0", "returned by the administrator"}};
+    AttemptResult r = d.Record(&m, {0, 1}, out, false);
+    EXPECT_TRUE(r.removed) << "every recipient is done, notice or not";
+    std::vector<std::string> q = Queue();
+    ASSERT_EQ(q.size(), c.bounces);
+    if (c.bounces == 0) continue;
+    std::ifstream f(paths_.queue() + "/" + q[0]);
+    std::stringstream bounce;
+    bounce << f.rdbuf();
+    EXPECT_NE(bounce.str().find("rcpt alice@example.com\n"), std::string::npos);
+    EXPECT_NE(bounce.str().find("Final-Recipient: rfc822; " + c.named), std::string::npos) << bounce.str();
+    if (!c.not_named.empty()) {
+      EXPECT_EQ(bounce.str().find("Final-Recipient: rfc822; " + c.not_named), std::string::npos) << bounce.str();
+    }
+  }
+  std::ifstream lf(dir_.path() + "/log");
+  std::stringstream log;
+  log << lf.rdbuf();
+  EXPECT_NE(log.str().find("to=<bad@x.org>: no failure notice sent to <alice@example.com> (NOTIFY=NEVER)"),
+            std::string::npos)
+      << log.str();
+}
+
 }  // namespace
 }  // namespace relay
 

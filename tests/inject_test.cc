@@ -88,7 +88,7 @@ class InjectTest : public ::testing::Test {
 
 std::string Head(const std::string& rcpts, const std::string& from = "alice@example.com",
                  const std::string& extra = "") {
-  return std::string("relay-queue 1\nid ") + kId + "\ntime " + std::to_string(kNow) +
+  return std::string("relay-queue 2\nid ") + kId + "\ntime " + std::to_string(kNow) +
          "\nuid 1000\nfrom " + from + "\n" + rcpts + extra + "content\n";
 }
 
@@ -220,7 +220,7 @@ TEST_F(InjectTest, DsnOptionsAreStored) {
   Result r = Run({"-N", "success,failure", "-R", "hdrs", "-V", "env1", "-odq", "-i", "a@x.org"},
                  "\nb\n");
   ASSERT_TRUE(r.status.ok());
-  EXPECT_NE(r.file.find("notify SUCCESS,FAILURE\nret HDRS\nenvid env1\nqueue-only\ncontent\n"),
+  EXPECT_NE(r.file.find("rcpt a@x.org\nrcpt-notify SUCCESS,FAILURE\nret HDRS\nenvid env1\nqueue-only\ncontent\n"),
             std::string::npos)
       << r.file;
 }

@@ -21,8 +21,8 @@ void ExpectSameEnvelope(const Envelope& got, const Envelope& want) {
   for (size_t i = 0; i < want.recipients.size(); ++i) {
     EXPECT_EQ(got.recipients[i].address, want.recipients[i].address) << "recipient " << i;
     EXPECT_EQ(got.recipients[i].original, want.recipients[i].original) << "recipient " << i;
+    EXPECT_EQ(got.recipients[i].notify, want.recipients[i].notify) << "recipient " << i;
   }
-  EXPECT_EQ(got.dsn_notify, want.dsn_notify);
   EXPECT_EQ(got.dsn_ret, want.dsn_ret);
   EXPECT_EQ(got.envid, want.envid);
   EXPECT_EQ(got.body_type, want.body_type);
@@ -42,10 +42,9 @@ Envelope Minimal() {
 
 Envelope Full() {
   Envelope e = Minimal();
-  e.recipients = {{"alice@example.com", "staff@example.com"},
-                  {"bob@example.com", ""},
-                  {"carol@example.com", "staff@example.com"}};
-  e.dsn_notify = "SUCCESS,FAILURE";
+  e.recipients = {{"alice@example.com", "staff@example.com", "SUCCESS,FAILURE"},
+                  {"bob@example.com", "", "NEVER"},
+                  {"carol@example.com", "staff@example.com", ""}};
   e.dsn_ret = "HDRS";
   e.envid = "QQ314159";
   e.body_type = "8BITMIME";
@@ -58,7 +57,7 @@ TEST(QueueFile, EncodeHeadExactBytes) {
   std::string head;
   ASSERT_TRUE(EncodeHead(Minimal(), &head).ok());
   EXPECT_EQ(head,
-            "relay-queue 1\n"
+            "relay-queue 2\n"
             "id 19A3F2C41B2E5K3M2PQ\n"
             "time 1795545000123456\n"
             "uid 1000\n"
@@ -68,17 +67,18 @@ TEST(QueueFile, EncodeHeadExactBytes) {
 
   ASSERT_TRUE(EncodeHead(Full(), &head).ok());
   EXPECT_EQ(head,
-            "relay-queue 1\n"
+            "relay-queue 2\n"
             "id 19A3F2C41B2E5K3M2PQ\n"
             "time 1795545000123456\n"
             "uid 1000\n"
             "from root@example.com\n"
             "rcpt alice@example.com\n"
             "orcpt staff@example.com\n"
+            "rcpt-notify SUCCESS,FAILURE\n"
             "rcpt bob@example.com\n"
+            "rcpt-notify NEVER\n"
             "rcpt carol@example.com\n"
             "orcpt staff@example.com\n"
-            "notify SUCCESS,FAILURE\n"
             "ret HDRS\n"
             "envid QQ314159\n"
             "body 8BITMIME\n"
@@ -90,7 +90,7 @@ TEST(QueueFile, EncodeHeadExactBytes) {
 TEST(QueueFile, EncodeHeadReplacesOutput) {
   std::string head = "left over";
   ASSERT_TRUE(EncodeHead(Minimal(), &head).ok());
-  EXPECT_EQ(head.rfind("relay-queue 1\n", 0), 0u);
+  EXPECT_EQ(head.rfind("relay-queue 2\n", 0), 0u);
 }
 
 TEST(QueueFile, NullSender) {
@@ -159,7 +159,7 @@ TEST(QueueFile, EncodeRefusesLineBreaksAndNul) {
       {"from", [](Envelope* e, const std::string& v) { e->sender = v; }},
       {"rcpt", [](Envelope* e, const std::string& v) { e->recipients.back().address = v; }},
       {"orcpt", [](Envelope* e, const std::string& v) { e->recipients.back().original = v; }},
-      {"notify", [](Envelope* e, const std::string& v) { e->dsn_notify = v; }},
+      {"rcpt-notify", [](Envelope* e, const std::string& v) { e->recipients.back().notify = v; }},
       {"ret", [](Envelope* e, const std::string& v) { e->dsn_ret = v; }},
       {"envid", [](Envelope* e, const std::string& v) { e->envid = v; }},
       {"body", [](Envelope* e, const std::string& v) { e->body_type = v; }},
@@ -182,7 +182,7 @@ TEST(QueueFile, EncodeRefusesLineBreaksAndNul) {
 TEST(QueueFile, OptionalRecordsAreOptional) {
   std::string head;
   ASSERT_TRUE(EncodeHead(Minimal(), &head).ok());
-  for (const char* key : {"orcpt", "notify", "ret", "envid", "body", "queue-only", "double-bounce"})
+  for (const char* key : {"orcpt", "rcpt-notify", "notify", "ret", "envid", "body", "queue-only", "double-bounce"})
     EXPECT_EQ(head.find(std::string("\n") + key), std::string::npos) << key;
   Envelope got;
   size_t head_size;
@@ -221,14 +221,43 @@ TEST(QueueFile, ParseAcceptsRecordsInAnyOrder) {
   want.arrival_micros = 42;
   want.uid = 0;
   want.sender = "s@x";
-  want.recipients = {{"a@x", "list@x"}, {"b@x", ""}};
-  want.dsn_notify = "NEVER";
+  // Version 1's message-wide notify goes to every recipient.
+  want.recipients = {{"a@x", "list@x", "NEVER"}, {"b@x", "", "NEVER"}};
   want.dsn_ret = "FULL";
   want.envid = "E";
   want.body_type = "7BIT";
   want.queue_only = true;
   want.double_bounce = true;
   ExpectSameEnvelope(got, want);
+}
+
+// A version 1 file, as relay wrote them before per-recipient NOTIFY: its
+// one notify record applies to every recipient.
+TEST(QueueFile, ReadsVersion1) {
+  const std::string head =
+      "relay-queue 1\nid V1\ntime 1\nuid 0\nfrom s@x\nrcpt a@x\norcpt list@x\nrcpt b@x\n"
+      "notify SUCCESS,FAILURE\nret HDRS\ncontent\n";
+  Envelope got;
+  size_t head_size = 0;
+  bool incomplete = true;
+  Status s = ParseHead(head, &got, &head_size, &incomplete);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(got.recipients.size(), 2u);
+  EXPECT_EQ(got.recipients[0].notify, "SUCCESS,FAILURE");
+  EXPECT_EQ(got.recipients[0].original, "list@x");
+  EXPECT_EQ(got.recipients[1].notify, "SUCCESS,FAILURE");
+  // Without the record, no recipient has a NOTIFY.
+  ASSERT_TRUE(ParseHead("relay-queue 1\nid V1\nrcpt a@x\ncontent\n", &got, &head_size, &incomplete).ok());
+  EXPECT_EQ(got.recipients[0].notify, "");
+  // Written again, it is a version 2 file with the same meaning.
+  Envelope v1;
+  ASSERT_TRUE(ParseHead(head, &v1, &head_size, &incomplete).ok());
+  std::string v2;
+  ASSERT_TRUE(EncodeHead(v1, &v2).ok());
+  EXPECT_NE(v2.find("rcpt a@x\norcpt list@x\nrcpt-notify SUCCESS,FAILURE\nrcpt b@x\nrcpt-notify SUCCESS,FAILURE\n"),
+            std::string::npos) << v2;
+  ASSERT_TRUE(ParseHead(v2, &got, &head_size, &incomplete).ok());
+  ExpectSameEnvelope(got, v1);
 }
 
 TEST(QueueFile, IncompleteHead) {
@@ -256,7 +285,17 @@ struct ErrorCase {
 
 TEST(QueueFile, ParseErrors) {
   const ErrorCase errors[] = {
-      {"relay-queue 2\nid X\nrcpt a@x\ncontent\n", "queue file line 1: not a relay queue file (bad magic)"},
+      {"relay-queue 3\nid X\nrcpt a@x\ncontent\n", "queue file line 1: not a relay queue file (bad magic)"},
+      {"relay-queue 0\nid X\nrcpt a@x\ncontent\n", "queue file line 1: not a relay queue file (bad magic)"},
+      // Each version has its own NOTIFY record: per recipient in 2, per
+      // message in 1.
+      {"relay-queue 2\nid X\nrcpt a@x\nnotify NEVER\ncontent\n", "queue file line 4: unknown record 'notify'"},
+      {"relay-queue 1\nid X\nrcpt a@x\nrcpt-notify NEVER\ncontent\n",
+       "queue file line 4: unknown record 'rcpt-notify'"},
+      {"relay-queue 2\nid X\nrcpt-notify NEVER\nrcpt a@x\ncontent\n", "queue file line 3: bad value for 'rcpt-notify'"},
+      {"relay-queue 2\nid X\nrcpt a@x\nrcpt-notify \ncontent\n", "queue file line 4: bad value for 'rcpt-notify'"},
+      {"relay-queue 2\nid X\nrcpt a@x\nrcpt-notify NEVER\nrcpt-notify FAILURE\ncontent\n",
+       "queue file line 5: bad value for 'rcpt-notify'"},
       {"relay-queue 1 \nid X\nrcpt a@x\ncontent\n", "queue file line 1: not a relay queue file (bad magic)"},
       {"relay-queue 1\r\nid X\nrcpt a@x\ncontent\n", "queue file line 1: not a relay queue file (bad magic)"},
       {"\nrelay-queue 1\n", "queue file line 1: not a relay queue file (bad magic)"},

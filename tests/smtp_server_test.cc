@@ -64,7 +64,7 @@ TEST_F(ServerTest, PipelinedTransaction) {
   EXPECT_EQ(t.sender, "a@x");
   EXPECT_EQ(t.recipients, (std::vector<std::string>{"b@y", "c@y"}));
   EXPECT_EQ(t.orcpts[0], "r+x@y");
-  EXPECT_EQ(t.notify, "SUCCESS");
+  EXPECT_EQ(t.notifies, (std::vector<std::string>{"SUCCESS", ""}));
   EXPECT_EQ(t.ret, "HDRS");
   EXPECT_EQ(t.envid, "e+1");
   EXPECT_EQ(t.body, "8BITMIME");
@@ -127,6 +127,155 @@ TEST_F(ServerTest, OnlyCrLfDotCrLfEndsData) {
   EXPECT_EQ(b_.begun.size(), 1u);
 }
 
+// Feeds a whole session in segments of `chunk` bytes (0: in one piece), as
+// separate reads of a socket would bring them.
+std::string FeedInSegments(SmtpServer* s, const std::string& in, size_t chunk) {
+  std::string out = s->Greeting();
+  if (chunk == 0) return out + s->Feed(in);
+  for (size_t i = 0; i < in.size(); i += chunk) out += s->Feed(std::string_view(in).substr(i, chunk));
+  return out;
+}
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
+  return n;
+}
+
+// SMTP smuggling (issue 22): only CR LF "." CR LF ends the data. A dot
+// between any other pair of line ends is message text, and so is the
+// "transaction" behind it, however the bytes are split into segments: one
+// message, from the one real MAIL, to the one real RCPT.
+TEST_F(ServerTest, NoSmugglingBehindAnyOtherLineEnd) {
+  const struct {
+    const char* name;
+    const char* before;  // the line end before the dot
+    const char* after;   // and after it
+  } variants[] = {
+      {"<LF>.<LF>", "\n", "\n"},         {"<LF>.<CR><LF>", "\n", "\r\n"}, {"<CR>.<CR><LF>", "\r", "\r\n"},
+      {"<CR><LF>.<LF>", "\r\n", "\n"},   {"<CR><LF>.<CR>", "\r\n", "\r"}, {"<LF>.<CR><CR><LF>", "\n", "\r\r\n"},
+      {"<CR><LF>.<CR><CR><LF>", "\r\n", "\r\r\n"},
+  };
+  for (const auto& v : variants) {
+    const std::string in = std::string("EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nline") + v.before +
+                           "." + v.after +
+                           "MAIL FROM:<evil@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n";
+    for (size_t chunk : {0, 1, 2, 3, 5, 7}) {
+      SCOPED_TRACE(std::string(v.name) + " in segments of " + std::to_string(chunk));
+      FakeBackend b;
+      SmtpServer s(params_, &b);
+      std::string out = FeedInSegments(&s, in, chunk);
+      EXPECT_EQ(Count(out, "queued as"), 1u) << out;
+      EXPECT_EQ(Count(out, "250 2.1.0"), 1u) << "the smuggled MAIL was a command: " << out;
+      ASSERT_EQ(b.begun.size(), 1u);
+      EXPECT_EQ(b.begun[0].sender, "a@x");
+      EXPECT_EQ(b.begun[0].recipients, (std::vector<std::string>{"b@y"}));
+      ASSERT_EQ(b.messages.size(), 1u);
+      EXPECT_NE(b.messages[0].find("MAIL FROM:<evil@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\nsmuggled\r\n"),
+                std::string::npos)
+          << b.messages[0];
+      EXPECT_TRUE(s.closed());
+    }
+  }
+}
+
+// The DATA command's own line end is the first half of an empty message's
+// end: after "DATA<LF>", ".<CR><LF>" is text.
+TEST_F(ServerTest, BareLfAfterDataIsNoHalfOfTheEnd) {
+  std::string out = Run("HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\n.\r\nMAIL FROM:<evil@x>\r\n.\r\n");
+  EXPECT_EQ(Count(out, "250 2.1.0"), 1u) << out;
+  ASSERT_EQ(b_.messages.size(), 1u);
+  EXPECT_EQ(b_.messages[0], "\r\nMAIL FROM:<evil@x>\r\n");
+}
+
+// The real end, split anywhere, still ends the data exactly once: two
+// messages, each from its own MAIL.
+TEST_F(ServerTest, RealEndSplitAcrossSegments) {
+  const std::string in =
+      "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\none\r\n.\r\n"
+      "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\ntwo\r\n..\r\n.\r\nQUIT\r\n";
+  for (size_t chunk : {0, 1, 2, 3, 4}) {
+    SCOPED_TRACE(chunk);
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    std::string out = FeedInSegments(&s, in, chunk);
+    EXPECT_EQ(Count(out, "queued as"), 2u) << out;
+    ASSERT_EQ(b.messages.size(), 2u);
+    EXPECT_EQ(b.messages[0], "one\r\n");
+    EXPECT_EQ(b.messages[1], "two\r\n.\r\n");
+    EXPECT_EQ(b.begun[1].sender, "c@x");
+  }
+}
+
+// A bad address is refused at its own command, with a reply that names
+// the problem; the transaction goes on for the good recipients (issue 22).
+TEST_F(ServerTest, BadAddressesAreRefusedAtTheirCommand) {
+  params_.max_recipients = 10;
+  std::string out = Run(
+      "EHLO c\r\nMAIL FROM:<foo bar>\r\nMAIL FROM:<Subject: foo>\r\nMAIL FROM:<a@x>\r\n"
+      "RCPT TO:<good1@x.test>\r\nRCPT TO:<bad\\\"addr>\r\nRCPT TO:<two words@x.test>\r\n"
+      "RCPT TO:<unbalanced\"q@x.test>\r\nRCPT TO:<good2@x.test> NOTIFY=NEVER\r\nDATA\r\nhi\r\n.\r\n");
+  EXPECT_NE(out.find("\r\n501 5.1.7 bad sender address <foo bar>: white space outside a quoted string\r\n"
+                     "501 5.1.7 bad sender address <Subject: foo>: ':' outside a quoted string\r\n"
+                     "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+                     "501 5.1.3 bad recipient address <bad\\\"addr>: a backslash outside a quoted string\r\n"
+                     "501 5.1.3 bad recipient address <two words@x.test>: white space outside a quoted string\r\n"
+                     "501 5.1.3 bad recipient address <unbalanced\"q@x.test>: an unbalanced quote\r\n"
+                     "250 2.1.5 Ok\r\n354 "),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(b_.begun.size(), 1u);
+  EXPECT_EQ(b_.begun[0].sender, "a@x");
+  EXPECT_EQ(b_.begun[0].recipients, (std::vector<std::string>{"good1@x.test", "good2@x.test"}));
+  EXPECT_EQ(b_.begun[0].notifies, (std::vector<std::string>{"", "NEVER"}));
+  EXPECT_EQ(b_.messages.size(), 1u);
+}
+
+// NOTIFY and ORCPT belong to their RCPT (RFC 3461 4.1, 4.2).
+TEST_F(ServerTest, NotifyIsKeptPerRecipient) {
+  Run("EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y> NOTIFY=NEVER\r\n"
+      "RCPT TO:<c@y> NOTIFY=success,failure ORCPT=rfc822;o@y\r\nRCPT TO:<d@y>\r\nDATA\r\nhi\r\n.\r\n");
+  ASSERT_EQ(b_.begun.size(), 1u);
+  EXPECT_EQ(b_.begun[0].notifies, (std::vector<std::string>{"NEVER", "SUCCESS,FAILURE", ""}));
+  EXPECT_EQ(b_.begun[0].orcpts, (std::vector<std::string>{"", "o@y", ""}));
+}
+
+TEST(ValidHeloArgument, DomainsAndAddressLiteralsOnly) {
+  for (const char* good : {"c", "mail.example.com", "MX-1.Example.COM", "a.b.c.d.e", "[127.0.0.1]", "[192.0.2.1]",
+                           "[IPv6:::1]", "[IPv6:2001:db8::1]", "[ipv6:fe80::1]", "[x-tag:some.text]", "123.example"})
+    EXPECT_TRUE(ValidHeloArgument(good)) << good;
+  for (const char* bad : {"", "trusted.example.com (localhost [127.0.0.1] uid 0)", "a (b)", "(x)", "a.b.",
+                          ".a", "a..b", "-a.b", "a-.b", "a_b.example", "a b", "[127.0.0.1] (x)", "[300.1.1.1]",
+                          "[IPv6:zz::1]", "[127.0.0.1", "127.0.0.1]", "[x-tag:a(b)]", "[tag:]", "[:x]",
+                          "host\x01.example", "caf\xc3\xa9.example", "a.b;c", "[IPv6:::1]x"})
+    EXPECT_FALSE(ValidHeloArgument(bad)) << bad;
+  EXPECT_FALSE(ValidHeloArgument(std::string(64, 'a') + ".example"));
+  EXPECT_TRUE(ValidHeloArgument(std::string(63, 'a') + ".example"));
+  std::string long_name;
+  for (int i = 0; i < 64; ++i) long_name += "abc.";
+  EXPECT_FALSE(ValidHeloArgument(long_name + "x")) << "over 255 octets";
+  EXPECT_FALSE(ValidHeloArgument("[x-tag:" + std::string(300, 'a') + "]")) << "a literal over 255 octets";
+}
+
+// A forged trace in EHLO is left out of the message (helo ""), kept only
+// for the log; a valid name goes on as it is.
+TEST_F(ServerTest, ForgedHeloIsLeftOut) {
+  for (const char* forged : {"trusted.example.com (localhost [127.0.0.1] uid 0)", "x (evil)", "[1.2.3.4] by me"}) {
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    s.Feed(std::string("EHLO ") + forged + "\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nhi\r\n.\r\n");
+    ASSERT_EQ(b.begun.size(), 1u);
+    EXPECT_EQ(b.begun[0].helo, "") << forged;
+    EXPECT_EQ(s.ignored_helo(), forged);
+  }
+  FakeBackend b;
+  SmtpServer s(params_, &b);
+  s.Feed("HELO mail.example.com\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nhi\r\n.\r\n");
+  ASSERT_EQ(b.begun.size(), 1u);
+  EXPECT_EQ(b.begun[0].helo, "mail.example.com");
+  EXPECT_EQ(s.ignored_helo(), "");
+}
+
 TEST_F(ServerTest, ReplyTable) {
   struct Case {
     const char* in;
@@ -141,7 +290,7 @@ TEST_F(ServerTest, ReplyTable) {
       {"HELO c\r\nMAIL FROM a@x\r\n", "501 5.5.4 syntax: MAIL FROM:<address>\r\n"},
       {"HELO c\r\nMAIL FROM:<a@x> SIZE=5000\r\n", "552 5.3.4 message size exceeds the limit\r\n"},
       {"HELO c\r\nMAIL FROM:<a@x> FOO=1\r\n", "555 5.5.4 unsupported parameter FOO\r\n"},
-      {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<>\r\n", "553 5.1.3 bad recipient address\r\n"},
+      {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<>\r\n", "553 5.1.3 bad recipient address: <> is no recipient\r\n"},
       {"HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\nRCPT TO:<4@y>\r\n",
        "452 4.5.3 too many recipients\r\n"},
       {"HELO c\r\nVRFY root\r\n", "252 2.0.0 Cannot VRFY, but will accept and attempt delivery\r\n"},

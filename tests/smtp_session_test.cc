@@ -53,7 +53,8 @@ class SessionTest : public ::testing::Test {
 TEST_F(SessionTest, PipelinedDeliveryWithStartTls) {
   Open(kEhloFull, true);
   MessageJob j = Job({"b@y.org", "c@z.org"});
-  j.dsn_notify = "SUCCESS,FAILURE";
+  // NOTIFY and ORCPT are per recipient (RFC 3461 4.1, 4.2).
+  j.notifies = {"SUCCESS,FAILURE", "NEVER"};
   j.dsn_ret = "HDRS";
   j.envid = "id+1";
   j.orcpts = {"root@x.org", ""};
@@ -61,7 +62,7 @@ TEST_F(SessionTest, PipelinedDeliveryWithStartTls) {
   EXPECT_EQ(s_->TakeOutput(),
             "MAIL FROM:<a@x.org> SIZE=100 RET=HDRS ENVID=id+2B1\r\n"
             "RCPT TO:<b@y.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;root@x.org\r\n"
-            "RCPT TO:<c@z.org> NOTIFY=SUCCESS,FAILURE\r\nDATA\r\n");
+            "RCPT TO:<c@z.org> NOTIFY=NEVER\r\nDATA\r\n");
   EXPECT_EQ(s_->stage(), Stage::kMail);
   s_->OnReply(R("250 2.1.0 ok\r\n"));
   s_->OnReply(R("250 2.1.5 ok\r\n"));

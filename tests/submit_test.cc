@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "relay/args.h"
+#include "relay/inject.h"
 
 namespace relay {
 namespace {
@@ -16,31 +17,54 @@ Options Argv(std::vector<std::string> words) {
   return o;
 }
 
-MailTransaction Txn(std::string sender, std::string notify = "") {
+MailTransaction Txn(std::string sender, std::string first_notify = "") {
   MailTransaction t;
   t.sender = std::move(sender);
   t.recipients = {"b@y.org", "c@z.org"};
-  t.notify = std::move(notify);
+  t.notifies = {std::move(first_notify), ""};
   return t;
 }
 
-TEST(SubmissionOptions, NotifyFromRcptElseFromMinusN) {
+// Each RCPT's NOTIFY stays its recipient's (RFC 3461 4.1); -N is what the
+// others get. SubmissionOptions passes -N on as that default, and the
+// injector's ExpandRecipients applies both.
+TEST(SubmissionOptions, NotifyFromEachRcptElseFromMinusN) {
   struct {
     std::vector<std::string> argv;
-    const char* rcpt_notify;
-    const char* want;
+    const char* first_notify;  // the first RCPT's; the second gave none
+    const char* want_first;
+    const char* want_second;
   } cases[] = {
-      {{"-bs"}, "", ""},
-      {{"-bs", "-N", "never"}, "", "NEVER"},
-      {{"-bs", "-Nsuccess,delay"}, "", "SUCCESS,DELAY"},
-      {{"-bs", "-N", "never"}, "SUCCESS", "SUCCESS"},  // RCPT says it: RCPT wins
-      {{"-bs"}, "FAILURE", "FAILURE"},
-      {{"-bs", "-N", "bogus"}, "", ""},  // a bad -N was dropped with a warning
+      {{"-bs"}, "", "", ""},
+      {{"-bs", "-N", "never"}, "", "NEVER", "NEVER"},
+      {{"-bs", "-Nsuccess,delay"}, "", "SUCCESS,DELAY", "SUCCESS,DELAY"},
+      {{"-bs", "-N", "never"}, "SUCCESS", "SUCCESS", "NEVER"},  // RCPT says it: RCPT wins, for it only
+      {{"-bs"}, "FAILURE", "FAILURE", ""},
+      {{"-bs"}, "NEVER", "NEVER", ""},
+      {{"-bs", "-N", "bogus"}, "", "", ""},  // a bad -N was dropped with a warning
   };
   for (const auto& c : cases) {
-    Options o = SubmissionOptions(Argv(c.argv), Txn("a@x.org", c.rcpt_notify));
-    EXPECT_EQ(o.dsn_notify, c.want) << c.argv.back() << " / " << c.rcpt_notify;
+    MailTransaction t = Txn("a@x.org", c.first_notify);
+    Options o = SubmissionOptions(Argv(c.argv), t);
+    std::vector<Recipient> r = ExpandRecipients(o.recipients, nullptr, LocalPolicy{"example.org", {}}, nullptr,
+                                                &t.notifies, o.dsn_notify);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].notify, c.want_first) << c.argv.back() << " / " << c.first_notify;
+    EXPECT_EQ(r[1].notify, c.want_second) << c.argv.back() << " / " << c.first_notify;
   }
+}
+
+// An alias's targets inherit the NOTIFY (and ORCPT) of its RCPT.
+TEST(SubmissionOptions, AliasTargetsInheritTheirRcptsNotify) {
+  Aliases aliases = Aliases::Parse("team: a@x.org, b@x.org\n", nullptr);
+  std::vector<std::string> addrs = {"team", "c@x.org"}, notifies = {"NEVER", "FAILURE"}, orcpts = {"", ""};
+  std::vector<Recipient> r =
+      ExpandRecipients(addrs, &aliases, LocalPolicy{"x.org", {}}, &orcpts, &notifies, "SUCCESS");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].address, "a@x.org");
+  EXPECT_EQ(r[0].notify, "NEVER");
+  EXPECT_EQ(r[1].notify, "NEVER");
+  EXPECT_EQ(r[2].notify, "FAILURE");
 }
 
 TEST(SubmissionOptions, QueueOnlyFromMinusOdq) {
@@ -75,7 +99,7 @@ TEST(SubmissionOptions, DsnParametersFromTheDialogue) {
   t.envid = "e1";
   t.body = "8BITMIME";
   Options o = SubmissionOptions(Argv({"-bs", "-R", "full", "-V", "id1"}), t);
-  EXPECT_EQ(o.dsn_notify, "NEVER");
+  EXPECT_EQ(o.dsn_notify, "");  // -N not given: no default NOTIFY
   EXPECT_EQ(o.dsn_ret, "HDRS");
   EXPECT_EQ(o.envid, "e1");
   EXPECT_EQ(o.body_type, "8BITMIME");

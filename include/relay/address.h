@@ -81,6 +81,16 @@ Status ParseSenderArgument(std::string_view value, std::string* sender);
 // check header-derived addresses re-kind it as needed.
 Status CheckEnvelopeAddress(std::string_view address);
 
+// Checks the address of an SMTP path (MAIL FROM:<...>, RCPT TO:<...>; the
+// text between the brackets, any source route removed) with the parser
+// sendmail's arguments go through: it must be exactly one mailbox written
+// as a bare addr-spec ("user@example.com", "\"john doe\"@example.com",
+// "root"), with no display name, group, comment, white space, backslash or
+// unbalanced quote outside a quoted string. On success *address is the path
+// as given. Otherwise a Usage status naming what is wrong ("white space
+// outside a quoted string", "an unbalanced quote", ...).
+Status ParseEnvelopePath(std::string_view path, std::string* address);
+
 }  // namespace relay
 
 #endif  // RELAY_ADDRESS_H_

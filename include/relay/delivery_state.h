@@ -6,7 +6,8 @@
 //   attempts N
 //   next MICROS            earliest next attempt (0: now)
 //   rcpt INDEX done         accepted by the smarthost; never sent again
-//   rcpt INDEX bounced      failed for good; a bounce has been queued
+//   rcpt INDEX bounced      failed for good; a bounce has been queued,
+//                           unless the recipient's NOTIFY asked for none
 //   rcpt INDEX deferred DSN REASON   still pending; the last temporary error
 // INDEX counts the queue file's rcpt records from 0. A recipient with no
 // record is pending and has not failed yet. Losing this file can only cause

@@ -68,6 +68,9 @@ struct InjectParams {
   // DSN ORCPT from an SMTP client, parallel to opts.recipients ("" none):
   // kept as each recipient's original address in place of the alias.
   std::vector<std::string> orcpts;
+  // DSN NOTIFY from an SMTP client, parallel to opts.recipients in the same
+  // way ("" none); a recipient without one gets opts.dsn_notify (-N).
+  std::vector<std::string> notifies;
   std::string received_auth;
   bool name_auth_user = false;
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
@@ -97,10 +100,15 @@ Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out);
 
 // Expands each address through the aliases (qualifying local ones) and
 // de-duplicates the result case-insensitively, keeping first-seen order.
+// originals and notifies, when given, are parallel to addrs ("" none):
+// every address an alias gives inherits the ORCPT and NOTIFY of its
+// argument; a recipient without a NOTIFY gets default_notify.
 std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
                                         const Aliases* aliases,
                                         const LocalPolicy& local,
-                                        const std::vector<std::string>* originals = nullptr);
+                                        const std::vector<std::string>* originals = nullptr,
+                                        const std::vector<std::string>* notifies = nullptr,
+                                        const std::string& default_notify = "");
 
 class Injector : private LineSink {
  public:

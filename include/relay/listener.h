@@ -66,6 +66,9 @@ void PrepareSubmit(const Config& cfg, Env* env, const std::string& received_from
 // The log line for a committed message, as Postfix's smtpd writes it.
 std::string CommitLogLine(const std::string& id, const std::string& client, const Envelope& e,
                           const std::string& extra);
+// Logs a HELO/EHLO argument the session left out of Received (see
+// ValidHeloArgument), if there was one.
+void LogIgnoredHelo(Logger* log, const std::string& client, const SmtpServer& server);
 
 // Serves one client on fd until QUIT, EOF, a limit or the timeout. Runs in
 // a child of relayd, as the relay user. Returns an exit status.

@@ -1,10 +1,11 @@
 // The queue file: one spooled message, envelope and content, in one file.
 //
-// Format, version 1. Text records, one per line, "KEYWORD VALUE\n"; a value
-// never contains CR, LF or NUL (the encoder refuses them, so nothing from
-// the input can forge a record):
+// Format, version 2 (written), and version 1 (still read). Text records,
+// one per line, "KEYWORD VALUE\n"; a value never contains CR, LF or NUL
+// (the encoder refuses them, so nothing from the input can forge a
+// record):
 //
-//   relay-queue 1            magic and version; always the first line
+//   relay-queue 2            magic and version; always the first line
 //   id QUEUEID
 //   time MICROS              arrival, microseconds since the epoch
 //   uid UID                  submitting uid, as the injector saw it (the
@@ -18,7 +19,11 @@
 //   rcpt ADDRESS             one per recipient, in delivery order
 //   orcpt ADDRESS            (optional) original recipient of the rcpt
 //                            just before it, when alias expansion changed it
-//   notify VALUE             (optional) DSN NOTIFY from -N
+//                            or an SMTP client gave ORCPT
+//   rcpt-notify VALUE        (optional, version 2) DSN NOTIFY of the rcpt
+//                            just before it: "NEVER" or a comma list of
+//                            SUCCESS, FAILURE, DELAY (RFC 3461 4.1), from
+//                            its RCPT command or from -N; absent: none given
 //   ret full|hdrs            (optional) DSN RET from -R
 //   envid VALUE              (optional) DSN ENVID from -V
 //   body 7BIT|8BITMIME       (optional) body type declared with -B
@@ -31,6 +36,12 @@
 //   end SIZE 7bit|8bit       required trailer: SIZE is the content's length
 //                            in bytes, then whether it has 8-bit bytes
 //
+// Version 1 differs in one record: instead of rcpt-notify it had one
+//   notify VALUE             (optional) DSN NOTIFY from -N, for the message
+// after the rcpt records; the reader gives that value to every recipient.
+// A version 1 file with rcpt-notify, or a version 2 file with notify, is
+// malformed.
+//
 // Unknown keywords before "content" are an error for this version: a newer
 // writer bumps the version. An entry whose trailer is missing or does not
 // match the file's size is corrupt (a writer that died before commit can
@@ -41,6 +52,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "relay/status.h"
@@ -48,8 +60,12 @@
 namespace relay {
 
 struct Recipient {
+  Recipient() = default;
+  Recipient(std::string a, std::string orig = "", std::string n = "")
+      : address(std::move(a)), original(std::move(orig)), notify(std::move(n)) {}
   std::string address;
   std::string original;  // ORCPT; empty when the same as address
+  std::string notify;    // DSN NOTIFY; "" when not given
 };
 
 struct Envelope {
@@ -58,7 +74,6 @@ struct Envelope {
   int64_t uid = -1;
   std::string sender;  // "" is the null sender
   std::vector<Recipient> recipients;
-  std::string dsn_notify;  // "" when not given
   std::string dsn_ret;
   std::string envid;
   std::string body_type;

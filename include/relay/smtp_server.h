@@ -8,10 +8,21 @@
 //    8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES and DSN; HELO works too.
 //  - Commands are lines of at most kMaxCommandLine octets; replies are in
 //    order, so pipelined clients just work.
-//  - DATA: dot-unstuffing; the end of data is only CR LF "." CR LF. A bare
-//    LF ends a line inside the message (it is normalised to CRLF, as
-//    Postfix 3.9's default does), but "." on a line ended by a bare LF
-//    does not end the data: no SMTP smuggling through relay.
+//  - DATA: dot-unstuffing; the end of data is only CR LF "." CR LF: a "."
+//    line ended by CR LF whose line before (or the DATA command) ended by
+//    CR LF too. A bare LF ends a line inside the message (it is normalised
+//    to CRLF, as Postfix 3.9's smtpd_forbid_bare_newline = normalize
+//    does), but never takes part in an end of data: "<LF>.<CR><LF>",
+//    "<CR><LF>.<LF>" and "<LF>.<LF>" are message text (the "." line
+//    unstuffed to an empty one). A bare CR ends nothing; it is handed on
+//    inside its line (the injector drops it). No SMTP smuggling through
+//    relay, however the bytes are split into segments.
+//  - MAIL and RCPT addresses go through ParseEnvelopePath (the parser
+//    sendmail's arguments use): a bad one is refused at its command (501
+//    5.1.7 / 501 5.1.3, naming the problem); the other recipients stay.
+//  - The HELO/EHLO argument is kept for the Received header only when it
+//    is a domain or address literal (ValidHeloArgument); otherwise the
+//    reply is the same but helo stays "" and ignored_helo() has the text.
 //  - Limits: recipients per message, non-transaction commands before MAIL
 //    ("junk" commands: 421 and close), message size (552 after the data).
 //  - The 250 after the final dot is sent only once the backend committed
@@ -69,11 +80,11 @@ class ServerAuthenticator {
 };
 
 struct MailTransaction {
-  std::string helo;
+  std::string helo;    // a valid HELO/EHLO argument, or ""
   std::string sender;  // "" for <>
   std::vector<std::string> recipients;
-  std::vector<std::string> orcpts;  // parallel; "" when none
-  std::string notify;   // DSN NOTIFY of the first recipient that had one
+  std::vector<std::string> orcpts;    // parallel; "" when none
+  std::vector<std::string> notifies;  // parallel DSN NOTIFY; "" when none
   std::string ret;      // DSN RET
   std::string envid;    // DSN ENVID (xtext decoded)
   std::string body;     // "8BITMIME", "7BIT" or ""
@@ -95,6 +106,13 @@ class ServerBackend {
   // The client went away or the data was refused: keep nothing.
   virtual void Abort() = 0;
 };
+
+// True for a HELO/EHLO argument that may go into a Received header: a
+// domain (RFC 5321 4.1.2: LDH labels of at most 63 octets, 255 in all) or
+// an address literal ([192.0.2.1], [IPv6:2001:db8::1], or a general
+// literal [tag:text] without parentheses); nothing else, so no comment can
+// be faked in the trace.
+bool ValidHeloArgument(std::string_view arg);
 
 class SmtpServer {
  public:
@@ -128,6 +146,9 @@ class SmtpServer {
   // AUTH failures so far, and the user name last tried, for the log.
   int auth_failures() const { return auth_failures_; }
   const std::string& last_auth_failure() const { return last_auth_failure_; }
+  // The last HELO/EHLO argument left out of Received (printable, at most
+  // 255 octets); "" when every one was valid.
+  const std::string& ignored_helo() const { return ignored_helo_; }
 
  private:
   enum class State { kCommand, kData, kDataDiscard, kAuth };
@@ -162,6 +183,10 @@ class SmtpServer {
   int accepted_ = 0;
   uint64_t data_bytes_ = 0;
   bool at_line_start_ = true;
+  // The line before the current one ended with CR LF (the DATA command
+  // counts): the first half of an end of data.
+  bool prev_crlf_ = true;
+  std::string ignored_helo_;
   std::function<bool(const std::string&)> flush_;
   Status data_error_;
   MailTransaction t_;

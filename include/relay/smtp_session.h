@@ -57,7 +57,7 @@ struct MessageJob {
   bool eight_bit = false;
   bool can_downgrade = false;       // see downgrade.h: QP for a 7-bit server
   bool declared_8bitmime = false;   // sendmail -B8BITMIME: say so when offered
-  std::string dsn_notify;  // "" or e.g. "SUCCESS,FAILURE"
+  std::vector<std::string> notifies;  // parallel to recipients; "" or e.g. "SUCCESS,FAILURE"
   std::string dsn_ret;     // "" / "FULL" / "HDRS"
   std::string envid;
 };

@@ -19,7 +19,8 @@ namespace relay {
 // and the DSN parameters come from the dialogue; from the command line of
 // sendmail -bs (argv; default Options for the listener) only two things
 // carry over, where the dialogue leaves them open:
-//  - -N: the NOTIFY of the message when no RCPT gave one;
+//  - -N: the NOTIFY of each recipient whose RCPT gave none (each RCPT's
+//    own NOTIFY is kept for its recipient: InjectParams::notifies);
 //  - -odq: the queue-only mark.
 // -f, -F, -R, -V, -B and -t have no effect: the sender is MAIL FROM's
 // (<> stays the null sender), as Postfix's stand-alone smtpd does.

@@ -481,4 +481,49 @@ Status CheckEnvelopeAddress(std::string_view address) {
   return Status::Ok();
 }
 
+namespace {
+
+// The first thing in an SMTP path that an addr-spec cannot hold, named for
+// the reply; "" when the text is lexically fine.
+std::string PathLexicalProblem(std::string_view path) {
+  bool quoted = false, literal = false;
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (quoted) {
+      if (c == '\\') ++i;  // a quoted-pair
+      else if (c == '"') quoted = false;
+      continue;
+    }
+    if (c == '\\') return "a backslash outside a quoted string";
+    if (IsWhitespace(static_cast<unsigned char>(c))) return "white space outside a quoted string";
+    if (c == '(' || c == ')') return "a parenthesis (comment) outside a quoted string";
+    if (literal) {
+      if (c == '[') return "'[' inside a domain literal";
+      if (c == ']') literal = false;
+      continue;
+    }
+    if (c == '"') quoted = true;
+    else if (c == '[') literal = true;
+    else if (std::string_view("<>,:;]").find(c) != std::string_view::npos)
+      return std::string("'") + c + "' outside a quoted string";
+  }
+  if (quoted) return "an unbalanced quote";
+  if (literal) return "an unterminated domain literal";
+  return "";
+}
+
+}  // namespace
+
+Status ParseEnvelopePath(std::string_view path, std::string* address) {
+  Status s = CheckEnvelopeAddress(path);
+  if (!s.ok()) return s;
+  std::string problem = PathLexicalProblem(path);
+  if (!problem.empty()) return Status::Usage(problem);
+  AddressList list = ParseAddressList(path);
+  if (list.errors > 0 || list.mailboxes.size() != 1 || !list.mailboxes[0].display_name.empty())
+    return Status::Usage("not an address (local-part@domain)");
+  if (address != nullptr) *address = std::string(path);
+  return Status::Ok();
+}
+
 }  // namespace relay

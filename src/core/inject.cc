@@ -76,7 +76,9 @@ Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out) {
 
 std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
                                         const Aliases* aliases, const LocalPolicy& local,
-                                        const std::vector<std::string>* originals) {
+                                        const std::vector<std::string>* originals,
+                                        const std::vector<std::string>* notifies,
+                                        const std::string& default_notify) {
   std::vector<Recipient> out;
   std::set<std::string> seen;
   static const Aliases kNone;
@@ -85,9 +87,11 @@ std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
     const std::string& a = addrs[i];
     std::string original = Qualified(a, local.domain);
     if (originals && i < originals->size() && !(*originals)[i].empty()) original = (*originals)[i];
+    std::string notify = default_notify;
+    if (notifies && i < notifies->size() && !(*notifies)[i].empty()) notify = (*notifies)[i];
     for (std::string& r : aliases->Expand(a, local)) {
       if (!seen.insert(ToLower(r)).second) continue;
-      Recipient rcpt{r, EqualsIgnoreCase(r, original) ? "" : original};
+      Recipient rcpt{r, EqualsIgnoreCase(r, original) ? "" : original, notify};
       out.push_back(std::move(rcpt));
     }
   }
@@ -221,8 +225,9 @@ Status Injector::ResolveEnvelope() {
   envelope_.sender = sender_;
   // ORCPT lines up with the arguments only when each gave one address.
   bool aligned = !p_.opts.extract_recipients && arg_recipients_.size() == p_.orcpts.size();
-  envelope_.recipients = ExpandRecipients(addrs, p_.aliases, p_.local, aligned ? &p_.orcpts : nullptr);
-  envelope_.dsn_notify = p_.opts.dsn_notify;
+  bool notify_aligned = !p_.opts.extract_recipients && arg_recipients_.size() == p_.notifies.size();
+  envelope_.recipients = ExpandRecipients(addrs, p_.aliases, p_.local, aligned ? &p_.orcpts : nullptr,
+                                          notify_aligned ? &p_.notifies : nullptr, p_.opts.dsn_notify);
   envelope_.dsn_ret = p_.opts.dsn_ret;
   envelope_.envid = p_.opts.envid;
   envelope_.body_type = p_.opts.body_type;

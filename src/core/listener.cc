@@ -139,6 +139,12 @@ void PrepareSubmit(const Config& cfg, Env* env, const std::string& received_from
   out->server.size_limit = cfg.message_size_limit;
 }
 
+void LogIgnoredHelo(Logger* log, const std::string& client, const SmtpServer& server) {
+  if (!server.ignored_helo().empty())
+    log->Warn(client + ": HELO/EHLO argument '" + server.ignored_helo() +
+              "' is not a domain or address literal; left out of the Received header");
+}
+
 std::string CommitLogLine(const std::string& id, const std::string& client, const Envelope& e,
                           const std::string& extra) {
   return id + ": client=" + client + extra + ", from=<" + Printable(e.sender) +
@@ -173,6 +179,7 @@ int ServeClient(int fd, const Config& cfg, Logger* log) {
   bool timed_out = false;
   ServeSmtp(fd, fd, &server, static_cast<int>(cfg.timeout_smtpd * 1000), &timed_out);
   if (timed_out) log->Info("timeout after " + std::to_string(cfg.timeout_smtpd) + "s from " + client);
+  LogIgnoredHelo(log, client, server);
   log->Info("disconnect from " + client + " messages=" + std::to_string(server.accepted()));
   close(fd);
   return 0;

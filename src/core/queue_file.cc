@@ -5,7 +5,8 @@
 namespace relay {
 namespace {
 
-constexpr std::string_view kMagic = "relay-queue 1";
+constexpr std::string_view kMagic = "relay-queue 2";
+constexpr std::string_view kMagicV1 = "relay-queue 1";
 
 bool SafeValue(std::string_view v) {
   for (char c : v)
@@ -34,8 +35,11 @@ Status Malformed(int line, std::string_view what) {
   return Status::DataErr("queue file line " + std::to_string(line) + ": " + std::string(what));
 }
 
-// Applies one "key value" record to env. Returns false for an unknown key.
-bool ApplyRecord(std::string_view key, std::string_view value, Envelope* env, bool* ok) {
+// Applies one "key value" record of a file of the given version to env.
+// Returns false for an unknown key. A version 1 "notify" goes to
+// *v1_notify, for every recipient once the head is read.
+bool ApplyRecord(int version, std::string_view key, std::string_view value, Envelope* env,
+                 std::string* v1_notify, bool* ok) {
   *ok = true;
   if (key == "id") {
     env->id = value;
@@ -51,8 +55,11 @@ bool ApplyRecord(std::string_view key, std::string_view value, Envelope* env, bo
   } else if (key == "orcpt") {
     *ok = !env->recipients.empty() && !value.empty();
     if (*ok) env->recipients.back().original = value;
-  } else if (key == "notify") {
-    env->dsn_notify = value;
+  } else if (key == "rcpt-notify" && version == 2) {
+    *ok = !env->recipients.empty() && !value.empty() && env->recipients.back().notify.empty();
+    if (*ok) env->recipients.back().notify = value;
+  } else if (key == "notify" && version == 1) {
+    *v1_notify = value;
   } else if (key == "ret") {
     env->dsn_ret = value;
   } else if (key == "envid") {
@@ -82,8 +89,8 @@ Status EncodeHead(const Envelope& env, std::string* out) {
   for (const Recipient& r : env.recipients) {
     if (s.ok()) s = Put(out, "rcpt", r.address);
     if (s.ok() && !r.original.empty()) s = Put(out, "orcpt", r.original);
+    if (s.ok() && !r.notify.empty()) s = Put(out, "rcpt-notify", r.notify);
   }
-  if (s.ok() && !env.dsn_notify.empty()) s = Put(out, "notify", env.dsn_notify);
   if (s.ok() && !env.dsn_ret.empty()) s = Put(out, "ret", env.dsn_ret);
   if (s.ok() && !env.envid.empty()) s = Put(out, "envid", env.envid);
   if (s.ok() && !env.body_type.empty()) s = Put(out, "body", env.body_type);
@@ -101,6 +108,8 @@ Status ParseHead(std::string_view data, Envelope* env, size_t* head_size, bool* 
   *env = Envelope();
   *incomplete = false;
   size_t pos = 0;
+  int version = 0;
+  std::string v1_notify;
   for (int line = 1;; ++line) {
     size_t nl = data.find('\n', pos);
     if (nl == std::string_view::npos) {
@@ -110,7 +119,9 @@ Status ParseHead(std::string_view data, Envelope* env, size_t* head_size, bool* 
     std::string_view rec = data.substr(pos, nl - pos);
     pos = nl + 1;
     if (line == 1) {
-      if (rec != kMagic) return Malformed(line, "not a relay queue file (bad magic)");
+      if (rec == kMagic) version = 2;
+      else if (rec == kMagicV1) version = 1;
+      else return Malformed(line, "not a relay queue file (bad magic)");
       continue;
     }
     if (rec == "content") break;
@@ -118,12 +129,14 @@ Status ParseHead(std::string_view data, Envelope* env, size_t* head_size, bool* 
     std::string_view key = rec.substr(0, sp);
     std::string_view value = sp == std::string_view::npos ? "" : rec.substr(sp + 1);
     bool ok;
-    if (!ApplyRecord(key, value, env, &ok))
+    if (!ApplyRecord(version, key, value, env, &v1_notify, &ok))
       return Malformed(line, "unknown record '" + std::string(key) + "'");
     if (!ok) return Malformed(line, "bad value for '" + std::string(key) + "'");
   }
   if (env->id.empty() || env->recipients.empty())
     return Status::DataErr("queue file head lacks its id or recipients");
+  if (!v1_notify.empty())
+    for (Recipient& r : env->recipients) r.notify = v1_notify;
   *head_size = pos;
   return Status::Ok();
 }

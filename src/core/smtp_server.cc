@@ -1,5 +1,7 @@
 #include "relay/smtp_server.h"
 
+#include <arpa/inet.h>
+
 #include "relay/address.h"
 #include "relay/sasl.h"
 #include "relay/strings.h"
@@ -61,7 +63,54 @@ bool PathAndParams(std::string_view args, std::string_view keyword, std::string*
   return true;
 }
 
+// Source routes (<@a,@b:user@c>) are ignored, as RFC 5321 allows.
+void DropSourceRoute(std::string* path) {
+  if (!path->empty() && (*path)[0] == '@' && path->find(':') != std::string::npos)
+    *path = path->substr(path->find(':') + 1);
+}
+
+bool IsLetDig(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// RFC 5321 4.1.2 Domain: sub-domain *("." sub-domain), each a Let-dig,
+// then Ldh-str (no hyphen at the end).
+bool ValidDomain(std::string_view d) {
+  if (d.empty() || d.size() > 255) return false;
+  for (std::string_view label : Split(d, '.')) {
+    if (label.empty() || label.size() > 63 || !IsLetDig(label.front()) || !IsLetDig(label.back()))
+      return false;
+    for (char c : label)
+      if (!IsLetDig(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// RFC 5321 4.1.3 address literals, brackets included.
+bool ValidAddressLiteral(std::string_view lit) {
+  if (lit.size() < 3 || lit.front() != '[' || lit.back() != ']') return false;
+  std::string inner(lit.substr(1, lit.size() - 2));
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, inner.c_str(), addr) == 1) return true;
+  if (StartsWithIgnoreCase(inner, "IPv6:")) return inet_pton(AF_INET6, inner.c_str() + 5, addr) == 1;
+  // General-address-literal: Standardized-tag ":" 1*dcontent; dcontent
+  // without the parentheses that could fake a comment.
+  size_t colon = inner.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == inner.size()) return false;
+  std::string_view tag = std::string_view(inner).substr(0, colon);
+  if (!IsLetDig(tag.front()) || !IsLetDig(tag.back())) return false;
+  for (char c : tag)
+    if (!IsLetDig(c) && c != '-') return false;
+  for (char c : std::string_view(inner).substr(colon + 1))
+    if (c < 33 || c > 126 || c == '[' || c == '\\' || c == ']' || c == '(' || c == ')') return false;
+  return true;
+}
+
 }  // namespace
+
+bool ValidHeloArgument(std::string_view arg) {
+  return !arg.empty() && arg.size() <= 255 && (arg.front() == '[' ? ValidAddressLiteral(arg) : ValidDomain(arg));
+}
 
 SmtpServer::SmtpServer(ServerParams params, ServerBackend* backend, ServerAuthenticator* auth)
     : p_(std::move(params)), backend_(backend), auth_(auth) {}
@@ -124,6 +173,7 @@ std::string SmtpServer::Feed(std::string_view data) {
     if (state_ == State::kCommand) Command(line, &out);
     else if (state_ == State::kAuth) AuthResponse(line, &out);
     else DataLine(line, crlf, &out);
+    prev_crlf_ = crlf;
     CountErrors(out, before);
     // Out of DATA again: the final dot was just answered.
     if (flush_ && !command && state_ == State::kCommand) {
@@ -155,7 +205,7 @@ void SmtpServer::CountErrors(std::string& out, size_t from) {
 }
 
 void SmtpServer::DataLine(std::string_view line, bool crlf, std::string* out) {
-  if (line == "." && crlf && at_line_start_) {
+  if (line == "." && crlf && prev_crlf_ && at_line_start_) {
     // The end of the data. Only CR LF "." CR LF: see the header.
     bool discard = state_ == State::kDataDiscard;
     state_ = State::kCommand;
@@ -219,7 +269,10 @@ void SmtpServer::Command(std::string_view line, std::string* out) {
       return;
     }
     Reset();
-    t_.helo = Printable(std::string(args.substr(0, 255)));
+    // Only a domain or an address literal may go into Received.
+    bool valid = ValidHeloArgument(args);
+    t_.helo = valid ? std::string(args) : "";
+    if (!valid) ignored_helo_ = Printable(std::string(args.substr(0, 255)));
     have_helo_ = true;
     if (verb == "HELO") {
       *out += "250 " + p_.hostname + "\r\n";
@@ -301,9 +354,13 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
     *out += "501 5.5.4 syntax: MAIL FROM:<address>\r\n";
     return;
   }
-  if (!path.empty() && !CheckEnvelopeAddress(path).ok()) {
-    *out += "553 5.1.7 bad sender address\r\n";
-    return;
+  DropSourceRoute(&path);
+  if (!path.empty()) {
+    Status s = ParseEnvelopePath(path, &path);
+    if (!s.ok()) {
+      *out += "501 5.1.7 bad sender address <" + Printable(path.substr(0, 100)) + ">: " + s.message() + "\r\n";
+      return;
+    }
   }
   for (const std::string& prm : params) {
     std::string key = Upper(prm.substr(0, prm.find('=')));
@@ -361,17 +418,21 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     *out += "501 5.5.4 syntax: RCPT TO:<address>\r\n";
     return;
   }
-  // Source routes (<@a,@b:user@c>) are ignored, as RFC 5321 allows.
-  if (!path.empty() && path[0] == '@' && path.find(':') != std::string::npos) path = path.substr(path.find(':') + 1);
-  if (path.empty() || !CheckEnvelopeAddress(path).ok()) {
-    *out += "553 5.1.3 bad recipient address\r\n";
+  DropSourceRoute(&path);
+  if (path.empty()) {
+    *out += "553 5.1.3 bad recipient address: <> is no recipient\r\n";
+    return;
+  }
+  Status bad = ParseEnvelopePath(path, &path);
+  if (!bad.ok()) {
+    *out += "501 5.1.3 bad recipient address <" + Printable(path.substr(0, 100)) + ">: " + bad.message() + "\r\n";
     return;
   }
   if (t_.recipients.size() >= p_.max_recipients) {
     *out += "452 4.5.3 too many recipients\r\n";
     return;
   }
-  std::string orcpt;
+  std::string orcpt, notify;
   for (const std::string& prm : params) {
     std::string key = Upper(prm.substr(0, prm.find('=')));
     std::string val = prm.find('=') == std::string::npos ? "" : prm.substr(prm.find('=') + 1);
@@ -384,7 +445,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
         *out += "501 5.5.4 bad NOTIFY parameter\r\n";
         return;
       }
-      if (t_.notify.empty()) t_.notify = n;
+      notify = n;
     } else if (key == "ORCPT") {
       // Kept (and passed on, and named in a DSN) only as an rfc822
       // address that fits a queue-file record; other types are dropped.
@@ -404,6 +465,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
   }
   t_.recipients.push_back(path);
   t_.orcpts.push_back(orcpt);
+  t_.notifies.push_back(notify);
   *out += "250 2.1.5 Ok\r\n";
 }
 

@@ -246,7 +246,7 @@ std::string SmtpSession::MailCommand() const {
 
 std::string SmtpSession::RcptCommand(size_t i) const {
   std::string cmd = "RCPT TO:<" + job_.recipients[i] + ">";
-  if (caps_.dsn && !job_.dsn_notify.empty()) cmd += " NOTIFY=" + job_.dsn_notify;
+  if (caps_.dsn && i < job_.notifies.size() && !job_.notifies[i].empty()) cmd += " NOTIFY=" + job_.notifies[i];
   if (caps_.dsn && i < job_.orcpts.size() && !job_.orcpts[i].empty())
     cmd += " ORCPT=rfc822;" + XText(job_.orcpts[i]);
   return cmd;

@@ -20,7 +20,7 @@ Options SubmissionOptions(const Options& argv, const MailTransaction& t) {
   o.recipients = t.recipients;
   o.after_dashdash.assign(t.recipients.size(), true);  // no argv here: no option confusion
   o.ignore_dots = true;  // the SMTP layer found the end and unstuffed
-  o.dsn_notify = t.notify.empty() ? argv.dsn_notify : t.notify;
+  o.dsn_notify = argv.dsn_notify;  // for recipients whose RCPT gave none
   o.dsn_ret = t.ret;
   o.envid = t.envid;
   o.body_type = t.body;
@@ -31,10 +31,13 @@ Options SubmissionOptions(const Options& argv, const MailTransaction& t) {
 Status SubmitBackend::Begin(const MailTransaction& t) {
   Abort();
   InjectParams p = base_;
-  if (!p.received_from.empty()) p.received_from = t.helo + " (" + p.received_from + ")";
+  // t.helo is "" unless it was a domain or address literal: no forged trace.
+  if (!p.received_from.empty())
+    p.received_from = (t.helo.empty() ? "unknown" : t.helo) + " (" + p.received_from + ")";
   p.received_with = std::string("ESMTP") + (t.tls ? "S" : "") + (t.auth_user.empty() ? "" : "A");
   p.received_auth = p.name_auth_user ? t.auth_user : "";
   p.orcpts = t.orcpts;
+  p.notifies = t.notifies;
   p.opts = SubmissionOptions(base_.opts, t);
   p.now_micros = env_->NowMicros();
   // Several messages per process and second: a counter keeps ids apart.

@@ -364,6 +364,7 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
   for (size_t i : idx) {
     job.recipients.push_back(m->env.recipients[i].address);
     job.orcpts.push_back(m->env.recipients[i].original);
+    job.notifies.push_back(m->env.recipients[i].notify);
   }
   job.size = m->trailer.content_size;
   job.eight_bit = m->trailer.eight_bit;
@@ -375,7 +376,6 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
     Status s = MeasureDowngraded(*m, &job.downgraded_size);
     if (!s.ok()) return Defer(m, "4.3.0", s.message());
   }
-  job.dsn_notify = m->env.dsn_notify;
   job.dsn_ret = m->env.dsn_ret;
   job.envid = m->env.envid;
   session_->SendMessage(job);
@@ -402,6 +402,19 @@ AttemptResult Deliverer::Defer(LoadedMessage* m, const std::string& dsn, const s
   std::vector<RcptOutcome> outcomes(idx.size(), RcptOutcome{RcptState::kDeferred, dsn, reason});
   return Record(m, idx, std::move(outcomes), false);
 }
+
+namespace {
+
+// Whether the sender wants to hear that delivery to r failed: yes unless
+// the recipient's NOTIFY is given and lacks FAILURE.
+bool WantsFailureNotice(const Recipient& r) {
+  if (r.notify.empty()) return true;
+  for (std::string_view item : Split(r.notify, ','))
+    if (EqualsIgnoreCase(Trim(item), "FAILURE")) return true;
+  return false;
+}
+
+}  // namespace
 
 AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx,
                                 std::vector<RcptOutcome> outcomes, bool possible_duplicate) {
@@ -430,6 +443,12 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     }
     if (o.state == RcptState::kDone) {
       st = RcptStatus{RcptStatus::Kind::kDone, "", ""};
+    } else if (o.state == RcptState::kBounced && !WantsFailureNotice(r)) {
+      // RFC 3461 4.1: NOTIFY=NEVER, or a list without FAILURE: the sender
+      // asked for no failure notice, so none is queued (as Postfix does).
+      st = RcptStatus{RcptStatus::Kind::kBounced, "", ""};
+      ctx_.log->Info(m->id + ": to=<" + Printable(r.address) + ">: no failure notice sent to <" +
+                     Printable(m->env.sender) + "> (NOTIFY=" + Printable(r.notify) + ")");
     } else if (o.state == RcptState::kBounced) {
       st.dsn = o.dsn;
       st.reason = o.reason;

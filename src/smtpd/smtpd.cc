@@ -162,6 +162,7 @@ int RunSmtpd(int argc, char** argv) {
   server_view = &server;
   Session session{cfg, &log, client, &stream, &server, tls.get(), static_cast<int>(cfg.timeout_smtpd * 1000)};
   std::string why = Serve(session, smtps);
+  LogIgnoredHelo(&log, client, server);
   log.Info("disconnect from " + client + (why.empty() ? "" : " (" + why + ")") +
            " messages=" + std::to_string(server.accepted()));
   // relayd counts the wrong passwords against the client's address.

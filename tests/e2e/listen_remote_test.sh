@@ -192,6 +192,42 @@ RC inject 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" > "$T/inject.out" 2>&1
 contains "$T/inject.out" "starttls: 220 2.0.0 Ready to start TLS" "STARTTLS answered alone"
 contains "$T/inject.out" "after tls: 221" "the MAIL pipelined in the clear was never answered"
 
+# 8b. No SMTP smuggling through relay-smtpd either (issue 22): after
+#     STARTTLS and AUTH, every line end other than <CR><LF> around a dot,
+#     and a dot split across TCP segments, leaves one message from the one
+#     real MAIL; the "transaction" behind the dot is text of that message.
+#     And an EHLO that is no domain stays out of Received.
+PROBE() { smtpd_idle; /usr/bin/python3 "$RELAY_SRC/tests/smtp_probe.py" tcp 192.0.2.1 "$RPORT" --source 192.0.2.2 \
+  --tls "$T/ca.pem" alice s3cret -- "$@"; }
+rsmuggle() {  # VARIANT SEGMENT...: the segments go between "line" and the smuggled commands
+  v=$1; shift
+  PROBE "EHLO c\\r\\nMAIL FROM:<app@remote.test>\\r\\nRCPT TO:<ops@example.net>\\r\\nDATA\\r\\nX-Token: rs-$v\\r\\n\\r\\nline" "$@" \
+    "MAIL FROM:<evil@remote.test>\\r\\nRCPT TO:<victim@example.net>\\r\\nDATA\\r\\nX-Token: evil-$v\\r\\n\\r\\nx\\r\\n.\\r\\nQUIT\\r\\n" \
+    > "$T/rs-$v.out" 2>&1
+  contains "$T/rs-$v.out" "summary: queued=1 mail_ok=1" "relay-smtpd $v: one message, one MAIL transaction"
+}
+rsmuggle lf-dot-lf '\n.\n'
+rsmuggle lf-dot-crlf '\n.\r\n'
+rsmuggle cr-dot-crlf '\r.\r\n'
+rsmuggle crlf-dot-lf '\r\n.\n'
+rsmuggle crlf-dot-cr '\r\n.\r'
+rsmuggle split-lf-dot-crlf '\n' '.' '\r\n'
+rsmuggle split-crlf-dot-cr '\r\n' '.' '\r'
+for v in lf-dot-lf lf-dot-crlf cr-dot-crlf crlf-dot-lf crlf-dot-cr split-lf-dot-crlf split-crlf-dot-cr; do
+  wait_for 20 grep -q "^rs-$v " "$T/sink.out" || true
+  [ "$(grep -c "^rs-$v " "$T/sink.out")" = 1 ] && ok "relay-smtpd $v: delivered once" || bad "relay-smtpd $v: $(grep -c "^rs-$v " "$T/sink.out") deliveries"
+  contains "$T/rs-$v.eml" "MAIL FROM:<evil@remote.test>" "relay-smtpd $v: the smuggled commands are message text"
+done
+lacks "$T/sink.out" "victim@example.net" "relay-smtpd: the smuggled recipient got nothing"
+lacks "$T/sink.out" "evil-" "relay-smtpd: no smuggled message"
+PROBE "EHLO trusted.example.com (localhost [127.0.0.1] uid 0)\\r\\nMAIL FROM:<app@remote.test>\\r\\nRCPT TO:<ops@example.net>\\r\\n" \
+  "DATA\\r\\nX-Token: rehlo\\r\\n\\r\\nx\\r\\n.\\r\\nQUIT\\r\\n" > "$T/rehlo.out" 2>&1
+wait_for 20 grep -q "^rehlo " "$T/sink.out" && ok "forged EHLO: message delivered" || bad "rehlo not delivered"
+contains "$T/rehlo.eml" "Received: from unknown (unknown [192.0.2.2])" "relay-smtpd: a forged EHLO is left out of Received"
+lacks "$T/rehlo.eml" "trusted.example.com" "relay-smtpd: the fake name is nowhere in the message"
+wait_for 20 grep -q "is not a domain or address literal" "$T/relayd.log" && ok "relay-smtpd: the forged EHLO is logged" ||
+  bad "relay-smtpd: no log line for the forged EHLO"
+
 # 9. Guessing: the session ends after three wrong passwords.
 RC brute 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" alice > "$T/brute.out" 2>&1
 contains "$T/brute.out" "closed after 3 wrong passwords" "421 after 3 wrong passwords"

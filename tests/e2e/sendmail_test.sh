@@ -301,13 +301,13 @@ bs_message "app@example.org" ""
 expect_exit 0 "-bs -N never -odq" -- "$BIN/sendmail" -C "$CONF" -bs -N never -odq -f argv@example.org
 f=$T/spool/queue/$(last_entry)
 contains "$f" "from app@example.org" "-bs: sender from MAIL FROM, not -f"
-contains "$f" "notify NEVER" "-bs: -N applies when RCPT gives no NOTIFY"
+contains "$f" "rcpt-notify NEVER" "-bs: -N applies when RCPT gives no NOTIFY"
 contains "$f" "queue-only" "-bs -odq: queued for the next queue run only"
 clear_queue
 bs_message "app@example.org" " NOTIFY=SUCCESS,DELAY"
 expect_exit 0 "-bs -N never, RCPT NOTIFY" -- "$BIN/sendmail" -C "$CONF" -bs -Nnever
 f=$T/spool/queue/$(last_entry)
-contains "$f" "notify SUCCESS,DELAY" "-bs: RCPT's NOTIFY wins over -N"
+contains "$f" "rcpt-notify SUCCESS,DELAY" "-bs: RCPT's NOTIFY wins over -N"
 clear_queue
 
 # SIGTERM in the middle of DATA: the partial file goes at once (not left

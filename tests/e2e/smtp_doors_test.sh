@@ -1,0 +1,208 @@
+#!/bin/sh
+# Issue 22, from outside, on both SMTP doors (sendmail -bs and relayd's
+# loopback listener; relay-smtpd is in listen_remote_test.sh), with a raw
+# client (tests/smtp_probe.py) and a real smarthost that logs every command
+# (tests/fault_server.py, offering DSN):
+#  1. no SMTP smuggling: only <CR><LF>.<CR><LF> ends DATA; every other
+#     line end around a dot, and a dot split across segments, gives one
+#     message, and the smuggled MAIL FROM is never a transaction;
+#  2. a bad address is refused at its own command (501, naming the
+#     problem), and the other recipients still get the message;
+#  3. NOTIFY and ORCPT are kept per recipient and reach the smarthost so;
+#  4. NOTIFY=NEVER (or without FAILURE) means no failure notice, from
+#     relayctl bounce and from a 5xx at delivery, per recipient;
+#  5. a HELO/EHLO argument that is no domain or address literal stays out
+#     of the Received header, and the log says so.
+. "$(dirname "$0")/lib.sh"
+PROBE="/usr/bin/python3 $RELAY_SRC/tests/smtp_probe.py"
+LPORT=$(free_port)
+cat >> "$CONF" <<CONF
+listen = 127.0.0.1:$LPORT
+log = $T/relayd.log
+retry_min = 1s
+retry_max = 2s
+CONF
+relay_private_spool
+touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
+fs= relayd=
+trap 'kill $fs $relayd 2>/dev/null; rm -rf "$T"' EXIT
+
+# 4a. relayctl bounce, before any runner: no notice for NOTIFY=NEVER or
+#     NOTIFY=SUCCESS; one for NOTIFY=FAILURE (the check that it can fail).
+bounce_with() {  # -N VALUE, RECIPIENT -> prints how many entries the bounce left queued
+  clear_queue
+  printf 'Subject: n\n\nbody\n' | "$BIN/sendmail" -C "$CONF" -i -N "$1" -f dave@x.test "$2"
+  id=$(last_entry)
+  "$BIN/relayctl" -C "$CONF" bounce "$id" > "$T/bounce.out" 2>&1
+  queue_count
+}
+[ "$(bounce_with never erin@x.test)" = 0 ] && ok "-N never + relayctl bounce: no bounce queued to dave" ||
+  bad "-N never + relayctl bounce: $(queue_count) queued: $(grep -h '^rcpt' "$T"/spool/queue/* 2>/dev/null)"
+contains "$T/bounce.out" "1 recipient bounced; entry removed" "-N never: the recipient is still returned (entry removed)"
+contains "$T/relayd.log" "to=<erin@x.test>: no failure notice sent to <dave@x.test> (NOTIFY=NEVER)" \
+  "-N never: the log names the recipient and says no notice was sent"
+[ "$(bounce_with success sam@x.test)" = 0 ] && ok "-N success (no FAILURE) + relayctl bounce: no bounce" ||
+  bad "-N success + relayctl bounce: $(queue_count) queued"
+[ "$(bounce_with failure fay@x.test)" = 1 ] && ok "-N failure + relayctl bounce: one bounce" ||
+  bad "-N failure + relayctl bounce: $(queue_count) queued"
+grep -qx "rcpt dave@x.test" "$T/spool/queue/$(last_entry)" && ok "-N failure: the bounce goes to dave" ||
+  bad "-N failure: bounce recipients $(grep '^rcpt' "$T/spool/queue/$(last_entry)")"
+clear_queue
+
+# The smarthost: DSN offered; two addresses fail for good.
+# (Started here rather than with fault_smarthost, for a bound that covers
+# this whole test.)
+/usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs.ready" --log "$T/fs.log" \
+  --max-seconds 900 --script-inline '{"default": {"ehlo": {"capabilities": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"]},
+  "rcpt": {"addresses": {"fail-never@x.test": "550 5.1.1 no such user", "fail-notify@x.test": "550 5.1.1 no such user"}}}}' &
+fs=$!
+wait_for 10 test -s "$T/fs.ready" || { bad "fault server did not start"; finish; }
+echo "smarthost = 127.0.0.1:$(cat "$T/fs.ready") none" >> "$CONF"
+"$BIN/relayd" -C "$CONF" &
+relayd=$!
+wait_for 10 /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$LPORT),1)" || bad "listener not up"
+
+# door bs|listener SEGMENT...: the segments through that door.
+door() {
+  d=$1; shift
+  case $d in
+    bs) $PROBE pipe -- "$@" -- "$BIN/sendmail" -C "$CONF" -bs ;;
+    listener) $PROBE tcp 127.0.0.1 "$LPORT" -- "$@" ;;
+  esac
+}
+# Messages the smarthost got with this X-Token, and with this envelope sender.
+got_token() { n=$(grep '"event": "message"' "$T/fs.log" | grep -c "X-Token: $1\\\\r"); echo "${n:-0}"; }
+# Messages carrying this text whose sender is not a@x.test: a smuggled
+# transaction (the text itself is in the one real message's body).
+got_other_sender() { n=$(grep '"event": "message"' "$T/fs.log" | grep "$1" | grep -vc '"mail_from": "a@x.test"'); echo "${n:-0}"; }
+got_sender() { n=$(grep '"event": "message"' "$T/fs.log" | grep -c "\"mail_from\": \"$1\""); echo "${n:-0}"; }
+
+# 1. Smuggling: each variant on each door. The "transaction" behind the
+#    dot has its own X-Token, MAIL FROM:<evil@x.test> and RCPT
+#    TO:<victim@x.test>: none of them may become a message.
+H='EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n'
+smuggle() {  # DOOR VARIANT
+  tok="$1-$2"
+  head="${H}X-Token: $tok\\r\\n\\r\\nline"
+  rest="MAIL FROM:<evil@x.test>\\r\\nRCPT TO:<victim@x.test>\\r\\nDATA\\r\\nX-Token: evil-$tok\\r\\n\\r\\nsmuggled\\r\\n.\\r\\nQUIT\\r\\n"
+  case $2 in
+    lf-dot-lf) set -- "$1" "$head\\n.\\n$rest" ;;
+    lf-dot-crlf) set -- "$1" "$head\\n.\\r\\n$rest" ;;
+    cr-dot-crlf) set -- "$1" "$head\\r.\\r\\n$rest" ;;
+    crlf-dot-lf) set -- "$1" "$head\\r\\n.\\n$rest" ;;
+    crlf-dot-cr) set -- "$1" "$head\\r\\n.\\r$rest" ;;
+    split-lf-dot-crlf) set -- "$1" "$head\\n" "." "\\r\\n$rest" ;;    # one segment per piece
+    split-crlf-dot-lf) set -- "$1" "$head\\r" "\\n." "\\n$rest" ;;
+    split-crlf-dot-cr) set -- "$1" "$head\\r\\n" "." "\\r" "$rest" ;;
+    split-real) set -- "$1" "$head\\r" "\\n" "." "\\r" "\\nQUIT\\r\\n" ;;  # the real end, in pieces
+  esac
+  door "$@" > "$T/smuggle-$tok.out" 2>&1
+  contains "$T/smuggle-$tok.out" "summary: queued=1 mail_ok=1" "$tok: one message, one MAIL transaction"
+}
+VARIANTS="lf-dot-lf lf-dot-crlf cr-dot-crlf crlf-dot-lf crlf-dot-cr split-lf-dot-crlf split-crlf-dot-lf split-crlf-dot-cr split-real"
+for d in bs listener; do
+  for v in $VARIANTS; do smuggle $d $v; done
+done
+for d in bs listener; do
+  for v in $VARIANTS; do
+    wait_for 30 sh -c "grep -q 'X-Token: $d-$v' '$T/fs.log'" || true
+    [ "$(got_token "$d-$v")" = 1 ] && ok "$d-$v: delivered once" || bad "$d-$v: delivered $(got_token "$d-$v") times"
+    [ "$(got_other_sender "X-Token: evil-$d-$v")" = 0 ] && ok "$d-$v: no smuggled message" ||
+      bad "$d-$v: the smuggled message was delivered"
+  done
+done
+[ "$(got_sender evil@x.test)" = 0 ] && ok "no message from the smuggled sender reached the smarthost" ||
+  bad "$(got_sender evil@x.test) messages from evil@x.test reached the smarthost"
+grep '"verb": "RCPT"' "$T/fs.log" > "$T/rcpts.log"
+lacks "$T/rcpts.log" "victim@x.test" "the smuggled recipient was never a RCPT"
+
+# 2. Bad addresses at their command, on both doors.
+for d in bs listener; do
+  door $d "EHLO c\\r\\nMAIL FROM:<foo bar>\\r\\nMAIL FROM:<Subject: foo>\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<good1-$d@x.test>\\r\\n" \
+    "RCPT TO:<bad\\\\\"addr>\\r\\nRCPT TO:<two words@x.test>\\r\\nRCPT TO:<unbalanced\"q@x.test>\\r\\nRCPT TO:<good2-$d@x.test>\\r\\n" \
+    "DATA\\r\\nX-Token: bad-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/bad-$d.out" 2>&1
+  o=$T/bad-$d.out
+  contains "$o" "501 5.1.7 bad sender address <foo bar>: white space outside a quoted string" "$d: MAIL FROM:<foo bar> refused, reason named"
+  contains "$o" "501 5.1.7 bad sender address <Subject: foo>: ':' outside a quoted string" "$d: MAIL FROM:<Subject: foo> refused"
+  contains "$o" "501 5.1.3 bad recipient address <bad\\\"addr>: a backslash outside a quoted string" "$d: RCPT <bad\\\"addr> refused"
+  contains "$o" "501 5.1.3 bad recipient address <two words@x.test>: white space outside a quoted string" "$d: RCPT <two words@x.test> refused"
+  contains "$o" "501 5.1.3 bad recipient address <unbalanced\"q@x.test>: an unbalanced quote" "$d: RCPT <unbalanced\"q@x.test> refused"
+  contains "$o" "summary: queued=1 mail_ok=1" "$d: the transaction goes on: one message"
+  lacks "$o" "554 5.6.0" "$d: no failure at DATA"
+done
+for d in bs listener; do
+  wait_for 30 sh -c "grep -q 'X-Token: bad-$d' '$T/fs.log'" || true
+  for r in good1 good2; do
+    contains "$T/fs.log" "RCPT TO:<$r-$d@x.test>" "$d: $r got the message"
+  done
+done
+lacks "$T/fs.log" "foo@" "MAIL FROM:<Subject: foo> never became foo@<domain>"
+
+# 3. Per-recipient DSN: each RCPT's NOTIFY (and ORCPT) reaches the
+#    smarthost with its recipient; -N fills in only where RCPT gave none.
+for d in bs listener; do
+  door $d "EHLO c\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<never-$d@x.test> NOTIFY=NEVER\\r\\n" \
+    "RCPT TO:<both-$d@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig-$d@x.test\\r\\nRCPT TO:<plain-$d@x.test>\\r\\n" \
+    "DATA\\r\\nX-Token: dsn-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/dsn-$d.out" 2>&1
+  contains "$T/dsn-$d.out" "summary: queued=1 mail_ok=1" "$d: DSN message taken"
+done
+$PROBE pipe -- "EHLO c\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<own-bsN@x.test> NOTIFY=SUCCESS\\r\\nRCPT TO:<none-bsN@x.test>\\r\\n" \
+  "DATA\\r\\nX-Token: dsn-bsN\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" -- "$BIN/sendmail" -C "$CONF" -bs -N delay > "$T/dsn-bsN.out"
+printf 'Subject: n\nX-Token: dsn-argv\n\nbody\n' | "$BIN/sendmail" -C "$CONF" -i -N success,failure one-argv@x.test two-argv@x.test
+for t in dsn-bs dsn-listener dsn-bsN dsn-argv; do wait_for 30 sh -c "grep -q 'X-Token: $t' '$T/fs.log'" || true; done
+for d in bs listener; do
+  contains "$T/fs.log" "\"RCPT TO:<never-$d@x.test> NOTIFY=NEVER\"" "$d: NOTIFY=NEVER stays with its recipient"
+  contains "$T/fs.log" "\"RCPT TO:<both-$d@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig-$d@x.test\"" \
+    "$d: the next RCPT's NOTIFY=SUCCESS,FAILURE and ORCPT stay with it"
+  contains "$T/fs.log" "\"RCPT TO:<plain-$d@x.test>\"" "$d: a RCPT without NOTIFY passes none on"
+done
+contains "$T/fs.log" "\"RCPT TO:<own-bsN@x.test> NOTIFY=SUCCESS\"" "-bs -N delay: RCPT's own NOTIFY wins for it"
+contains "$T/fs.log" "\"RCPT TO:<none-bsN@x.test> NOTIFY=DELAY\"" "-bs -N delay: applies where RCPT gave none"
+contains "$T/fs.log" "\"RCPT TO:<one-argv@x.test> NOTIFY=SUCCESS,FAILURE\"" "sendmail -N: sets the first recipient's"
+contains "$T/fs.log" "\"RCPT TO:<two-argv@x.test> NOTIFY=SUCCESS,FAILURE\"" "sendmail -N: and every other's"
+
+# 4b. A 5xx at delivery: no bounce for the NOTIFY=NEVER recipient, one for
+#     the NOTIFY=FAILURE recipient of the same message.
+door bs "EHLO c\\r\\nMAIL FROM:<dsn-sender@x.test>\\r\\nRCPT TO:<fail-never@x.test> NOTIFY=NEVER\\r\\n" \
+  "RCPT TO:<fail-notify@x.test> NOTIFY=FAILURE\\r\\nDATA\\r\\nX-Token: fail5xx\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/fail.out" 2>&1
+contains "$T/fail.out" "summary: queued=1 mail_ok=1" "5xx case: message taken"
+bounces() { n=$(grep '"event": "message"' "$T/fs.log" | grep '"mail_from": ""' | grep -c '"rcpts": \["dsn-sender@x.test"\]'); echo "${n:-0}"; }
+wait_for 30 sh -c "grep -q 'no failure notice sent' '$T/relayd.log' && grep '\"mail_from\": \"\"' '$T/fs.log' | grep -q dsn-sender" ||
+  bad "5xx case: no bounce and no log line in time"
+wait_for 10 sh -c "! ls '$T/spool/queue' | grep -q ." || true
+[ "$(bounces)" = 1 ] && ok "5xx: exactly one bounce to the sender" || bad "5xx: $(bounces) bounces to the sender"
+grep '"mail_from": ""' "$T/fs.log" | grep dsn-sender > "$T/bounce.json"
+contains "$T/bounce.json" "Final-Recipient: rfc822; fail-notify@x.test" "5xx: the bounce names the NOTIFY=FAILURE recipient"
+lacks "$T/bounce.json" "Final-Recipient: rfc822; fail-never@x.test" "5xx: and not the NOTIFY=NEVER one"
+contains "$T/relayd.log" "to=<fail-never@x.test>: no failure notice sent to <dsn-sender@x.test> (NOTIFY=NEVER)" \
+  "5xx: the log says no notice was sent for fail-never"
+
+# 5. EHLO forgeries on the listener: left out of Received, logged.
+ehlo() {  # TOKEN EHLO-ARGUMENT
+  door listener "EHLO $2\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<b@x.test>\\r\\nDATA\\r\\nX-Token: $1\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/$1.out" 2>&1
+  wait_for 30 sh -c "grep -q 'X-Token: $1' '$T/fs.log'" || true
+  grep '"event": "message"' "$T/fs.log" | grep "X-Token: $1" > "$T/$1.json"
+}
+ehlo ehlo-forged "trusted.example.com (localhost [127.0.0.1] uid 0)"
+contains "$T/ehlo-forged.json" "Received: from unknown (localhost [127.0.0.1]" "forged EHLO: Received says unknown"
+lacks "$T/ehlo-forged.json" "trusted.example.com" "forged EHLO: the fake name is not in the message"
+contains "$T/relayd.log" "HELO/EHLO argument 'trusted.example.com (localhost [127.0.0.1] uid 0)' is not a domain or address literal; left out of the Received header" \
+  "forged EHLO: logged"
+k=0  # (not n: wait_for uses n)
+for f in "x.example (evil.example [10.0.0.1])" "[127.0.0.1] (forged)" "a.example)" "evil_host.example" "host.example."; do
+  k=$((k + 1))
+  ehlo ehlo-other$k "$f"
+  contains "$T/ehlo-other$k.json" "Received: from unknown (localhost [127.0.0.1]" "EHLO '$f': left out"
+done
+ehlo ehlo-good "mail.example.com"
+contains "$T/ehlo-good.json" "Received: from mail.example.com (localhost [127.0.0.1]" "a valid EHLO name stays in Received"
+ehlo ehlo-literal "[127.0.0.1]"
+contains "$T/ehlo-literal.json" "Received: from [127.0.0.1] (localhost [127.0.0.1]" "an address literal stays in Received"
+# sendmail -bs names no HELO in Received at all (the submitter's uid instead).
+$PROBE pipe -- "EHLO trusted.example.com (localhost [127.0.0.1] uid 0)\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<b@x.test>\\r\\n" \
+  "DATA\\r\\nX-Token: ehlo-bs\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" -- "$BIN/sendmail" -C "$CONF" -bs > "$T/ehlo-bs.out"
+wait_for 30 sh -c "grep -q 'X-Token: ehlo-bs' '$T/fs.log'" || true
+grep '"event": "message"' "$T/fs.log" | grep "X-Token: ehlo-bs" > "$T/ehlo-bs.json"
+lacks "$T/ehlo-bs.json" "trusted.example.com" "-bs: the EHLO text is not in the message"
+contains "$T/ehlo-bs.json" "(relay, from userid $(id -u))" "-bs: Received names the submitter"
+finish
