@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "relay/address.h"
+#include "relay/message/address.h"
 
 namespace {
 

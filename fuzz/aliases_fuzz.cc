@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/aliases.h"
+#include "relay/message/aliases.h"
 
 namespace {
 

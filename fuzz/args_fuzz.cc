@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/args.h"
-#include "relay/strings.h"
+#include "relay/inject/args.h"
+#include "relay/base/strings.h"
 
 namespace {
 

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/config.h"
-#include "relay/strings.h"
+#include "relay/base/config.h"
+#include "relay/base/strings.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "relay/downgrade.h"
+#include "relay/message/downgrade.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

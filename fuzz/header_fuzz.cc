@@ -29,8 +29,8 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/header.h"
-#include "relay/line_reader.h"
+#include "relay/message/header.h"
+#include "relay/message/line_reader.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <string>
 
-#include "relay/address.h"
-#include "relay/inject.h"
+#include "relay/message/address.h"
+#include "relay/inject/inject.h"
 
 namespace {
 

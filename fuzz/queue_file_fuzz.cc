@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "relay/queue_file.h"
+#include "relay/queue/queue_file.h"
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <string>
 
-#include "relay/smtp_server.h"
+#include "relay/smtp/smtp_server.h"
 
 namespace {
 

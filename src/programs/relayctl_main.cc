@@ -1,4 +1,4 @@
 // relayctl: see man/relayctl.8.
-#include "relay/relayctl.h"
+#include "relay/admin/relayctl.h"
 
 int main(int argc, char** argv) { return relay::RunRelayctl(argc, argv); }

@@ -1,5 +1,5 @@
 // sendmail, mailq, newaliases: see man/sendmail.8.
-#include "relay/sendmail.h"
+#include "relay/inject/sendmail.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sys/auxv.h>

@@ -1,11 +1,11 @@
-#include "relay/password_file.h"
+#include "relay/smtpd/password_file.h"
 
 #include <crypt.h>
 
 #include <cstring>
 
-#include "relay/credentials.h"
-#include "relay/strings.h"
+#include "relay/base/credentials.h"
+#include "relay/base/strings.h"
 
 namespace relay {
 namespace {

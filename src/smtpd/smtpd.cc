@@ -1,4 +1,4 @@
-#include "relay/smtpd.h"
+#include "relay/smtpd/smtpd.h"
 
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,16 +9,16 @@
 #include <memory>
 #include <string>
 
-#include "relay/auth_failures.h"
-#include "relay/config.h"
-#include "relay/credentials.h"
-#include "relay/listener.h"
-#include "relay/log.h"
-#include "relay/password_file.h"
-#include "relay/privileges.h"
-#include "relay/submit.h"
-#include "relay/tls_server.h"
-#include "relay/tls_stream.h"
+#include "relay/listen/auth_failures.h"
+#include "relay/base/config.h"
+#include "relay/base/credentials.h"
+#include "relay/listen/listener.h"
+#include "relay/base/log.h"
+#include "relay/smtpd/password_file.h"
+#include "relay/queue/privileges.h"
+#include "relay/inject/submit.h"
+#include "relay/tls/tls_server.h"
+#include "relay/tls/tls_stream.h"
 
 namespace relay {
 namespace {

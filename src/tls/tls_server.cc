@@ -1,11 +1,11 @@
-#include "relay/tls_server.h"
+#include "relay/tls/tls_server.h"
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "relay/strings.h"
-#include "relay/tls_stream.h"
+#include "relay/base/strings.h"
+#include "relay/tls/tls_stream.h"
 
 namespace relay {
 namespace {

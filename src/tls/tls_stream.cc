@@ -1,4 +1,4 @@
-#include "relay/tls_stream.h"
+#include "relay/tls/tls_stream.h"
 
 #include <fcntl.h>
 #include <openssl/err.h>

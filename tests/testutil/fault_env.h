@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "relay/env.h"
+#include "relay/base/env.h"
 
 namespace relay::testing {
 

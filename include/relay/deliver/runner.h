@@ -1,0 +1,139 @@
+// QueueRunner: relayd's queue manager. It keeps the schedule (which entry
+// is due when), hands due entries to up to max_connections worker threads,
+// and each worker delivers a stream of messages over one SMTP connection
+// (one TLS handshake per connection, RSET-free reuse between messages).
+//
+// Ownership: only the thread that calls the public methods (relayd's main
+// loop) touches the schedule; a worker owns the files of the one entry it
+// is working on (queue/ID is immutable; state/ID is replaced atomically).
+// Results come back through a queue and wake the main loop via an eventfd.
+#ifndef RELAY_DELIVER_RUNNER_H_
+#define RELAY_DELIVER_RUNNER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "relay/message/aliases.h"
+#include "relay/deliver/delivery.h"
+#include "relay/queue/delivery_state.h"
+#include "relay/base/config.h"
+#include "relay/base/log.h"
+#include "relay/queue/spool.h"
+
+namespace relay {
+
+class Connection;
+class TlsContext;
+
+class QueueRunner {
+ public:
+  QueueRunner(const Config& cfg, Logger* log, std::string hostname);
+  ~QueueRunner();
+
+  // An fd that becomes readable when a worker has reported back; the main
+  // loop polls it and then calls Collect().
+  int wake_fd() const { return wake_fd_; }
+
+  // Reads queue/ (and state/ for retry times). Entries already known keep
+  // their schedule. Also removes stale temporary files. Returns true when
+  // a flush was requested (the .flush trigger); it has been applied.
+  bool Scan();
+  // A new entry appeared (inotify).
+  void Add(const std::string& id);
+  // Makes every entry due now (sendmail -q, relayctl flush).
+  void FlushAll();
+  // Hands due entries to workers, starting workers as needed.
+  void Dispatch();
+  // Takes the workers' reports; joins finished workers.
+  void Collect();
+  // True when no entry is being worked on, none is waiting for a worker,
+  // and no entry holds progress that could not be written (a run does not
+  // end with such progress only in memory: see RetryUnsaved).
+  bool Idle() const;
+  // Entries whose delivery progress could not be written (a full disk,
+  // EIO): they take no new work until it is. Tries to write it again, at
+  // most once a second; called by Dispatch.
+  void RetryUnsaved();
+  size_t unsaved() const;
+  // Microseconds until the next entry is due (-1: none scheduled).
+  int64_t MicrosUntilDue() const;
+  // Stops handing out work; after grace_ms aborts connections in flight.
+  // Returns when every worker has ended.
+  void Shutdown(int grace_ms);
+  // Number of entries known.
+  size_t size() const { return items_.size(); }
+  // The smarthost pause, carried from one delivery run to the next by
+  // relayd: until when deliveries wait, and how many failures in a row.
+  int64_t site_down_until() const { return site_down_until_; }
+  int site_failures() const { return site_failures_; }
+  // Writes state/.status: the last delivery and the last error, merged
+  // with what earlier runs wrote (relayctl status reads it).
+  void WriteStatus();
+  void SetSiteFailures(int n, int64_t down_until) {
+    site_failures_ = n;
+    site_down_until_ = down_until;
+  }
+
+ private:
+  struct Item {
+    int64_t next = 0;  // micros; when it is due
+    bool busy = false;
+    bool forced = false;  // flushed: attempt now even if queue-only (-odq)
+  };
+  struct Work {
+    std::string id;
+    bool forced;
+  };
+  struct Report {
+    std::string id;
+    bool removed = false;
+    int64_t next = 0;
+    bool site_failed = false;
+    std::string site_error;
+  };
+  struct Worker;
+  bool Due(const std::string& id, const Item& it, int64_t now) const;
+
+  void WorkerMain(Worker* w);
+  void Post(Report r);
+  bool PopWork(Worker* self, Work* w);
+  void SyncQueueDirIfDirty();
+
+  Config cfg_;
+  Logger* log_;
+  std::string hostname_;
+  SpoolPaths paths_;
+  Aliases aliases_;
+  HostHealth hosts_;
+  DeliveryStats stats_;
+  int wake_fd_ = -1;
+
+  std::map<std::string, Item> items_;  // main thread only
+  int64_t site_down_until_ = 0;
+  int site_failures_ = 0;
+  int64_t last_dir_sync_ = 0;
+  int64_t last_unsaved_try_ = 0;
+
+  // Shared with workers, under mu_.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Work> work_;
+  std::map<std::string, DeliveryState> unsaved_;  // progress a full disk kept off the state file
+  std::vector<Report> reports_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::shared_ptr<TlsContext> tls_;
+  bool stopping_ = false;
+  std::atomic<bool> dir_dirty_{false};
+};
+
+}  // namespace relay
+
+#endif  // RELAY_DELIVER_RUNNER_H_

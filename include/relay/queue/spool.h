@@ -1,0 +1,123 @@
+// The spool directory and the commit that makes a message durable.
+//
+// Layout under spool_dir (modes as installed; a private instance creates
+// the directories 0700 for its own user):
+//   tmp/      1730 relay:relaydrop  messages being written by sendmail
+//   queue/    1770 relay:relaydrop  committed messages, one file per queue ID
+//                                   (group read: sendmail must open the
+//                                   directory to fsync it; the files stay
+//                                   closed to the group, see sendmail(8))
+//   state/    0700 relay            relayd's per-message delivery state
+//   failed/   0700 relay            bounces that could not be delivered
+//   corrupt/  0700 relay            entries relayd could not parse
+//   hold/     0700 relay            entries put on hold (relayctl hold)
+//
+// Commit protocol (QueueWriter): create tmp/ID with O_EXCL|O_NOFOLLOW and a
+// private mode; append the head, content and trailer; fdatasync; link it to
+// queue/ID (failing, not replacing, if that exists) and unlink tmp/ID;
+// fsync queue/. Only then is the message accepted. A crash before the link
+// leaves a file in tmp/ only, which nothing delivers and relayd removes when
+// stale; a crash after it leaves a complete entry. Every failure path
+// removes the temporary file.
+#ifndef RELAY_QUEUE_SPOOL_H_
+#define RELAY_QUEUE_SPOOL_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/base/env.h"
+#include "relay/queue/queue_file.h"
+#include "relay/base/status.h"
+
+namespace relay {
+
+struct SpoolPaths {
+  explicit SpoolPaths(std::string root) : root(std::move(root)) {}
+  std::string root;
+  std::string tmp() const { return root + "/tmp"; }
+  std::string queue() const { return root + "/queue"; }
+  std::string state() const { return root + "/state"; }
+  std::string failed() const { return root + "/failed"; }
+  std::string corrupt() const { return root + "/corrupt"; }
+  std::string hold() const { return root + "/hold"; }
+  std::string queue_file(std::string_view id) const { return queue() + "/" + std::string(id); }
+};
+
+// Creates the spool's directories that are missing, mode 0700: for a
+// private instance, whose user owns everything. An installed spool is made
+// by the install step with the modes above instead.
+Status CreatePrivateSpool(Env* env, const SpoolPaths& paths);
+
+// Checks, before a message is accepted, that a queue runner will read
+// this spool, so that no message is queued where it would stay forever:
+// queue/ must exist (else: how to create the spool), must not belong to
+// root (relayd never delivers as root), and tmp/, state/, failed/,
+// corrupt/ and hold/ must exist and belong to queue/'s owner, who must be
+// able to use them (a spool copied in by hand, or chowned in part, fails
+// here). Every failure is a TempFail naming the directory and the repair.
+Status CheckSpoolForInjection(const SpoolPaths& paths);
+
+// The installed spool must belong to the relay user, the one relayd's
+// systemd unit runs as (User=relay): queue/ owned by anyone else (a spool
+// copied from another host, where relay had another uid, or chowned by
+// hand) would never be read. A TempFail naming both uids, or OK.
+Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user);
+
+class QueueWriter {
+ public:
+  QueueWriter(Env* env, const SpoolPaths& paths) : env_(env), paths_(paths) {}
+  ~QueueWriter();  // Aborts unless committed.
+  QueueWriter(const QueueWriter&) = delete;
+  QueueWriter& operator=(const QueueWriter&) = delete;
+
+  // Creates tmp/<id> with the given mode. *exists tells the caller to pick
+  // another ID.
+  Status Begin(const std::string& id, mode_t mode, bool* exists);
+  Status Append(std::string_view data);
+  uint64_t Size() const;
+  // Makes the entry durable and visible, as described above.
+  Status Commit();
+  // Removes the temporary file; safe to call at any time, and again.
+  void Abort();
+
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  Env* env_;
+  SpoolPaths paths_;
+  std::string id_;
+  std::string temp_path_;
+  std::unique_ptr<WritableFile> file_;
+  bool committed_ = false;
+};
+
+// What mailq shows of one entry. Reads only the head and the trailer.
+struct QueueEntryInfo {
+  Envelope envelope;
+  uint64_t content_size = 0;
+  bool complete = false;  // trailer present and consistent with the size
+};
+
+// Reads the head and trailer of the queue file at path.
+Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info);
+
+// Reads the head of an open queue file of file_size bytes (growing reads,
+// at most 64 MiB of head) and its trailer. *complete: the trailer is there
+// and head, content and trailer add up to the file's size. A malformed
+// head is a DataErr status.
+Status ReadQueueHead(int fd, uint64_t file_size, Envelope* env, size_t* head_size,
+                     Trailer* trailer, bool* complete);
+
+// The free-space floor: TempFail when the file system holding the spool
+// has less than min_free bytes available (0: no floor). Mail already
+// queued must never be what a full disk costs, so new mail is refused
+// first, by sendmail and by the SMTP listener alike.
+Status CheckSpoolSpace(const SpoolPaths& paths, uint64_t min_free);
+
+}  // namespace relay
+
+#endif  // RELAY_QUEUE_SPOOL_H_

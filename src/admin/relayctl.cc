@@ -1,0 +1,385 @@
+#include "relay/admin/relayctl.h"
+#include "relay/admin/relayctl_admin.h"
+
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "relay/message/aliases.h"
+#include "relay/smtpd/password_file.h"
+#include "relay/tls/tls_server.h"
+#include "relay/base/config.h"
+#include "relay/deliver/connection.h"
+#include "relay/base/credentials.h"
+#include "relay/base/host.h"
+#include "relay/admin/import.h"
+#include "relay/queue/privileges.h"
+#include "relay/deliver/resolver.h"
+#include "relay/deliver/sasl_cyrus.h"
+#include "relay/smtp/smtp_session.h"
+#include "relay/queue/spool.h"
+#include "relay/base/strings.h"
+
+#ifndef RELAY_DEFAULT_CONFIG
+#define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
+#endif
+
+namespace relay {
+namespace {
+
+void Step(const std::string& what, const std::string& detail) {
+  std::printf("%-9s %s\n", what.c_str(), detail.c_str());
+  std::fflush(stdout);
+}
+
+int Failed(const std::string& what, const std::string& why, const std::string& fix) {
+  Step(what, "FAILED: " + why);
+  if (!fix.empty()) std::printf("%-9s fix: %s\n", "", fix.c_str());
+  return 1;
+}
+
+// A plain diagnosis of what to change, from the error text.
+std::string Advice(const std::string& err) {
+  struct Rule {
+    const char* match;
+    const char* fix;
+  };
+  static const Rule rules[] = {
+      {"certificate verification failed",
+       "the server's certificate did not verify: set tls_ca_file to the CA that signed it, and "
+       "make smarthost name the host the certificate is for"},
+      {"fingerprint", "the certificate changed or the pin is wrong: check tls_fingerprint"},
+      {"does not offer STARTTLS",
+       "the server offers no STARTTLS: use its TLS port with 'smtps' (often 465), or tls = none "
+       "only if it is on this machine or a trusted network"},
+      {"authentication failed", "the server refused the login: check auth_user and the secret"},
+      {"no acceptable AUTH", "set auth_mechanisms to one the server offers"},
+      {"no TLS", "credentials are only sent over TLS: enable tls, or auth_without_tls for loopback"},
+      {"offers no AUTH", "the server wants no login here, or only on another port: check smarthost"},
+      {"Connection refused", "nothing listens there: check the host and port in smarthost"},
+      {"timed out", "no answer: a firewall, or the wrong port in smarthost"},
+      {"resolve", "the name does not resolve: check smarthost and /etc/resolv.conf"},
+      {"secret", "check auth_password_file (mode 600, owned by the relay user) or auth_password_command"},
+  };
+  for (const Rule& r : rules)
+    if (err.find(r.match) != std::string::npos) return r.fix;
+  return "";
+}
+
+struct Probe {
+  std::unique_ptr<Connection> conn;
+  ReplyParser parser;
+  Status ReadReply(Reply* r, int timeout_ms) {
+    std::string err;
+    ReplyParser::Result res;
+    while ((res = parser.Next(r, &err)) == ReplyParser::Result::kNeedMore) {
+      std::string data;
+      Status s = conn->Read(&data, timeout_ms);
+      if (!s.ok()) return s;
+      parser.Feed(data);
+    }
+    if (res == ReplyParser::Result::kError) return Status::TempFail("protocol error: " + err);
+    return Status::Ok();
+  }
+};
+
+int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& sender,
+                  const std::string& rcpt, const std::string& hostname) {
+  int timeout = static_cast<int>(cfg.timeout_command * 1000);
+  std::printf("== smarthost %s port %u, tls %s\n", h.host.c_str(), h.effective_port(), TlsModeName(h.tls));
+  std::vector<SockAddr> addrs;
+  Status s = Resolve(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &addrs);
+  if (!s.ok()) return Failed("resolve", s.message(), Advice(s.message()));
+  std::string list;
+  for (const SockAddr& a : addrs) list += (list.empty() ? "" : ", ") + a.text;
+  Step("resolve", h.host + " -> " + list);
+  Probe p;
+  std::string peer;
+  auto t0 = std::chrono::steady_clock::now();
+  s = Connection::Open(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &p.conn, &peer);
+  if (!s.ok()) return Failed("connect", s.message(), Advice(s.message()));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  Step("connect", peer + " (" + std::to_string(ms) + " ms)");
+  std::unique_ptr<TlsContext> tls;
+  if (h.tls != TlsMode::kNone) {
+    s = TlsContext::Create(cfg, &tls);
+    if (!s.ok()) return Failed("tls", s.message(), "check tls_ca_file, tls_ca_dir and the client certificate");
+  }
+  if (h.tls == TlsMode::kSmtps) {
+    std::string info;
+    s = p.conn->StartTls(tls.get(), h.host, timeout, &info);
+    if (!s.ok()) return Failed("tls", s.message(), Advice(s.message()));
+    Step("tls", info);
+  }
+  std::unique_ptr<SaslClientFactory> sasl;
+  if (!cfg.auth_user.empty()) {
+    std::string secret;
+    s = LoadSecret(cfg, &secret);
+    if (!s.ok()) return Failed("secret", s.message(), Advice("secret"));
+    Connection* c = p.conn.get();
+    sasl = NewSaslFactory(cfg.auth_user, secret, cfg.auth_mechanisms, h.host,
+                          [c](std::string* n, std::string* d) { return c->ChannelBinding(n, d); });
+    std::fill(secret.begin(), secret.end(), '\0');
+  }
+  SessionParams sp;
+  sp.helo_name = cfg.helo_name.empty() ? hostname : cfg.helo_name;
+  sp.require_tls = h.tls != TlsMode::kNone;
+  sp.tls_active = h.tls == TlsMode::kSmtps;
+  sp.sasl = sasl.get();
+  sp.auth_without_tls = cfg.auth_without_tls && p.conn->loopback();
+  SmtpSession session(sp);
+  for (;;) {
+    std::string out = session.TakeOutput();
+    Stage stage = session.stage();
+    if (!out.empty()) {
+      s = p.conn->Write(out, timeout);
+      if (!s.ok()) session.OnConnectionLost(s.message());
+    }
+    SmtpSession::Want want = session.want();
+    if (want == SmtpSession::Want::kMessage) break;
+    if (want == SmtpSession::Want::kClosed) {
+      std::string why = session.session_error();
+      return Failed("session", why, Advice(why));
+    }
+    if (want == SmtpSession::Want::kTlsHandshake) {
+      if (p.parser.buffered() > 0) {
+        session.OnConnectionLost("server sent data after its STARTTLS reply");
+        continue;
+      }
+      std::string info;
+      s = p.conn->StartTls(tls.get(), h.host, timeout, &info);
+      if (!s.ok()) {
+        session.OnConnectionLost(s.message());
+        continue;
+      }
+      Step("starttls", info);
+      session.OnTlsUp();
+      continue;
+    }
+    Reply r;
+    s = p.ReadReply(&r, timeout);
+    if (!s.ok()) {
+      session.OnConnectionLost(s.message());
+      continue;
+    }
+    if (stage == Stage::kGreeting) Step("greeting", r.Text());
+    if (stage == Stage::kEhlo && r.positive()) {
+      std::string caps;
+      for (size_t i = 1; i < r.lines.size(); ++i) caps += (caps.empty() ? "" : ", ") + Printable(r.lines[i]);
+      Step("ehlo", caps.empty() ? "(no extensions)" : caps);
+    }
+    if (stage == Stage::kAuth && r.code != 334) Step("auth", r.Text());
+    session.OnReply(r);
+  }
+  if (session.authenticated()) Step("login", "ok as " + cfg.auth_user);
+  else if (!cfg.auth_user.empty()) Step("login", "not done");
+  else Step("login", "no credentials configured (auth_user)");
+  // MAIL and RCPT, then RSET and QUIT: nothing is sent.
+  for (const std::string& cmd : {"MAIL FROM:<" + sender + ">", "RCPT TO:<" + rcpt + ">", std::string("RSET"),
+                                 std::string("QUIT")}) {
+    s = p.conn->Write(cmd + "\r\n", timeout);
+    Reply r;
+    if (s.ok()) s = p.ReadReply(&r, timeout);
+    if (!s.ok()) return Failed(cmd.substr(0, 4), s.message(), Advice(s.message()));
+    Step(cmd.substr(0, 4) == "MAIL" ? "mail" : cmd.substr(0, 4) == "RCPT" ? "rcpt" : ToLower(cmd), r.Text());
+    if (!r.positive() && cmd.substr(0, 4) != "QUIT")
+      return Failed(cmd.substr(0, 4), "the server refused " + cmd, r.permanent()
+                        ? "the server will not take this address from this sender: check domain (the sender is " + sender + ")"
+                        : "a temporary refusal: try again later");
+  }
+  std::printf("== %s works: mail to %s would be accepted\n", h.host.c_str(), rcpt.c_str());
+  return 0;
+}
+
+// listen_allow: the listener's certificate and key load, the users file
+// parses, as relay-smtpd will find them at the first client.
+template <typename Secret, typename Problem>
+void CheckRemoteListener(const Config& cfg, Secret secret, Problem problem) {
+  bool ok = secret(cfg.listen_tls_key_file, "listen_tls_key_file");
+  std::unique_ptr<ServerTls> tls;
+  Status s = ServerTls::Create(cfg, &tls);
+  if (!s.ok()) {
+    problem(s.message());
+    ok = false;
+  }
+  std::string users = "no users file";
+  if (!cfg.listen_auth_users.empty()) {
+    // Loaded only once its owner and mode passed (secret() said why not).
+    bool loaded = secret(cfg.listen_auth_users, "listen_auth_users");
+    std::unique_ptr<PasswordFile> pw;
+    if (loaded && !(s = PasswordFile::Load(Env::Default(), cfg.listen_auth_users, &pw)).ok()) {
+      problem(s.message());
+      loaded = false;
+    }
+    if (loaded) users = std::to_string(pw->size()) + " users";
+    ok &= loaded;
+  }
+  if (ok)
+    std::printf("listener beyond loopback: ok (%zu listen_allow networks, %s%s, %zu client fingerprints)\n",
+                cfg.listen_allow.size(), users.c_str(), cfg.listen_client_ca.empty() ? "" : ", client CA",
+                cfg.listen_client_fingerprints.size());
+  for (const ListenAddress& la : cfg.listen)
+    std::printf("listen   %s: %s\n", la.address.c_str(),
+                la.tls == TlsMode::kSmtps ? "smtps (TLS at connect)" : "starttls");
+  if (cfg.listen_auth_failure_limit == 0)
+    std::printf("listen_auth_failure_limit: 0 (no limit across sessions)\n");
+  else
+    std::printf("listen_auth_failure_limit: a client is refused after %d wrong passwords in %llds\n",
+                cfg.listen_auth_failure_limit, static_cast<long long>(cfg.listen_auth_failure_window));
+}
+
+int Check(const Config& cfg) {
+  int problems = 0;
+  auto problem = [&](const std::string& what) {
+    std::printf("problem: %s\n", what.c_str());
+    ++problems;
+  };
+  std::printf("config   %s: ok\n", cfg.path.empty() ? "(defaults: file missing)" : cfg.path.c_str());
+  if (cfg.smarthosts.empty()) problem("no smarthost: set smarthost = host[:port] in relay.conf");
+  std::vector<AliasProblem> ps;
+  Aliases unused;
+  Status as = LoadAliasesFile(Env::Default(), cfg.aliases, &unused, &ps);
+  if (as.ok()) {
+    for (const AliasProblem& p : ps) problem(cfg.aliases + ":" + std::to_string(p.line) + ": " + p.message);
+    std::printf("aliases  %s: %s\n", cfg.aliases.c_str(), ps.empty() ? "ok" : "see problems");
+  } else {
+    problem("cannot read " + cfg.aliases);
+  }
+  // A secret relayd reads: its mode, and owned by the spool's owner,
+  // which relayd runs as.
+  auto secret = [&](const std::string& path, const std::string& key) {
+    Status s = CheckSecretFile(path, key);
+    struct stat sec, q;
+    if (!s.ok()) {
+      problem(s.message());
+      return false;
+    }
+    if (stat(path.c_str(), &sec) == 0 && stat(SpoolPaths(cfg.spool_dir).queue().c_str(), &q) == 0 &&
+        sec.st_uid != q.st_uid) {
+      problem(key + " " + path + " belongs to uid " + std::to_string(sec.st_uid) +
+              ", but relayd runs as the spool owner (uid " + std::to_string(q.st_uid) + "): run chown " +
+              std::to_string(q.st_uid) + " " + path);
+      return false;
+    }
+    return true;
+  };
+  if (!cfg.auth_password_file.empty()) {
+    std::string path;
+    Status ps = SecretFilePath(cfg, &path);
+    if (!ps.ok())
+      problem(ps.message());
+    else if (secret(path, "auth_password_file"))
+      std::printf("secret   %s: ok\n", path.c_str());
+  }
+  if (!cfg.listen_allow.empty()) CheckRemoteListener(cfg, secret, problem);
+  SpoolPaths paths(cfg.spool_dir);
+  struct Dir {
+    std::string path;
+    mode_t mode;
+  };
+  for (const Dir& d : {Dir{paths.tmp(), 01730}, Dir{paths.queue(), 01770}, Dir{paths.state(), 0700},
+                       Dir{paths.failed(), 0700}, Dir{paths.corrupt(), 0700}}) {
+    struct stat st;
+    if (stat(d.path.c_str(), &st) != 0) {
+      problem(d.path + " is missing: run scripts/install-spool");
+      continue;
+    }
+    mode_t m = st.st_mode & 07777;
+    // A private instance (everything 0700 for one user) is fine too.
+    if (m != d.mode && m != 0700) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%s has mode %04o: run chmod %04o %s", d.path.c_str(), m, d.mode, d.path.c_str());
+      problem(buf);
+    }
+  }
+  std::printf("%d problem%s\n", problems, problems == 1 ? "" : "s");
+  return problems ? EX_CONFIG : 0;
+}
+
+int Usage(FILE* to = stderr) {
+  std::fprintf(to,
+               "usage: relayctl [-C FILE] check\n"
+               "       relayctl [-C FILE] test [-f SENDER] ADDRESS\n"
+               "       relayctl [-C FILE] queue [--json]\n"
+               "       relayctl [-C FILE] status [--json] [--max-age DURATION]\n"
+               "       relayctl [-C FILE] flush\n"
+               "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n"
+               "       relayctl [-C FILE] import [--write] [--secret-file PATH] [--from PEER] FILE|DIR\n");
+  return to == stderr ? EX_USAGE : 0;
+}
+
+}  // namespace
+
+int RunRelayctl(int argc, char** argv) {
+  std::string config = RELAY_DEFAULT_CONFIG;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-C" && i + 1 < argc) config = argv[++i];
+    else args.push_back(a);
+  }
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") return Usage();
+  // Before the configuration is loaded: import writes it.
+  if (args[0] == "import")
+    return RunImportCommand(Env::Default(), std::vector<std::string>(args.begin() + 1, args.end()), config);
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      Usage(stdout);
+      std::printf("See relayctl(8) for what each command does.\n");
+      return 0;
+    }
+  Config cfg;
+  Status s = LoadConfig(Env::Default(), config, &cfg);
+  if (!s.ok()) {
+    std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+    return s.exit_code();
+  }
+  if (args[0] == "check") return Check(cfg);
+  if (IsAdminCommand(args[0])) {
+    // Queue commands work on the spool as its owner (root becomes relay).
+    s = DropToSpoolOwner(cfg);
+    if (!s.ok()) {
+      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+      return s.exit_code();
+    }
+    return AdminCommand(args[0], std::vector<std::string>(args.begin() + 1, args.end()), cfg);
+  }
+  if (args[0] == "test") {
+    std::string sender, rcpt;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "-f" && i + 1 < args.size()) sender = args[++i];
+      else rcpt = args[i];
+    }
+    if (rcpt.empty()) return Usage();
+    // A %d/ credential with no $CREDENTIALS_DIRECTORY is a configuration
+    // error, as it is for relayd, not a smarthost that fails the test.
+    std::string secret_path;
+    if (cfg.auth_password_command.empty() && !cfg.auth_password_file.empty() &&
+        !(s = SecretFilePath(cfg, &secret_path)).ok()) {
+      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+      return s.exit_code();
+    }
+    s = DropToSpoolOwner(cfg);
+    if (!s.ok()) {
+      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+      return s.exit_code();
+    }
+    HostNames host = GetHostNames(Env::Default());
+    std::string domain = MailDomain(Env::Default(), cfg.domain, host);
+    if (sender.empty()) sender = "postmaster@" + domain;
+    if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
+    int rc = 1;
+    for (const Smarthost& h : cfg.smarthosts)
+      if ((rc = TestSmarthost(cfg, h, sender, rcpt, host.fqdn)) == 0) break;
+    return rc == 0 ? 0 : EX_UNAVAILABLE;
+  }
+  return Usage();
+}
+
+}  // namespace relay

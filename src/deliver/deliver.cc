@@ -1,0 +1,156 @@
+#include "relay/deliver/deliver.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <algorithm>
+#include <string>
+
+#include "relay/base/config.h"
+#include "relay/base/credentials.h"
+#include "relay/base/env.h"
+#include "relay/base/host.h"
+#include "relay/base/log.h"
+#include "relay/queue/privileges.h"
+#include "relay/deliver/runner.h"
+#include "relay/queue/spool.h"
+
+#ifndef RELAY_DEFAULT_CONFIG
+#define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
+#endif
+
+namespace relay {
+namespace {
+
+// How long SIGTERM waits for transactions in flight before abandoning them.
+constexpr int kShutdownGraceMs = 3000;
+
+struct Args {
+  std::string config = RELAY_DEFAULT_CONFIG;
+  bool flush = false;
+  bool report = false;
+  bool verbose = false;
+  int site_failures = 0;     // carried over by relayd between runs
+  long long hold_until = 0;
+};
+
+int Fail(const std::string& msg, int code) {
+  std::fprintf(stderr, "relay-deliver: %s\n", msg.c_str());
+  return code;
+}
+
+bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "-C" && i + 1 < argc) a->config = argv[++i];
+    else if (s == "--once") continue;
+    else if (s == "--flush" || s == "-q") a->flush = true;
+    else if (s == "--report") a->report = true;
+    else if (s == "--site-failures" && i + 2 < argc) {
+      a->site_failures = std::atoi(argv[++i]);
+      a->hold_until = std::atoll(argv[++i]);
+    }
+    else if (s == "-v") a->verbose = true;
+    else {
+      *err = "usage: relay-deliver [-C FILE] [-v] [--once] [--flush] [--report]";
+      return false;
+    }
+  }
+  return true;
+}
+
+// One delivery run: every due entry (all with flush), in up to three
+// rounds so that bounces queued by a round go out too. SIGTERM and SIGINT
+// end it within the grace period: transactions in flight are finished or
+// abandoned, and nothing the server did not accept is marked done.
+// With report, the earliest next due time goes to stdout for relayd.
+int RunOnce(QueueRunner* runner, bool flush, bool report) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  bool stop = false;
+  for (int round = 0; round < 3 && !stop; ++round) {
+    size_t before = runner->size();
+    bool flushed = runner->Scan();  // a .flush seen now is acted on now
+    if (flush && round == 0) runner->FlushAll();
+    if (round > 0 && runner->size() == before && !flushed) break;
+    runner->Dispatch();
+    while (!runner->Idle()) {
+      struct pollfd p[2] = {{runner->wake_fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
+      poll(p, 2, 1000);
+      if (p[1].revents & POLLIN) {
+        stop = true;
+        break;
+      }
+      runner->Collect();
+      // An entry whose progress cannot be written keeps this run going;
+      // mail queued meanwhile must not wait for it, and relayd starts no
+      // other run until this one ends.
+      if (runner->unsaved() > 0 && runner->Scan()) runner->FlushAll();
+      runner->Dispatch();
+    }
+  }
+  runner->Shutdown(stop ? kShutdownGraceMs : 0);
+  runner->WriteStatus();
+  if (report) {
+    int64_t wait = runner->MicrosUntilDue();
+    int64_t next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
+    std::printf("next %lld hold %lld failures %d\n", static_cast<long long>(next),
+                static_cast<long long>(runner->site_down_until()), runner->site_failures());
+    std::fflush(stdout);
+  }
+  if (sfd >= 0) close(sfd);
+  return 0;
+}
+
+}  // namespace
+
+int RunDeliver(int argc, char** argv) {
+  Args args;
+  std::string err;
+  if (!ParseArgs(argc, argv, &args, &err)) return Fail(err, EX_USAGE);
+  Config cfg;
+  Status s = LoadConfig(Env::Default(), args.config, &cfg);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
+  s = DropToSpoolOwner(cfg);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
+  // A secret others can read is refused, naming the mode to set.
+  if (!cfg.auth_password_file.empty()) {
+    std::string secret_path;
+    s = SecretFilePath(cfg, &secret_path);
+    if (s.ok()) s = CheckSecretFile(secret_path);
+    if (!s.ok()) return Fail(s.message(), s.exit_code());
+  }
+  signal(SIGPIPE, SIG_IGN);
+  // One delivery run at a time per spool (a run started by hand waits for
+  // the daemon's, and the other way round): two runs would send the same
+  // message twice. The lock goes with the process, however it ends.
+  std::string lock = SpoolPaths(cfg.spool_dir).state() + "/.deliver.lock";
+  int lfd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lfd < 0 || flock(lfd, LOCK_EX) != 0)
+    return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);
+  Logger log(!args.report && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
+  HostNames host = GetHostNames(Env::Default());
+  cfg.domain = MailDomain(Env::Default(), cfg.domain, host);
+  QueueRunner runner(cfg, &log, host.fqdn);
+  if (!args.flush) runner.SetSiteFailures(args.site_failures, args.hold_until);
+  return RunOnce(&runner, args.flush, args.report);
+}
+
+}  // namespace relay

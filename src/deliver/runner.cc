@@ -1,0 +1,443 @@
+#include "relay/deliver/runner.h"
+
+#include <sys/eventfd.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "relay/deliver/connection.h"
+#include "relay/deliver/delivery.h"
+#include "relay/queue/delivery_state.h"
+#include "relay/queue/queue_id.h"
+
+namespace relay {
+namespace {
+
+int64_t Now() { return Env::Default()->NowMicros(); }
+
+// A temporary file older than this was left by an injector that was killed
+// (SIGKILL cannot be caught); nothing will ever commit it.
+constexpr int64_t kStaleTempSeconds = 24 * 3600;
+
+}  // namespace
+
+struct QueueRunner::Worker {
+  std::thread thread;
+  std::unique_ptr<Deliverer> deliverer;
+  std::atomic<bool> done{false};
+  // Set (under mu_) when the worker found no work and is closing: it takes
+  // nothing more, so Dispatch must not count on it for queued work.
+  bool exiting = false;
+};
+
+QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname)
+    : cfg_(cfg), log_(log), hostname_(std::move(hostname)), paths_(cfg.spool_dir) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  LoadAliasesFile(Env::Default(), cfg.aliases, &aliases_, nullptr);
+}
+
+QueueRunner::~QueueRunner() {
+  Shutdown(0);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+bool QueueRunner::Scan() {
+  std::vector<std::string> names;
+  Status s = Env::Default()->ListDir(paths_.queue(), &names);
+  if (!s.ok()) {
+    log_->Error("cannot scan the queue: " + s.message());
+    return false;
+  }
+  bool flush = false;
+  for (const std::string& n : names) {
+    if (n == ".wake") {  // relayctl retry/bounce: a run, nothing more
+      unlink((paths_.queue() + "/" + n).c_str());
+      continue;
+    }
+    if (n == ".flush") {
+      unlink((paths_.queue() + "/" + n).c_str());
+      flush = true;  // applied once every entry is known
+      continue;
+    }
+    if (!IsQueueId(n) || items_.count(n)) continue;
+    Item it;
+    std::string text;
+    if (Env::Default()->ReadFile(paths_.state() + "/" + n, &text, nullptr).ok()) {
+      it.next = ParseNextAttempt(text);
+    }
+    items_[n] = it;
+  }
+  if (flush) FlushAll();
+  // Remove what injectors killed by SIGKILL left behind.
+  if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
+    time_t now = time(nullptr);
+    for (const std::string& n : names) {
+      std::string p = paths_.tmp() + "/" + n;
+      struct stat st;
+      if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kStaleTempSeconds) continue;
+      // Old, but is its writer still alive (a cron job streaming for a
+      // day)? Writers hold a lock on the file while they write.
+      int fd = open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+      bool held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
+      if (fd >= 0) close(fd);
+      if (held) continue;
+      unlink(p.c_str());
+      log_->Info("removed stale temporary file " + p);
+    }
+  }
+  return flush;
+}
+
+void QueueRunner::Add(const std::string& id) {
+  if (id == ".flush") {
+    unlink((paths_.queue() + "/.flush").c_str());
+    FlushAll();
+    return;
+  }
+  if (!IsQueueId(id) || items_.count(id)) return;
+  items_[id] = Item();
+}
+
+void QueueRunner::FlushAll() {
+  for (auto& [id, it] : items_) {
+    it.next = 0;
+    it.forced = true;
+  }
+  site_down_until_ = 0;
+}
+
+bool QueueRunner::PopWork(Worker* self, Work* w) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || work_.empty()) {
+    self->exiting = true;
+    return false;
+  }
+  *w = work_.front();
+  work_.pop_front();
+  return true;
+}
+
+void QueueRunner::Post(Report r) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reports_.push_back(std::move(r));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof one);
+  (void)ignored;
+}
+
+void QueueRunner::WorkerMain(Worker* w) {
+  Work work;
+  while (PopWork(w, &work)) {
+    const std::string& id = work.id;
+    Report r;
+    r.id = id;
+    LoadedMessage m;
+    Status s = LoadMessage(paths_, id, &m);
+    if (s.ok()) {
+      // Progress that could not be written (a full disk) must not be
+      // forgotten: recipients already accepted are never sent again.
+      std::lock_guard<std::mutex> lock(mu_);
+      auto u = unsaved_.find(id);
+      if (u != unsaved_.end() && u->second.rcpts.size() == m.state.rcpts.size()) m.state = u->second;
+    }
+    if (!s.ok()) {
+      if (s.kind() == Status::Kind::kDataErr) {
+        // Never delivered half, never crashing the runner: moved aside.
+        std::string to = paths_.corrupt() + "/" + id;
+        rename(paths_.queue_file(id).c_str(), to.c_str());
+        log_->Error(id + ": corrupt queue entry moved to " + to + ": " + s.message());
+        r.removed = true;
+      } else if (s.message().find("No such file") != std::string::npos) {
+        r.removed = true;  // gone meanwhile (relayctl delete, another runner)
+      } else {
+        log_->Warn(id + ": " + s.message());
+        r.next = Now() + 1000000;
+      }
+      Post(std::move(r));
+      continue;
+    }
+    std::string site_error;
+    AttemptResult a = w->deliverer->Deliver(&m, work.forced, &site_error);
+    r.removed = a.removed;
+    r.next = a.next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (a.state_unsaved) unsaved_[id] = m.state;
+      else unsaved_.erase(id);
+    }
+    if (!site_error.empty()) {
+      r.site_failed = true;
+      r.site_error = site_error;
+      Post(std::move(r));
+      break;  // this worker's connection failed; the main loop decides what next
+    }
+    Post(std::move(r));
+  }
+  w->deliverer->Close();
+  w->done = true;
+  Post(Report());  // wakes the main loop so it can join this thread
+}
+
+void QueueRunner::RetryUnsaved() {
+  int64_t now = Now();
+  if (now - last_unsaved_try_ < 1000000) return;
+  last_unsaved_try_ = now;
+  // Copied under the lock, written without it: a slow, failing disk must
+  // not hold up the workers. A stalled entry gets no new work, so only
+  // this thread changes its unsaved_ record meanwhile.
+  std::vector<std::pair<std::string, DeliveryState>> todo;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, st] : unsaved_) {
+      auto it = items_.find(id);
+      if (it == items_.end() || !it->second.busy) todo.emplace_back(id, st);
+    }
+  }
+  for (const auto& [id, st] : todo) {
+    bool gone = access(paths_.queue_file(id).c_str(), F_OK) != 0 && errno == ENOENT;
+    if (gone) {
+      // Deleted meanwhile (relayctl delete): its progress has nothing
+      // left to protect, and a state file now would outlive it.
+      log_->Info(id + ": removed while its delivery progress was unwritten; progress dropped");
+    } else {
+      Status s = Env::Default()->WriteFileAtomic(paths_.state() + "/" + id, EncodeState(st), 0600);
+      if (!s.ok()) continue;
+      log_->Info(id + ": delivery progress recorded; deliveries of it resume");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    unsaved_.erase(id);
+    auto it = items_.find(id);
+    if (it == items_.end()) continue;
+    if (gone) items_.erase(it);
+    else it->second.next = st.next_attempt_micros;
+  }
+}
+
+size_t QueueRunner::unsaved() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unsaved_.size();
+}
+
+// Under mu_. An entry whose progress is only in memory (unsaved_) takes
+// no new work: another attempt would repeat the recipients it records.
+bool QueueRunner::Due(const std::string& id, const Item& it, int64_t now) const {
+  return !it.busy && it.next <= now && !unsaved_.count(id);
+}
+
+void QueueRunner::Dispatch() {
+  RetryUnsaved();
+  int64_t now = Now();
+  if (now < site_down_until_) return;
+  bool any_due = false;
+  size_t waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, it] : items_) any_due |= Due(id, it, now);
+    waiting = work_.size();
+  }
+  if (!any_due && waiting == 0) return;
+  bool need_tls = false;
+  for (const Smarthost& h : cfg_.smarthosts) need_tls |= h.tls != TlsMode::kNone;
+  if (need_tls && !tls_) {
+    std::unique_ptr<TlsContext> t;
+    Status s = TlsContext::Create(cfg_, &t);
+    if (!s.ok()) {
+      // Nothing can be delivered until the files are fixed: pause, as for a
+      // dead smarthost, rather than spin (--once then ends).
+      site_down_until_ = now + cfg_.retry_min * 1000000;
+      log_->Error(s.message() + "; deliveries paused for " + std::to_string(cfg_.retry_min) + "s");
+      return;
+    }
+    tls_ = std::move(t);
+  }
+  size_t queued;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    for (auto& [id, it] : items_) {
+      if (!Due(id, it, now)) continue;
+      it.busy = true;
+      work_.push_back({id, it.forced});
+      it.forced = false;
+    }
+    queued = work_.size();
+  }
+  size_t active = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& w : workers_) active += !w->done && !w->exiting;
+  }
+  while (queued > active && active < static_cast<size_t>(cfg_.max_connections)) {
+    // One worker per waiting message, up to the limit: each takes messages
+    // one after another over its connection.
+    auto w = std::make_unique<Worker>();
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_, &stats_};
+    w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
+    Worker* raw = w.get();
+    w->thread = std::thread([this, raw] { WorkerMain(raw); });
+    workers_.push_back(std::move(w));
+    ++active;
+  }
+}
+
+void QueueRunner::Collect() {
+  uint64_t n;
+  while (read(wake_fd_, &n, sizeof n) > 0) {
+  }
+  std::vector<Report> reports;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reports.swap(reports_);
+  }
+  for (Report& r : reports) {
+    if (r.id.empty()) continue;
+    auto it = items_.find(r.id);
+    if (it == items_.end()) continue;
+    if (r.removed) {
+      items_.erase(it);
+      continue;
+    }
+    it->second.busy = false;
+    it->second.next = r.next;
+    if (r.site_failed) {
+      // The smarthost is unreachable: stop handing out work until it might
+      // be back, instead of failing every queued message against it.
+      ++site_failures_;
+      int64_t delay = RetryDelaySeconds(site_failures_, std::min<int64_t>(cfg_.retry_min, 60),
+                                        cfg_.retry_min, 0.5);
+      site_down_until_ = Now() + delay * 1000000;
+      log_->Warn("smarthost unavailable, pausing deliveries for " + std::to_string(delay) +
+                 "s: " + r.site_error);
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Work& work : work_) {
+        auto w = items_.find(work.id);
+        if (w != items_.end()) {
+          w->second.busy = false;
+          w->second.next = std::max(w->second.next, site_down_until_);
+        }
+      }
+      work_.clear();
+    } else {
+      site_failures_ = 0;
+    }
+  }
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if ((*it)->done) {
+      (*it)->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  SyncQueueDirIfDirty();
+  // Idle: give back the TLS context (and the CA store it holds).
+  if (workers_.empty()) tls_.reset();
+}
+
+void QueueRunner::SyncQueueDirIfDirty() {
+  // Removals are made durable in batches: one directory fsync covers many
+  // delivered messages. Losing an unsynced removal in a crash means a
+  // duplicate, never a loss.
+  int64_t now = Now();
+  if (!dir_dirty_ || (now - last_dir_sync_ < 50000 && !workers_.empty())) return;
+  dir_dirty_ = false;
+  last_dir_sync_ = now;
+  Env::Default()->SyncDir(paths_.queue());
+}
+
+void QueueRunner::WriteStatus() {
+  std::string path = paths_.state() + "/.status";
+  long long sent = 0, err_time = 0;
+  std::string err, old;
+  if (Env::Default()->ReadFile(path, &old, nullptr).ok()) {
+    std::sscanf(old.c_str(), "last_sent %lld\nlast_error_time %lld", &sent, &err_time);
+    size_t p = old.find("\nlast_error ");
+    if (p != std::string::npos) err = old.substr(p + 12, old.find('\n', p + 1) - p - 12);
+  }
+  {
+    std::lock_guard<std::mutex> l(stats_.mu);
+    if (stats_.last_sent > sent) sent = stats_.last_sent;
+    if (stats_.last_error_time > err_time) {
+      err_time = stats_.last_error_time;
+      err = stats_.last_error;
+    }
+  }
+  for (char& c : err)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::string text = "last_sent " + std::to_string(sent) + "\nlast_error_time " + std::to_string(err_time) +
+                     "\nlast_error " + err + "\n";
+  Env::Default()->WriteFileAtomic(path, text, 0600);
+}
+
+bool QueueRunner::Idle() const {
+  if (!workers_.empty() || unsaved() > 0) return false;
+  for (const auto& [id, it] : items_)
+    if (it.busy) return false;
+  return true;
+}
+
+int64_t QueueRunner::MicrosUntilDue() const {
+  int64_t now = Now();
+  int64_t best = -1;
+  for (const auto& [id, it] : items_) {
+    if (it.busy) continue;
+    int64_t due = std::max(it.next, site_down_until_);
+    int64_t wait = std::max<int64_t>(0, due - now);
+    if (best < 0 || wait < best) best = wait;
+  }
+  return best;
+}
+
+void QueueRunner::Shutdown(int grace_ms) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    work_.clear();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  for (;;) {
+    bool all_done = true;
+    for (auto& w : workers_) all_done &= w->done.load();
+    if (all_done || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Whatever is still in flight is abandoned: the server's reply never
+  // came, so nothing is marked done and the message stays queued. Not so a
+  // message whose final dot is sent: the smarthost may have taken it, so
+  // its reply is waited for (up to timeout_data_done), else it would be
+  // sent twice after a restart.
+  int final = 0;
+  for (auto& w : workers_) final += !w->done.load() && w->deliverer->in_final();
+  if (final > 0)
+    log_->Info("stopping: waiting up to " + std::to_string(cfg_.timeout_data_done) +
+               "s for the smarthost's reply to " + std::to_string(final) + " message(s) already sent");
+  for (auto& w : workers_) w->deliverer->Abort();
+  for (auto& w : workers_) w->thread.join();
+  workers_.clear();
+  dir_dirty_ = true;
+  last_dir_sync_ = 0;
+  SyncQueueDirIfDirty();
+  tls_.reset();
+  // Progress still only in memory is lost with this process: say which
+  // recipients a later run will send to again.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, st] : unsaved_) {
+    int done = 0;
+    for (const RcptStatus& r : st.rcpts) done += r.kind != RcptStatus::Kind::kPending;
+    if (done > 0)
+      log_->Error(id + ": stopping with delivery progress not written: " + std::to_string(done) +
+                  " recipient(s) already done will be tried again (possible duplicate)");
+  }
+  unsaved_.clear();
+}
+
+}  // namespace relay

@@ -1,0 +1,190 @@
+#include "relay/queue/spool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace relay {
+
+Status CreatePrivateSpool(Env* env, const SpoolPaths& paths) {
+  // The common case on every injection: everything exists (hold/ is made
+  // last), and one stat replaces seven mkdir calls.
+  struct stat st;
+  if (::stat(paths.hold().c_str(), &st) == 0) return Status::Ok();
+  for (const std::string& dir : {paths.root, paths.tmp(), paths.queue(), paths.state(),
+                                 paths.failed(), paths.corrupt(), paths.hold()}) {
+    Status s = env->CreateDir(dir, 0700);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::string RepairHint(const SpoolPaths& paths) {
+  return "(as root: scripts/install-spool " + paths.root + ", or install the relay package)";
+}
+
+std::string OctalMode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// One subdirectory against the owner of queue/.
+Status CheckSpoolDir(const SpoolPaths& paths, const std::string& dir, uid_t owner) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      return Status::TempFail("the spool " + paths.root + " is incomplete: " + dir + " is missing " +
+                              RepairHint(paths));
+    return Status::FromErrno(e, "stat " + dir);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return Status::TempFail(dir + " is not a directory " + RepairHint(paths));
+  if (st.st_uid != owner)
+    return Status::TempFail(dir + " belongs to uid " + std::to_string(st.st_uid) + ", but the spool (" +
+                            paths.queue() + ") to uid " + std::to_string(owner) +
+                            ", as whom relayd runs " + RepairHint(paths));
+  if ((st.st_mode & S_IRWXU) != S_IRWXU)
+    return Status::TempFail(dir + " has mode " + OctalMode(st.st_mode) +
+                            ": its owner, relayd, cannot use it " + RepairHint(paths));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckSpoolForInjection(const SpoolPaths& paths) {
+  struct stat st;
+  if (::stat(paths.queue().c_str(), &st) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      return Status::TempFail("no spool at " + paths.root + "; sendmail does not create it " +
+                              RepairHint(paths));
+    return Status::FromErrno(e, "stat " + paths.queue());
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::TempFail(paths.queue() + " is not a directory " + RepairHint(paths));
+  if (st.st_uid == 0)
+    return Status::TempFail(paths.queue() + " belongs to root, and relayd never delivers as root: give the spool "
+                            "to the relay user " + RepairHint(paths));
+  Status s = CheckSpoolDir(paths, paths.queue(), st.st_uid);
+  for (const std::string& dir :
+       {paths.tmp(), paths.state(), paths.failed(), paths.corrupt(), paths.hold()}) {
+    if (!s.ok()) break;
+    s = CheckSpoolDir(paths, dir, st.st_uid);
+  }
+  return s;
+}
+
+Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user) {
+  struct stat st;
+  if (::stat(paths.queue().c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + paths.queue());
+  if (st.st_uid == relay_uid) return Status::Ok();
+  return Status::TempFail(paths.queue() + " belongs to uid " + std::to_string(st.st_uid) + ", not to the " +
+                          relay_user + " user (uid " + std::to_string(relay_uid) +
+                          ") as whom relayd runs " + RepairHint(paths));
+}
+
+QueueWriter::~QueueWriter() { Abort(); }
+
+Status QueueWriter::Begin(const std::string& id, mode_t mode, bool* exists) {
+  id_ = id;
+  temp_path_ = paths_.tmp() + "/" + id;
+  Status s = env_->NewExclusiveFile(temp_path_, mode, &file_, exists);
+  if (!s.ok()) temp_path_.clear();  // not ours to remove
+  return s;
+}
+
+Status QueueWriter::Append(std::string_view data) { return file_->Append(data); }
+
+uint64_t QueueWriter::Size() const { return file_ ? file_->Size() : 0; }
+
+Status QueueWriter::Commit() {
+  Status s = file_->Sync();
+  if (s.ok()) s = file_->Close();
+  bool exists = false;
+  if (s.ok()) s = env_->RenameNoReplace(temp_path_, paths_.queue_file(id_), &exists);
+  if (!s.ok()) {
+    Abort();
+    return s;
+  }
+  file_.reset();
+  s = env_->SyncDir(paths_.queue());
+  if (!s.ok()) {
+    // The entry is visible but we cannot promise it survives a crash, so
+    // the caller gets a temporary failure and we take the entry back. If
+    // relayd already picked it up, the caller's retry makes a duplicate:
+    // the price of never reporting success for a message we might lose.
+    env_->RemoveFile(paths_.queue_file(id_));
+    temp_path_.clear();
+    return s;
+  }
+  committed_ = true;
+  return s;
+}
+
+void QueueWriter::Abort() {
+  if (committed_ || temp_path_.empty()) return;
+  file_.reset();
+  env_->RemoveFile(temp_path_);
+  temp_path_.clear();
+}
+
+Status ReadQueueHead(int fd, uint64_t file_size, Envelope* env, size_t* head_size,
+                     Trailer* trailer, bool* complete) {
+  *complete = false;
+  std::string head;
+  // Most heads fit in the first read; many recipients need more.
+  for (size_t want = 8192;; want *= 4) {
+    head.resize(want);
+    ssize_t n = ::pread(fd, head.data(), want, 0);
+    if (n < 0) return Status::FromErrno(errno, "read queue file");
+    head.resize(static_cast<size_t>(n));
+    bool incomplete = false;
+    Status s = ParseHead(head, env, head_size, &incomplete);
+    if (s.ok()) break;
+    if (!incomplete || static_cast<size_t>(n) < want || want > (64u << 20)) return s;
+  }
+  char tail[128];
+  off_t off = file_size > sizeof tail ? static_cast<off_t>(file_size - sizeof tail) : 0;
+  ssize_t n = ::pread(fd, tail, sizeof tail, off);
+  size_t trailer_size = 0;
+  if (n > 0 && ParseTrailer(std::string_view(tail, static_cast<size_t>(n)), trailer, &trailer_size).ok())
+    *complete = *head_size + trailer->content_size + trailer_size == file_size;
+  return Status::Ok();
+}
+
+Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info) {
+  *info = QueueEntryInfo();
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open " + path);
+  struct stat st;
+  Status s;
+  if (::fstat(fd, &st) != 0) {
+    s = Status::FromErrno(errno, "stat " + path);
+  } else {
+    size_t head_size = 0;
+    Trailer t;
+    s = ReadQueueHead(fd, static_cast<uint64_t>(st.st_size), &info->envelope, &head_size, &t, &info->complete);
+    if (info->complete) info->content_size = t.content_size;
+  }
+  ::close(fd);
+  return s;
+}
+
+Status CheckSpoolSpace(const SpoolPaths& paths, uint64_t min_free) {
+  if (min_free == 0) return Status::Ok();
+  struct statvfs vfs;
+  if (::statvfs(paths.tmp().c_str(), &vfs) != 0) return Status::Ok();  // the write will tell
+  uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (avail >= min_free) return Status::Ok();
+  return Status::TempFail("the spool " + paths.tmp() + " has " + std::to_string(avail >> 20) +
+                          " MiB free, below spool_min_free (" + std::to_string(min_free >> 20) + " MiB)");
+}
+
+}  // namespace relay

@@ -1,0 +1,446 @@
+#include "relay/smtp/smtp_session.h"
+
+namespace relay {
+namespace {
+
+bool HasNonAscii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string XText(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126 || c == '+' || c == '=') {
+      out += '+';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+SmtpSession::SmtpSession(SessionParams params) : params_(std::move(params)) {}
+
+std::string SmtpSession::TakeOutput() {
+  std::string out;
+  out.swap(out_);
+  return out;
+}
+
+std::vector<RcptOutcome> SmtpSession::TakeOutcome() {
+  has_outcome_ = false;
+  std::vector<RcptOutcome> out;
+  out.swap(outcome_);
+  return out;
+}
+
+Stage SmtpSession::stage() const {
+  switch (state_) {
+    case State::kGreeting: return Stage::kGreeting;
+    case State::kEhlo: return Stage::kEhlo;
+    case State::kHelo: return Stage::kHelo;
+    case State::kStartTls: return Stage::kStartTls;
+    case State::kAuth: return Stage::kAuth;
+    case State::kDot: return Stage::kDot;
+    case State::kRset: return Stage::kRset;
+    case State::kQuit: return Stage::kQuit;
+    case State::kInMessage:
+      if (expect_.empty()) return Stage::kNone;
+      switch (expect_.front()) {
+        case Expect::kMail: return Stage::kMail;
+        case Expect::kRcpt: return Stage::kRcpt;
+        case Expect::kData: return Stage::kData;
+        case Expect::kDot: return Stage::kDot;
+        case Expect::kRset: return Stage::kRset;
+        case Expect::kQuit: return Stage::kQuit;
+      }
+      return Stage::kNone;
+    default: return Stage::kNone;
+  }
+}
+
+void SmtpSession::SendEhlo() {
+  caps_ = Capabilities();
+  Send("EHLO " + params_.helo_name);
+  state_ = State::kEhlo;
+  want_ = Want::kReply;
+}
+
+void SmtpSession::SessionFail(const std::string& why) {
+  if (session_error_.empty()) session_error_ = why;
+  if (state_ == State::kInMessage || state_ == State::kDot || state_ == State::kRset) {
+    FailAll(RcptState::kDeferred, "4.4.0", why, false);
+    has_outcome_ = true;
+  }
+  // A polite QUIT; nothing else is ever sent after a failure.
+  expect_.clear();
+  Send("QUIT");
+  state_ = State::kQuit;
+  want_ = Want::kReply;
+}
+
+void SmtpSession::OnReply(const Reply& r) {
+  switch (state_) {
+    case State::kGreeting:
+    case State::kEhlo:
+    case State::kHelo:
+    case State::kStartTls:
+      HandleSessionReply(r);
+      return;
+    case State::kAuth:
+      HandleAuthReply(r);
+      return;
+    case State::kInMessage:
+    case State::kDot:
+    case State::kRset:
+      HandleMessageReply(r);
+      return;
+    case State::kQuit:
+      state_ = State::kClosed;
+      want_ = Want::kClosed;
+      return;
+    default:
+      SessionFail("unexpected reply from server: " + r.Text());
+      return;
+  }
+}
+
+void SmtpSession::HandleSessionReply(const Reply& r) {
+  switch (state_) {
+    case State::kGreeting:
+      if (r.code / 100 == 2) SendEhlo();
+      else SessionFail("server greeting: " + r.Text());
+      return;
+    case State::kEhlo:
+      if (r.positive()) {
+        caps_ = ParseEhlo(r);
+        if (params_.require_tls && !params_.tls_active) {
+          if (!caps_.starttls) return SessionFail("TLS is required but the server does not offer STARTTLS");
+          Send("STARTTLS");
+          state_ = State::kStartTls;
+          return;
+        }
+        Ready();
+      } else if (r.permanent() && !params_.require_tls) {
+        Send("HELO " + params_.helo_name);
+        state_ = State::kHelo;
+      } else {
+        SessionFail("EHLO: " + r.Text());
+      }
+      return;
+    case State::kHelo:
+      if (!r.positive()) return SessionFail("HELO: " + r.Text());
+      caps_ = Capabilities();
+      Ready();
+      return;
+    case State::kStartTls:
+      if (r.code != 220) return SessionFail("STARTTLS: " + r.Text());
+      state_ = State::kTls;
+      want_ = Want::kTlsHandshake;
+      return;
+    default:
+      return;
+  }
+}
+
+void SmtpSession::Ready() {
+  if (params_.sasl && !authenticated_) {
+    // Credentials never cross a connection that TLS does not protect.
+    if (!params_.tls_active && !params_.auth_without_tls)
+      return SessionFail("credentials are configured but the connection has no TLS: not sending them");
+    if (caps_.auth.empty())
+      return SessionFail(params_.tls_active ? "the server offers no AUTH after STARTTLS"
+                                            : "the server offers no AUTH");
+    std::string err;
+    mech_ = params_.sasl->Create(caps_.auth, &err);
+    if (!mech_) return SessionFail(err);
+    std::string initial;
+    bool has_initial = false;
+    Status s = mech_->Start(&initial, &has_initial);
+    if (!s.ok()) return SessionFail("AUTH " + mech_->name() + ": " + s.message());
+    std::string line = "AUTH " + mech_->name();
+    has_pending_initial_ = false;
+    if (has_initial) {
+      std::string b64 = initial.empty() ? "=" : Base64Encode(initial);
+      // The AUTH line must stay within 512 octets; a longer initial
+      // response (a large OAuth token) follows an empty challenge.
+      if (line.size() + 1 + b64.size() + 2 <= 512) {
+        line += " " + b64;
+      } else {
+        pending_initial_ = b64;
+        has_pending_initial_ = true;
+      }
+    }
+    Send(line);
+    state_ = State::kAuth;
+    want_ = Want::kReply;
+    return;
+  }
+  state_ = State::kReady;
+  want_ = Want::kMessage;
+}
+
+void SmtpSession::HandleAuthReply(const Reply& r) {
+  if (r.code == 334) {
+    if (has_pending_initial_) {
+      has_pending_initial_ = false;
+      Send(pending_initial_);
+      pending_initial_.clear();
+      return;
+    }
+    std::string challenge, response;
+    std::string text = r.lines.empty() ? "" : r.lines.front();
+    if (!Base64Decode(text, &challenge)) {
+      Send("*");  // cancel (RFC 4954 4)
+      return;
+    }
+    Status s = mech_->Step(challenge, &response);
+    if (!s.ok()) {
+      Send("*");
+      return;
+    }
+    Send(response.empty() ? "" : Base64Encode(response));
+    return;
+  }
+  if (r.code == 235) {
+    authenticated_ = true;
+    mech_.reset();
+    state_ = State::kReady;
+    want_ = Want::kMessage;
+    return;
+  }
+  std::string why = r.code == 535 ? "authentication failed (check auth_user and the password): "
+                                  : "AUTH " + (mech_ ? mech_->name() : std::string()) + ": ";
+  mech_.reset();
+  SessionFail(why + r.Text());
+}
+
+void SmtpSession::OnTlsUp() {
+  params_.tls_active = true;
+  SendEhlo();
+}
+
+std::string SmtpSession::MailCommand() const {
+  std::string cmd = "MAIL FROM:<" + job_.sender + ">";
+  // The size of what is sent: after a 7-bit conversion, the converted one.
+  if (caps_.size_advertised && (!downgrade_ || job_.downgraded_size > 0))
+    cmd += " SIZE=" + std::to_string(WireSize());
+  // BODY=8BITMIME for 8-bit content, or when the sender declared it (-B);
+  // only 8-bit content needs it, so only that is downgraded or bounced.
+  if ((job_.eight_bit || job_.declared_8bitmime) && caps_.eightbitmime) cmd += " BODY=8BITMIME";
+  bool utf8 = HasNonAscii(job_.sender);
+  for (const std::string& r : job_.recipients) utf8 |= HasNonAscii(r);
+  if (utf8 && caps_.smtputf8) cmd += " SMTPUTF8";
+  if (caps_.dsn && !job_.dsn_ret.empty()) cmd += " RET=" + job_.dsn_ret;
+  if (caps_.dsn && !job_.envid.empty()) cmd += " ENVID=" + XText(job_.envid);
+  return cmd;
+}
+
+std::string SmtpSession::RcptCommand(size_t i) const {
+  std::string cmd = "RCPT TO:<" + job_.recipients[i] + ">";
+  if (caps_.dsn && i < job_.notifies.size() && !job_.notifies[i].empty()) cmd += " NOTIFY=" + job_.notifies[i];
+  if (caps_.dsn && i < job_.orcpts.size() && !job_.orcpts[i].empty())
+    cmd += " ORCPT=rfc822;" + XText(job_.orcpts[i]);
+  return cmd;
+}
+
+void SmtpSession::SendMessage(const MessageJob& job) {
+  job_ = job;
+  outcome_.assign(job.recipients.size(), RcptOutcome());
+  has_outcome_ = false;
+  possible_duplicate_ = false;
+  mail_ok_ = data_ok_ = false;
+  next_rcpt_reply_ = next_rcpt_send_ = 0;
+  expect_.clear();
+
+  // What the server said it cannot take is bounced before MAIL.
+  bool utf8 = HasNonAscii(job.sender);
+  for (const std::string& r : job.recipients) utf8 |= HasNonAscii(r);
+  downgrade_ = job.eight_bit && !caps_.eightbitmime;
+  if (caps_.size_limit > 0 && WireSize() > caps_.size_limit) {
+    FailAll(RcptState::kBounced, "5.3.4",
+            "message size " + std::to_string(WireSize()) + (downgrade_ ? " (converted to 7-bit)" : "") +
+                " exceeds the server's limit of " + std::to_string(caps_.size_limit) + " bytes",
+            false);
+    return FinishMessage();
+  }
+  if (downgrade_ && !job.can_downgrade) {
+    FailAll(RcptState::kBounced, "5.6.3",
+            "the message has 8-bit content the server cannot take (no 8BITMIME) and it cannot be "
+            "converted to 7-bit without damage",
+            false);
+    return FinishMessage();
+  }
+  if (utf8 && !caps_.smtputf8) {
+    FailAll(RcptState::kBounced, "5.6.7",
+            "an address needs SMTPUTF8 and the server does not support it", false);
+    return FinishMessage();
+  }
+  state_ = State::kInMessage;
+  want_ = Want::kReply;
+  Send(MailCommand());
+  expect_.push_back(Expect::kMail);
+  if (caps_.pipelining) {
+    for (size_t i = 0; i < job_.recipients.size(); ++i) {
+      Send(RcptCommand(i));
+      expect_.push_back(Expect::kRcpt);
+    }
+    Send("DATA");
+    expect_.push_back(Expect::kData);
+  }
+}
+
+void SmtpSession::HandleMessageReply(const Reply& r) {
+  if (expect_.empty()) return SessionFail("unexpected reply from server: " + r.Text());
+  Expect e = expect_.front();
+  expect_.erase(expect_.begin());
+  bool pipelined = caps_.pipelining;
+  switch (e) {
+    case Expect::kMail:
+      mail_ok_ = r.code / 100 == 2;
+      if (!mail_ok_)
+        FailAll(r.permanent() ? RcptState::kBounced : RcptState::kDeferred, r.dsn(),
+                "MAIL FROM: " + r.Text(), false);
+      if (!pipelined) {
+        if (mail_ok_) {
+          Send(RcptCommand(next_rcpt_send_++));
+          expect_.push_back(Expect::kRcpt);
+        } else {
+          Send("RSET");
+          expect_.push_back(Expect::kRset);
+        }
+      }
+      return;
+    case Expect::kRcpt: {
+      size_t i = next_rcpt_reply_++;
+      if (mail_ok_ && i < outcome_.size()) {
+        RcptOutcome& o = outcome_[i];
+        o.dsn = r.dsn();
+        o.reason = r.Text();
+        o.state = r.code / 100 == 2 ? RcptState::kAccepted
+                                    : r.permanent() ? RcptState::kBounced : RcptState::kDeferred;
+      }
+      if (!pipelined) {
+        if (next_rcpt_send_ < job_.recipients.size()) {
+          Send(RcptCommand(next_rcpt_send_++));
+          expect_.push_back(Expect::kRcpt);
+        } else {
+          bool any = false;
+          for (const RcptOutcome& o : outcome_) any |= o.state == RcptState::kAccepted;
+          Send(any ? "DATA" : "RSET");
+          expect_.push_back(any ? Expect::kData : Expect::kRset);
+        }
+      }
+      return;
+    }
+    case Expect::kData:
+      data_ok_ = r.code == 354;
+      if (!data_ok_ && mail_ok_)
+        FailAll(r.permanent() ? RcptState::kBounced : RcptState::kDeferred, r.dsn(),
+                "DATA: " + r.Text(), true);
+      return AfterEnvelopeReplies();
+    case Expect::kDot: {
+      RcptState s = r.code / 100 == 2 ? RcptState::kDone
+                                      : r.permanent() ? RcptState::kBounced : RcptState::kDeferred;
+      for (RcptOutcome& o : outcome_) {
+        if (o.state != RcptState::kAccepted) continue;
+        o.state = s;
+        o.dsn = r.dsn();
+        o.reason = r.Text();
+      }
+      return FinishMessage();
+    }
+    case Expect::kRset:
+      FinishMessage();
+      if (!r.positive()) SessionFail("RSET: " + r.Text());
+      return;
+    case Expect::kQuit:
+      return;
+  }
+}
+
+void SmtpSession::AfterEnvelopeReplies() {
+  bool any = false;
+  for (const RcptOutcome& o : outcome_) any |= o.state == RcptState::kAccepted;
+  if (data_ok_ && any && mail_ok_) {
+    state_ = State::kBody;
+    want_ = Want::kBody;
+    return;
+  }
+  if (data_ok_) {
+    // The server said 354 although no recipient was accepted (possible
+    // with pipelining): end the empty transaction at once.
+    Send(".");
+    expect_.push_back(Expect::kDot);
+    state_ = State::kDot;
+    return;
+  }
+  Send("RSET");
+  expect_.push_back(Expect::kRset);
+  state_ = State::kRset;
+}
+
+void SmtpSession::OnBodySent() {
+  Send(".");
+  expect_.assign(1, Expect::kDot);
+  state_ = State::kDot;
+  want_ = Want::kReply;
+}
+
+void SmtpSession::FinishMessage() {
+  for (RcptOutcome& o : outcome_) {
+    if (o.state == RcptState::kPending || o.state == RcptState::kAccepted) {
+      o.state = RcptState::kDeferred;
+      o.dsn = "4.4.0";
+      if (o.reason.empty()) o.reason = "no final reply from server";
+    }
+  }
+  has_outcome_ = true;
+  expect_.clear();
+  state_ = State::kReady;
+  want_ = Want::kMessage;
+}
+
+void SmtpSession::FailAll(RcptState state, const std::string& dsn, const std::string& reason,
+                          bool only_accepted) {
+  for (RcptOutcome& o : outcome_) {
+    bool hit = only_accepted ? o.state == RcptState::kAccepted
+                             : (o.state == RcptState::kPending || o.state == RcptState::kAccepted);
+    if (!hit) continue;
+    o.state = state;
+    o.dsn = dsn;
+    o.reason = reason;
+  }
+}
+
+void SmtpSession::OnConnectionLost(const std::string& why) {
+  bool in_message = state_ == State::kInMessage || state_ == State::kBody ||
+                    state_ == State::kDot || state_ == State::kRset;
+  if (state_ == State::kDot) {
+    for (const RcptOutcome& o : outcome_) possible_duplicate_ |= o.state == RcptState::kAccepted;
+  }
+  if (in_message) {
+    FailAll(RcptState::kDeferred, "4.4.2", "lost connection: " + why, false);
+    has_outcome_ = true;
+  }
+  if (state_ != State::kQuit && session_error_.empty()) session_error_ = why;
+  expect_.clear();
+  state_ = State::kClosed;
+  want_ = Want::kClosed;
+}
+
+void SmtpSession::Quit() {
+  Send("QUIT");
+  state_ = State::kQuit;
+  want_ = Want::kReply;
+}
+
+}  // namespace relay

@@ -1,0 +1,238 @@
+// relayd's queue updates under failing files (issue: no mail lost): a
+// bounce that cannot be written leaves its recipient queued; a power cut
+// never leaves a recipient marked bounced without its bounce on disk.
+#include "relay/deliver/delivery.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "testutil/fault_env.h"
+#include "testutil/temp_dir.h"
+
+namespace relay {
+namespace {
+
+using testing::FaultEnv;
+using testing::Op;
+using testing::TempDir;
+
+constexpr char kId[] = "6610AAE723F5700TMGJ";
+
+class DeliveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(CreatePrivateSpool(Env::Default(), paths_).ok());
+    Envelope e;
+    e.id = kId;
+    e.arrival_micros = Env::Default()->NowMicros();
+    e.sender = "alice@example.com";
+    e.recipients = {{"bad@x.org", ""}, {"later@x.org", ""}};
+    std::string head;
+    ASSERT_TRUE(EncodeHead(e, &head).ok());
+    std::string content = "Subject: s\r\n\r\nbody\r\n";
+    QueueWriter w(Env::Default(), paths_);
+    bool exists;
+    ASSERT_TRUE(w.Begin(kId, 0600, &exists).ok());
+    ASSERT_TRUE(w.Append(head + content + EncodeTrailer({content.size(), false})).ok());
+    ASSERT_TRUE(w.Commit().ok());
+    cfg_.spool_dir = dir_.path();
+    cfg_.domain = "example.com";
+  }
+
+  // Runs Record with one bounced and one deferred recipient.
+  AttemptResult RecordWith(Env* env) {
+    LoadedMessage m;
+    EXPECT_TRUE(LoadMessage(paths_, kId, &m).ok());
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr, env};
+    Deliverer d(ctx, nullptr);
+    std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 5.1.1 no such user"},
+                                    {RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}};
+    return d.Record(&m, {0, 1}, out, false);
+  }
+
+  std::vector<std::string> Queue() const { return dir_.List("queue"); }
+  std::string State() const {
+    std::ifstream f(paths_.state() + "/" + kId);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+  TempDir dir_;
+  SpoolPaths paths_{dir_.path()};
+  Config cfg_;
+  Aliases aliases_;
+  Logger log_{dir_.path() + "/log"};
+  std::atomic<bool> dirty_{false};
+  HostHealth hosts_;
+};
+
+TEST_F(DeliveryTest, BounceQueuedBeforeTheRecipientIsForgotten) {
+  AttemptResult r = RecordWith(Env::Default());
+  EXPECT_FALSE(r.removed);
+  ASSERT_EQ(Queue().size(), 2u);  // the original and its bounce
+  EXPECT_NE(State().find("rcpt 0 bounced"), std::string::npos) << State();
+  EXPECT_NE(State().find("rcpt 1 deferred 4.2.0 450 4.2.0 later"), std::string::npos);
+}
+
+// ENOSPC, EDQUOT or EIO at each step of writing the bounce: the original
+// stays, the failed recipient stays pending (never silently dropped), and
+// no half bounce is left in queue/ or tmp/.
+TEST_F(DeliveryTest, FailingBounceKeepsTheRecipient) {
+  struct Point {
+    Op op;
+    int nth;
+  };
+  const Point points[] = {{Op::kCreate, 1}, {Op::kWrite, 1}, {Op::kWrite, 2}, {Op::kSync, 1},
+                          {Op::kClose, 1},  {Op::kLink, 1},  {Op::kSyncDir, 1}};
+  for (const Point& pt : points) {
+    for (int err : {ENOSPC, EDQUOT, EIO}) {
+      SCOPED_TRACE(::testing::Message() << "op " << static_cast<int>(pt.op) << " nth " << pt.nth
+                                        << " errno " << err);
+      std::remove((paths_.state() + "/" + kId).c_str());
+      FaultEnv env;
+      env.FailNth(pt.op, pt.nth, err);
+      RecordWith(&env);
+      EXPECT_EQ(Queue(), std::vector<std::string>{kId});
+      EXPECT_TRUE(dir_.List("tmp").empty());
+      EXPECT_EQ(State().find("rcpt 0 bounced"), std::string::npos) << State();
+      EXPECT_NE(State().find("bounce could not be queued"), std::string::npos) << State();
+    }
+  }
+}
+
+// A full disk when the state file is written: the message stays queued,
+// the reason is logged, nothing is lost (a retry may repeat work).
+TEST_F(DeliveryTest, FailingStateWriteKeepsTheMessage) {
+  FaultEnv env;
+  env.FailNth(Op::kCreate, 2, ENOSPC);  // 1: the bounce, 2: the state file
+  AttemptResult r = RecordWith(&env);
+  EXPECT_TRUE(r.state_unsaved);  // the runner keeps the progress in memory
+  EXPECT_EQ(Queue().size(), 2u);
+  std::ifstream f(dir_.path() + "/log");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_NE(ss.str().find("cannot save delivery state"), std::string::npos) << ss.str();
+  // Said with what follows: the entry takes no new work.
+  EXPECT_NE(ss.str().find("no further attempt of it until its progress is written"), std::string::npos);
+}
+
+// A power cut right after Record: progress never runs ahead of what is on
+// disk. If the state says "bounced", the bounce is there.
+TEST_F(DeliveryTest, PowerCutNeverLosesABounce) {
+  FaultEnv env;
+  RecordWith(&env);
+  env.DropUnsyncedData();
+  bool bounced = State().find("rcpt 0 bounced") != std::string::npos;
+  if (bounced) {
+    EXPECT_EQ(Queue().size(), 2u);
+  }
+  EXPECT_NE(std::find(Queue().begin(), Queue().end(), kId), Queue().end());  // original survives
+}
+
+// RFC 3461: a recipient whose NOTIFY is NEVER, or lacks FAILURE, gets no
+// failure notice from relay; the others of the same message still do,
+// and the log names the recipient that got none.
+TEST_F(DeliveryTest, NotifyWithoutFailureSendsNoBounce) {
+  struct Case {
+    std::vector<std::string> notifies;  // of bad@x.org, later@x.org
+    size_t bounces;
+    std::string named, not_named;
+  } const cases[] = {
+      {{"NEVER", "FAILURE"}, 1, "later@x.org", "bad@x.org"},
+      {{"SUCCESS,DELAY", ""}, 1, "later@x.org", "bad@x.org"},
+      {{"NEVER", "NEVER"}, 0, "", ""},
+      {{"", "SUCCESS,FAILURE"}, 1, "bad@x.org", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.notifies[0] + " / " + c.notifies[1]);
+    for (const std::string& f : Queue()) std::remove((paths_.queue() + "/" + f).c_str());
+    std::remove((paths_.state() + "/" + kId).c_str());
+    Envelope e;
+    e.id = kId;
+    e.arrival_micros = Env::Default()->NowMicros();
+    e.sender = "alice@example.com";
+    e.recipients = {{"bad@x.org", "", c.notifies[0]}, {"later@x.org", "", c.notifies[1]}};
+    std::string head, content = "Subject: s\r\n\r\nbody\r\n";
+    ASSERT_TRUE(EncodeHead(e, &head).ok());
+    QueueWriter w(Env::Default(), paths_);
+    bool exists;
+    ASSERT_TRUE(w.Begin(kId, 0600, &exists).ok());
+    ASSERT_TRUE(w.Append(head + content + EncodeTrailer({content.size(), false})).ok());
+    ASSERT_TRUE(w.Commit().ok());
+    LoadedMessage m;
+    ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
+                        Env::Default()};
+    Deliverer d(ctx, nullptr);
+    std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 5.1.1 no such user"},
+                                    {RcptState::kBounced, "5.0.0", "returned by the administrator"}};
+    AttemptResult r = d.Record(&m, {0, 1}, out, false);
+    EXPECT_TRUE(r.removed) << "every recipient is done, notice or not";
+    std::vector<std::string> q = Queue();
+    ASSERT_EQ(q.size(), c.bounces);
+    if (c.bounces == 0) continue;
+    std::ifstream f(paths_.queue() + "/" + q[0]);
+    std::stringstream bounce;
+    bounce << f.rdbuf();
+    EXPECT_NE(bounce.str().find("rcpt alice@example.com\n"), std::string::npos);
+    EXPECT_NE(bounce.str().find("Final-Recipient: rfc822; " + c.named), std::string::npos) << bounce.str();
+    if (!c.not_named.empty()) {
+      EXPECT_EQ(bounce.str().find("Final-Recipient: rfc822; " + c.not_named), std::string::npos) << bounce.str();
+    }
+  }
+  std::ifstream lf(dir_.path() + "/log");
+  std::stringstream log;
+  log << lf.rdbuf();
+  EXPECT_NE(log.str().find("to=<bad@x.org>: no failure notice sent to <alice@example.com> (NOTIFY=NEVER)"),
+            std::string::npos)
+      << log.str();
+}
+
+}  // namespace
+}  // namespace relay
+
+namespace relay {
+namespace {
+
+// The expiry reason names the lifetime exactly: a lifetime under an hour
+// said "expired after 0 hours".
+TEST_F(DeliveryTest, ExpiryNamesALifetimeUnderAnHour) {
+  // The entry again, arrived 2000 s ago, past a 30-minute lifetime.
+  std::remove(paths_.queue_file(kId).c_str());
+  Envelope e;
+  e.id = kId;
+  e.arrival_micros = Env::Default()->NowMicros() - 2000 * int64_t{1000000};
+  e.sender = "alice@example.com";
+  e.recipients = {{"later@x.org", ""}};
+  std::string head, content = "Subject: s\r\n\r\nbody\r\n";
+  ASSERT_TRUE(EncodeHead(e, &head).ok());
+  std::ofstream(paths_.queue_file(kId), std::ios::binary) << head << content
+                                                         << EncodeTrailer({content.size(), false});
+  cfg_.queue_lifetime = 1800;
+  LoadedMessage m;
+  ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+  DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
+                      Env::Default()};
+  Deliverer d(ctx, nullptr);
+  d.Record(&m, {0}, {{RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}}, false);
+  std::string bounce;
+  for (const std::string& name : Queue())
+    if (name != kId) {
+      std::ifstream f(paths_.queue_file(name), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      bounce = ss.str();
+    }
+  EXPECT_NE(bounce.find("message expired after 30 minutes in the queue; last error: 450 4.2.0 later"),
+            std::string::npos)
+      << bounce;
+  EXPECT_EQ(bounce.find("0 hours"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace relay

@@ -1,0 +1,420 @@
+// Golden tests: command line + standard input -> the exact queue file.
+#include "relay/inject/inject.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "testutil/fault_env.h"
+#include "testutil/temp_dir.h"
+
+namespace relay {
+namespace {
+
+using testing::FaultEnv;
+using testing::Op;
+using testing::TempDir;
+
+constexpr char kId[] = "6610AAE723F5700TMGJ";
+constexpr int64_t kNow = 1795548364000000;  // Tue, 24 Nov 2026 19:26:04 UTC
+
+struct Result {
+  Status status;
+  std::string file;  // the committed queue file, "" if none
+};
+
+class InjectTest : public ::testing::Test {
+ protected:
+  Result Run(std::vector<std::string> argv, const std::string& input,
+             Env* env = nullptr, size_t chunk = 7,
+             std::vector<SkippedRecipient>* skipped = nullptr) {
+    if (!env) env = Env::Default();
+    argv.insert(argv.begin(), "sendmail");
+    Options opts;
+    Status s = ParseArgs(argv, &opts);
+    if (!s.ok()) return {s, ""};
+    InjectParams p;
+    p.opts = opts;
+    p.domain = "example.com";
+    p.hostname = "host.example.com";
+    p.local = {"example.com", {"localhost", "host", "host.example.com"}};
+    p.aliases = &aliases_;
+    p.submitter = {1000, "alice", "Alice Example"};
+    p.now_micros = kNow;
+    p.gmtoff = 3600;
+    p.queue_id = kId;
+    p.msgid_nonce = "NONCE1";
+    p.size_limit = size_limit_;
+    p.orcpts = orcpts_;
+    p.received_from = received_from_;
+    p.received_auth = received_auth_;
+    if (!received_with_.empty()) p.received_with = received_with_;
+    SpoolPaths paths(dir_.path());
+    std::remove(paths.queue_file(kId).c_str());  // from an earlier Run
+    EXPECT_TRUE(CreatePrivateSpool(env, paths).ok());
+    QueueWriter w(env, paths);
+    Injector inj(p, &w);
+    s = inj.Start();
+    if (!s.ok()) return {s, ""};
+    bool exists = false;
+    s = w.Begin(kId, 0600, &exists);
+    if (!s.ok()) return {s, ""};
+    // Feed in small chunks so that CRLF pairs and lines straddle calls.
+    for (size_t i = 0; i < input.size(); i += chunk)
+      if (!inj.Feed(std::string_view(input).substr(i, chunk))) break;
+    s = inj.Finish();
+    if (skipped) *skipped = inj.skipped();
+    if (s.ok()) s = w.Commit();
+    else w.Abort();
+    return {s, ReadQueued()};
+  }
+
+  std::string ReadQueued() {
+    std::ifstream f(dir_.path() + "/queue/" + kId, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+  TempDir dir_;
+  Aliases aliases_ = Aliases::Parse("root: admin@example.net\npostmaster: root\n", nullptr);
+  uint64_t size_limit_ = 0;
+  std::vector<std::string> orcpts_;
+  std::string received_from_, received_auth_, received_with_;
+};
+
+std::string Head(const std::string& rcpts, const std::string& from = "alice@example.com",
+                 const std::string& extra = "") {
+  return std::string("relay-queue 2\nid ") + kId + "\ntime " + std::to_string(kNow) +
+         "\nuid 1000\nfrom " + from + "\n" + rcpts + extra + "content\n";
+}
+
+const std::string kReceived =
+    "Received: by host.example.com (relay, from userid 1000)\r\n"
+    "\tid 6610AAE723F5700TMGJ; Tue, 24 Nov 2026 20:26:04 +0100\r\n";
+const std::string kMsgId = "Message-ID: <6610AAE723F5700TMGJ.NONCE1@example.com>\r\n";
+const std::string kDate = "Date: Tue, 24 Nov 2026 20:26:04 +0100\r\n";
+const std::string kFrom = "From: Alice Example <alice@example.com>\r\n";
+
+std::string File(const std::string& head, const std::string& content, bool eight = false) {
+  return head + content + "end " + std::to_string(content.size()) + (eight ? " 8bit\n" : " 7bit\n");
+}
+
+TEST_F(InjectTest, DebianCronMessage) {
+  Result r = Run({"-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"},
+                 "From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> run-parts\n"
+                 "Content-Type: text/plain; charset=UTF-8\n\nhello\n");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.file, File(Head("rcpt admin@example.net\norcpt root@example.com\n",
+                              "alice@example.com", "body 8BITMIME\n"),
+                         kReceived +
+                             "From: root@example.com (Cron Daemon)\r\nTo: root@example.com\r\n"
+                             "Subject: Cron <root@host> run-parts\r\n"
+                             "Content-Type: text/plain; charset=UTF-8\r\n" +
+                             kMsgId + kDate + "\r\nhello\r\n"));
+}
+
+TEST_F(InjectTest, ExtractRecipientsRemovesBccAndAddsUnion) {
+  Result r = Run({"-t", "-i", "extra@x.org"},
+                 "To: a@x.org, Joe <b@y.org>\nCc: \"Doe, John\" <c@z.org>\n"
+                 "Bcc: hidden@x.org,\n  hidden2@x.org\nSubject: s\n\nbody\n");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.file, File(Head("rcpt extra@x.org\nrcpt a@x.org\nrcpt b@y.org\nrcpt c@z.org\n"
+                              "rcpt hidden@x.org\nrcpt hidden2@x.org\n"),
+                         kReceived +
+                             "To: a@x.org, Joe <b@y.org>\r\nCc: \"Doe, John\" <c@z.org>\r\n"
+                             "Subject: s\r\n" + kMsgId + kDate + kFrom + "\r\nbody\r\n"));
+}
+
+TEST_F(InjectTest, ResentHeadersSelectRecipients) {
+  Result r = Run({"-t", "-i"},
+                 "To: old@x.org\nResent-To: new@y.org\nResent-Bcc: secret@y.org\n"
+                 "From: a@x.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <m@x>\n\nb\n");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.file,
+            File(Head("rcpt new@y.org\nrcpt secret@y.org\n"),
+                 kReceived +
+                     "To: old@x.org\r\nResent-To: new@y.org\r\nFrom: a@x.org\r\n"
+                     "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <m@x>\r\n" +
+                     "Resent-Message-ID: <6610AAE723F5700TMGJ.RNONCE1@example.com>\r\n"
+                     "Resent-Date: Tue, 24 Nov 2026 20:26:04 +0100\r\n"
+                     "Resent-From: Alice Example <alice@example.com>\r\n\r\nb\r\n"));
+}
+
+TEST_F(InjectTest, DotEndsInputWithoutDashI) {
+  Result r = Run({"a@x.org"}, "Subject: s\n\nline\n.\nafter the dot\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"),
+                         kReceived + "Subject: s\r\n" + kMsgId + kDate + kFrom + "\r\nline\r\n"));
+}
+
+TEST_F(InjectTest, DotIsStuffedWithDashI) {
+  Result r = Run({"-oi", "a@x.org"}, "Subject: s\n\n.\n..x\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"), kReceived + "Subject: s\r\n" + kMsgId + kDate +
+                                                     kFrom + "\r\n..\r\n...x\r\n"));
+}
+
+TEST_F(InjectTest, FirstLineNotHeaderStartsBody) {
+  Result r = Run({"-i", "a@x.org"}, "hello there\nsecond: line\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"), kReceived + kMsgId + kDate + kFrom +
+                                                     "\r\nhello there\r\nsecond: line\r\n"));
+}
+
+TEST_F(InjectTest, EmptyMessage) {
+  Result r = Run({"-i", "a@x.org"}, "");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"), kReceived + kMsgId + kDate + kFrom + "\r\n"));
+}
+
+TEST_F(InjectTest, MboxFromLinesCrLfMixedAndMissingNewline) {
+  Result r = Run({"-i", "a@x.org"},
+                 "From alice Tue Nov 24 00:00:00 2026\n>From x\nSubject: s\r\nX-A: 1\r\n\r\nb1\nb2\r\nlast");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"), kReceived + "Subject: s\r\nX-A: 1\r\n" + kMsgId +
+                                                     kDate + kFrom + "\r\nb1\r\nb2\r\nlast\r\n"));
+}
+
+TEST_F(InjectTest, BareCrAndNulAreDropped) {
+  Result r = Run({"-i", "a@x.org"}, std::string("Subject: s\n\na\rb\0c\r\r\n", 19));
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"),
+                         kReceived + "Subject: s\r\n" + kMsgId + kDate + kFrom + "\r\nabc\r\n"));
+}
+
+TEST_F(InjectTest, LongLinesAreBrokenNotTruncated) {
+  std::string longline(2100, 'x');
+  Result r = Run({"-i", "a@x.org"}, "Subject: s\n\n" + longline + "\n");
+  ASSERT_TRUE(r.status.ok());
+  std::string wire = std::string(998, 'x') + "\r\n " + std::string(997, 'x') + "\r\n " +
+                     std::string(105, 'x') + "\r\n";
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"),
+                         kReceived + "Subject: s\r\n" + kMsgId + kDate + kFrom + "\r\n" + wire));
+}
+
+TEST_F(InjectTest, EightBitBodyIsFlagged) {
+  Result r = Run({"-i", "a@x.org"}, "Subject: s\n\ncaf\xc3\xa9\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"),
+                         kReceived + "Subject: s\r\n" + kMsgId + kDate + kFrom + "\r\ncaf\xc3\xa9\r\n",
+                         true));
+}
+
+TEST_F(InjectTest, SenderOptionsAndNullSender) {
+  Result r = Run({"-f", "<>", "-i", "a@x.org"}, "Subject: s\n\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n", ""),
+                         kReceived + "Subject: s\r\n" + kMsgId + kDate +
+                             "From: MAILER-DAEMON@example.com\r\n\r\nb\r\n"));
+  r = Run({"-r", "Bob <bob>", "-F", "Bob B\xc3\xb6", "-i", "a@x.org"}, "\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("from bob@example.com\n"), std::string::npos);
+  EXPECT_NE(r.file.find("From: =?UTF-8?B?Qm9iIELDtg==?= <bob@example.com>\r\n"), std::string::npos);
+}
+
+TEST_F(InjectTest, DsnOptionsAreStored) {
+  Result r = Run({"-N", "success,failure", "-R", "hdrs", "-V", "env1", "-odq", "-i", "a@x.org"},
+                 "\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("rcpt a@x.org\nrcpt-notify SUCCESS,FAILURE\nret HDRS\nenvid env1\nqueue-only\ncontent\n"),
+            std::string::npos)
+      << r.file;
+}
+
+TEST_F(InjectTest, RemovedHeadersIncludingFolded) {
+  Result r = Run({"-i", "a@x.org"},
+                 "Return-Path: <x@y>\nContent-Length: 12\nBcc: a@x,\n\tb@y\nSubject: kept\n\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"),
+                         kReceived + "Subject: kept\r\n" + kMsgId + kDate + kFrom + "\r\nb\r\n"));
+}
+
+TEST_F(InjectTest, RecipientsAreDeduplicatedAcrossAliases) {
+  Result r = Run({"-i", "root", "postmaster", "ADMIN@example.net"}, "\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("rcpt admin@example.net\norcpt root@example.com\ncontent\n"),
+            std::string::npos)
+      << r.file;
+}
+
+// DSN ORCPT from an SMTP client is kept as the recipient's original
+// address, in place of the alias it was expanded from.
+TEST_F(InjectTest, OrcptFromSmtpIsStored) {
+  orcpts_ = {"", "Orig@Example.org", "a@x.org"};
+  Result r = Run({"-i", "a@x.org", "root", "b@x.org"}, "\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("rcpt a@x.org\nrcpt admin@example.net\norcpt Orig@Example.org\nrcpt b@x.org\n"
+                        "orcpt a@x.org\ncontent\n"),
+            std::string::npos)
+      << r.file;
+}
+
+TEST_F(InjectTest, ReceivedForAnAuthenticatedClient) {
+  received_from_ = "c.test (unknown [192.0.2.2])";
+  received_auth_ = "alice";
+  received_with_ = "ESMTPSA";
+  Result r = Run({"-i", "a@x.org"}, "Subject: s\n\nb\n");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("Received: from c.test (unknown [192.0.2.2])\r\n\t(Authenticated sender: alice)\r\n"
+                        "\tby host.example.com (relay) with ESMTPSA id "),
+            std::string::npos)
+      << r.file;
+}
+
+// -t: an element of To, Cc or Bcc that cannot be parsed, or whose address
+// cannot go into an envelope, is skipped and reported; the message goes to
+// every good recipient (sendmail(8), as Postfix never refuses a -t message
+// over header syntax).
+TEST_F(InjectTest, ExtractRecipientsSkipsBadElements) {
+  std::string longone = std::string(330, 'l') + "@x.org";
+  std::vector<SkippedRecipient> skipped;
+  std::string input = "To: a@x.org, <unbalanced@x.org, Joe Smith, b@y.org\n"
+                      "Cc: \"unclosed@x.org, c@z.org\n"
+                      "Cc: @, d@z.org, two words@x.org\n"
+                      "Bcc: e@z.org, a@, (only a comment), " + longone + ",\n <f@z.org>\n"
+                      "Bcc: N <ctl\x01x@x.org>, g@z.org, \"q\x02q\"@x.org\n"
+                      "Subject: s\n\nbody\n";
+  Result r = Run({"-t", "-i"}, input, nullptr, 7, &skipped);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_NE(r.file.find("\nrcpt a@x.org\nrcpt b@y.org\nrcpt d@z.org\nrcpt e@z.org\nrcpt f@z.org\n"
+                        "rcpt g@z.org\ncontent\n"),
+            std::string::npos)
+      << r.file;
+  // Nothing inside a bad element is guessed at: c@z.org sits in an
+  // unclosed quoted string.
+  EXPECT_EQ(r.file.find("rcpt c@z.org"), std::string::npos);
+  std::vector<std::string> said;
+  for (const SkippedRecipient& k : skipped) said.push_back(k.field + " " + k.text);
+  // An empty element or a bare comment is no element (as ",,"): not reported.
+  std::vector<std::string> want = {"To <unbalanced@x.org", "To Joe Smith", "Cc \"unclosed@x.org, c@z.org",
+                                   "Cc @", "Cc two words@x.org", "Bcc a@", "Bcc " + longone.substr(0, 64),
+                                   "Bcc N <ctl\x01x@x.org>", "Bcc \"q\x02q\"@x.org"};
+  EXPECT_EQ(said, want);
+  ASSERT_EQ(skipped.size(), want.size());
+  EXPECT_NE(skipped[6].reason.find("320"), std::string::npos) << skipped[6].reason;
+  EXPECT_NE(skipped[8].reason.find("control character"), std::string::npos) << skipped[8].reason;
+  EXPECT_EQ(skipped[0].Describe(), "-t: skipped '<unbalanced@x.org' in the To header: cannot be parsed as an address");
+  // What goes to the log is printable.
+  for (const SkippedRecipient& k : skipped)
+    for (char c : k.Describe()) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << k.Describe();
+}
+
+// A huge bad element is cut for the log.
+TEST_F(InjectTest, ExtractRecipientsCutsAHugeSkippedElement) {
+  std::vector<SkippedRecipient> skipped;
+  Result r = Run({"-t", "-i"}, "To: a@x.org, <" + std::string(5000, 'b') + "\nSubject: s\n\nb\n", nullptr, 7,
+                 &skipped);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].text, "<" + std::string(199, 'b') + "...");
+}
+
+// With nothing left, -t is a usage error that names what was skipped.
+TEST_F(InjectTest, ExtractRecipientsAllBadIsUsage) {
+  for (const char* header : {"To: <a@x.org\n", "To: Joe Smith\nCc: @\n", "Bcc: \"x@y\n",
+                             "To: a@\nCc: ,,\nBcc: (c)\n"}) {
+    Result r = Run({"-t", "-i"}, std::string(header) + "Subject: s\n\nb\n");
+    EXPECT_EQ(r.status.kind(), Status::Kind::kUsage) << header << r.status.message();
+    EXPECT_NE(r.status.message().find("no recipients found in the message header (-t); skipped"),
+              std::string::npos)
+        << r.status.message();
+    EXPECT_EQ(r.file, "");
+    EXPECT_TRUE(dir_.List("queue").empty());
+  }
+  // An argument still counts as a recipient.
+  Result r = Run({"-t", "-i", "arg@x.org"}, "To: <a@x.org\nSubject: s\n\nb\n");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_NE(r.file.find("rcpt arg@x.org\n"), std::string::npos);
+}
+
+struct ErrorCase {
+  std::vector<std::string> argv;
+  std::string input;
+  Status::Kind kind;
+  std::string message_part;
+};
+
+TEST_F(InjectTest, Errors) {
+  std::string loop;
+  for (int i = 0; i < 51; ++i) loop += "Received: from x by y; Mon, 1 Jan 2024 00:00:00 +0000\n";
+  const ErrorCase errors[] = {
+      {{}, "\nb\n", Status::Kind::kUsage, "no recipients"},
+      {{"-t"}, "Subject: none\n\nb\n", Status::Kind::kUsage, "no recipients found"},
+      {{"-s", "Subject", "a@x"}, "", Status::Kind::kUsage, "unknown option -s"},
+      {{"a@x", "-oi"}, "", Status::Kind::kUsage, "starts with '-'"},
+      {{""}, "", Status::Kind::kUsage, "empty recipient"},
+      {{"a@x\nRCPT TO:<evil@x>"}, "", Status::Kind::kUsage, "line break"},
+      {{std::string(321, 'a')}, "", Status::Kind::kUsage, "320"},
+      {{"<a@x"}, "", Status::Kind::kUsage, "bad recipient"},
+      {{"-f", "a\rb@x", "c@x"}, "", Status::Kind::kUsage, "sender"},
+      {{"-f"}, "", Status::Kind::kUsage, "requires an argument"},
+      {{"-i", "a@x"}, loop + "\nb\n", Status::Kind::kDataErr, "mail loop"},
+      {{"-i", "a@x"}, "X: " + std::string(1100 * 1024, 'h') + "\n\nb\n", Status::Kind::kDataErr,
+       "1 MiB"},
+  };
+  for (const ErrorCase& e : errors) {
+    Result r = Run(e.argv, e.input);
+    EXPECT_EQ(r.status.kind(), e.kind) << e.message_part << ": " << r.status.message();
+    EXPECT_NE(r.status.message().find(e.message_part), std::string::npos) << r.status.message();
+    EXPECT_EQ(r.file, "");
+    EXPECT_TRUE(dir_.List("tmp").empty());
+    EXPECT_TRUE(dir_.List("queue").empty());
+  }
+}
+
+TEST_F(InjectTest, SizeLimit) {
+  size_limit_ = 1000;
+  Result r = Run({"-i", "a@x.org"}, "Subject: s\n\n" + std::string(5000, 'b') + "\n");
+  EXPECT_EQ(r.status.kind(), Status::Kind::kDataErr);
+  EXPECT_TRUE(dir_.List("tmp").empty());
+  EXPECT_TRUE(dir_.List("queue").empty());
+}
+
+TEST_F(InjectTest, StreamsLargeBodyThroughSmallChunks) {
+  std::string body;
+  for (int i = 0; i < 20000; ++i) body += "line " + std::to_string(i) + "\n";
+  Result r = Run({"-i", "a@x.org"}, "Subject: big\n\n" + body, nullptr, 4093);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_NE(r.file.find("line 19999\r\nend "), std::string::npos);
+}
+
+// Every write, fsync, link and directory fsync of the commit path, failed
+// with each of ENOSPC, EDQUOT and EIO: a temporary failure, and nothing
+// left in tmp/ or queue/.
+TEST_F(InjectTest, FaultsGiveTempFailAndLeaveNothing) {
+  struct Point {
+    Op op;
+    int nth;
+  };
+  const Point points[] = {{Op::kCreate, 1}, {Op::kWrite, 1}, {Op::kWrite, 2}, {Op::kSync, 1},
+                          {Op::kClose, 1},  {Op::kLink, 1},  {Op::kSyncDir, 1}};
+  for (const Point& pt : points) {
+    for (int err : {ENOSPC, EDQUOT, EIO}) {
+      FaultEnv env;
+      env.FailNth(pt.op, pt.nth, err);
+      Result r = Run({"-i", "a@x.org"}, "Subject: s\n\nbody\n", &env);
+      SCOPED_TRACE(::testing::Message() << "op " << static_cast<int>(pt.op) << " nth " << pt.nth
+                                      << " errno " << err);
+      EXPECT_EQ(r.status.kind(), Status::Kind::kTempFail) << r.status.message();
+      EXPECT_EQ(r.status.exit_code(), 75);
+      EXPECT_TRUE(dir_.List("tmp").empty());
+      EXPECT_TRUE(dir_.List("queue").empty());
+    }
+  }
+}
+
+// A power cut right after a successful commit: the entry survives whole.
+TEST_F(InjectTest, CommittedEntrySurvivesPowerCut) {
+  FaultEnv env;
+  Result r = Run({"-i", "a@x.org"}, "Subject: s\n\nbody\n", &env);
+  ASSERT_TRUE(r.status.ok());
+  env.DropUnsyncedData();
+  EXPECT_EQ(ReadQueued(), r.file);
+}
+
+}  // namespace
+}  // namespace relay
