@@ -56,10 +56,6 @@ std::string DefaultDomain(Env* env, const HostNames& host) {
   return host.fqdn;
 }
 
-LocalPolicy LocalPolicyFor(const std::string& domain, const HostNames& host) {
-  return {domain, {"localhost", "localhost.localdomain", host.short_name, host.fqdn}};
-}
-
 std::string MailDomain(Env* env, const std::string& configured, const HostNames& host) {
   return configured.empty() ? DefaultDomain(env, host) : configured;
 }

@@ -468,4 +468,8 @@ Status LoadAliasesFile(Env* env, const std::string& path, Aliases* aliases,
   return Status::Ok();
 }
 
+LocalPolicy LocalPolicyFor(const std::string& domain, const HostNames& host) {
+  return {domain, {"localhost", "localhost.localdomain", host.short_name, host.fqdn}};
+}
+
 }  // namespace relay

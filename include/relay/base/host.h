@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 
-#include "relay/message/aliases.h"
 #include "relay/base/env.h"
 
 namespace relay {
@@ -27,10 +26,6 @@ HostNames GetHostNames(Env* env);
 
 // The default mail domain: the first line of /etc/mailname, else the FQDN.
 std::string DefaultDomain(Env* env, const HostNames& host);
-
-// What counts as local for the aliases: "localhost" and this host's names;
-// unaliased local recipients are qualified with domain.
-LocalPolicy LocalPolicyFor(const std::string& domain, const HostNames& host);
 
 // The mail domain in force: relay.conf's `domain` when set (configured),
 // else DefaultDomain.

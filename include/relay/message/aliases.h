@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "relay/base/env.h"
+#include "relay/base/host.h"
 #include "relay/base/status.h"
 
 namespace relay {
@@ -35,6 +36,10 @@ struct LocalPolicy {
   std::string domain;
   std::vector<std::string> local_domains;
 };
+
+// What counts as local for the aliases: "localhost" and this host's names;
+// unaliased local recipients are qualified with domain.
+LocalPolicy LocalPolicyFor(const std::string& domain, const HostNames& host);
 
 class Aliases {
  public:

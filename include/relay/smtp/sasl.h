@@ -1,6 +1,6 @@
 // SASL client mechanisms for SMTP AUTH (RFC 4954). The session (pure) talks
 // to a SaslMechanism; the implementations are libsasl2's client (SCRAM-*,
-// CRAM-MD5, PLAIN, LOGIN, ...: src/net/sasl_cyrus.cc) and the two OAuth 2.0
+// CRAM-MD5, PLAIN, LOGIN, ...: src/deliver/sasl_cyrus.cc) and the two OAuth 2.0
 // bearer mechanisms libsasl2 does not ship, XOAUTH2 and OAUTHBEARER, built
 // in here (pure, so they are tested without a server).
 #ifndef RELAY_SMTP_SASL_H_
