@@ -90,6 +90,11 @@ Injector::Injector(InjectParams params, QueueWriter* out)
 bool Injector::Fail(Status s) {
   if (status_.ok()) status_ = std::move(s);
   phase_ = Phase::kDone;
+  // What was written is of no use now: its space (and what it reserved)
+  // goes back at once, not when the sender closes its end, however long
+  // that takes (the rest of the input is still read, so that the sender
+  // does not die of SIGPIPE).
+  if (out_) out_->Abort();
   return false;
 }
 

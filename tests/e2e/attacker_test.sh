@@ -132,23 +132,23 @@ forge() {
   chmod 644 "$T/forged"
   asdrop sh -c "cat '$T/forged' > '$Q/$1' && chmod 604 '$Q/$1'"
 }
-run_pkg() { timeout 60 "$BIN/relayd" -C "$PC" --once; }
+run_pkg() { timeout -k 5 60 "$BIN/relayd" -C "$PC" --once; }
 
 # 6. A FIFO planted in queue/ stops nothing: mailq, relayctl queue and the
 #    run go on, the FIFO goes to corrupt/, mail queued beside it is sent.
 pkg_smarthost "$T/fs6.log" '{}'
-asdrop mkfifo -m 604 "$Q/6610AAAAAAAAF000000"
+asdrop mkfifo -m 604 "$Q/6610AAAAAAAAAF00000"
 printf 'Subject: beside a fifo\n\nhello\n' | "$BIN/sendmail" -C "$PC" -i ok@x.test
-timeout 20 "$BIN/relayctl" -C "$PC" queue > /dev/null 2>&1; rc=$?
+timeout -k 5 20 "$BIN/relayctl" -C "$PC" queue > /dev/null 2>&1; rc=$?
 [ $rc != 124 ] && ok "FIFO: relayctl queue does not hang (exit $rc)" || bad "FIFO: relayctl queue hangs"
-timeout 20 "$BIN/sendmail" -C "$PC" -bp > /dev/null 2>&1; rc=$?
+timeout -k 5 20 "$BIN/sendmail" -C "$PC" -bp > /dev/null 2>&1; rc=$?
 [ $rc != 124 ] && ok "FIFO: mailq does not hang (exit $rc)" || bad "FIFO: mailq hangs"
-timeout 30 "$BIN/relayd" -C "$PC" --once; rc=$?
+timeout -k 5 30 "$BIN/relayd" -C "$PC" --once; rc=$?
 [ $rc = 0 ] && ok "FIFO: the delivery run ends (exit 0)" || bad "FIFO: the delivery run: exit $rc (124: it hung)"
-[ -p "$R/spool/corrupt/6610AAAAAAAAF000000" ] && ok "FIFO: moved to corrupt/" || bad "FIFO: not in corrupt/"
-contains "$PLOG" "6610AAAAAAAAF000000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAF000000: queue entry is not a regular file" "FIFO: the log names what was wrong"
+[ -p "$R/spool/corrupt/6610AAAAAAAAAF00000" ] && ok "FIFO: moved to corrupt/" || bad "FIFO: not in corrupt/"
+contains "$PLOG" "6610AAAAAAAAAF00000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAAF00000: queue entry is not a regular file" "FIFO: the log names what was wrong"
 grep -q '"rcpts": \["ok@x.test"\]' "$T/fs6.log" && ok "FIFO: the message beside it was delivered" || bad "FIFO: the message beside it was not delivered"
-rm -f "$Q/6610AAAAAAAAF000000"
+rm -f "$Q/6610AAAAAAAAAF00000"
 
 # 7. Forged content: an inner dot line (CRLF, and with a bare LF, which
 #    some servers take as the end too) must not end the DATA phase and
@@ -157,48 +157,48 @@ rm -f "$Q/6610AAAAAAAAF000000"
 #    corrupt/, and nothing of it reaches the smarthost as a message.
 pkg_smarthost "$T/fs7.log" '{}'
 smuggle='\r\n.\r\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<smuggled@x.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n'
-forge 6610AAAAAAAAC000000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nhello$smuggle"
-forge 6610AAAAAAAAD000000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<evil@x.test>\nRCPT TO:<smuggled@x.test>\r\n"
-forge 6610AAAAAAAAE000000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nbare\rCR\r\n"
-forge 6610AAAAAAAAG000000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\n.unstuffed\r\n"
+forge 6610AAAAAAAAAC00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nhello$smuggle"
+forge 6610AAAAAAAAAD00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<evil@x.test>\nRCPT TO:<smuggled@x.test>\r\n"
+forge 6610AAAAAAAAAE00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nbare\rCR\r\n"
+forge 6610AAAAAAAAAG00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\n.unstuffed\r\n"
 run_pkg
 for id in C D E G; do
-  [ -f "$R/spool/corrupt/6610AAAAAAAA${id}000000" ] && ok "forged content $id: moved to corrupt/" || bad "forged content $id: not in corrupt/"
-  contains "$PLOG" "6610AAAAAAAA${id}000000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAA${id}000000: content is not in wire form" "forged content $id: the log says why"
+  [ -f "$R/spool/corrupt/6610AAAAAAAAA${id}00000" ] && ok "forged content $id: moved to corrupt/" || bad "forged content $id: not in corrupt/"
+  contains "$PLOG" "6610AAAAAAAAA${id}00000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAA${id}00000: content is not in wire form" "forged content $id: the log says why"
 done
 lacks "$T/fs7.log" "smuggled@x.test" "forged content: no smuggled RCPT reached the smarthost"
 lacks "$T/fs7.log" '"event": "message"' "forged content: no message was accepted by the smarthost"
-rm -f "$Q"/6610AAAAAAAA?000000
+rm -f "$Q"/6610AAAAAAAAA?00000
 
 # 8. Forged envelopes: a bare CR and spaces in from/rcpt never reach MAIL
 #    or RCPT; each entry goes to corrupt/ naming the record.
 pkg_smarthost "$T/fs8.log" '{"ehlo": {"capabilities": ["PIPELINING", "DSN", "8BITMIME"]}}'
 ok_body='Subject: hi\r\n\r\nhello\r\n'
-forge 6610AAAAAAAAH000000 'from nobody@example.com\rRCPT TO:<evil1@x.test>\nrcpt victim@x.test\n' "$ok_body"
-forge 6610AAAAAAAAJ000000 'from nobody@example.com\nrcpt victim@x.test> NOTIFY=SUCCESS ORCPT=rfc822;evil2@x.test\n' "$ok_body"
-forge 6610AAAAAAAAK000000 'from nobody@example.com> SIZE=1 evil3@x.test\nrcpt victim@x.test\n' "$ok_body"
-forge 6610AAAAAAAAL000000 'from nobody@example.com\nrcpt victim@x.test\rRSET\rMAIL FROM:<evil4@x.test>\n' "$ok_body"
-forge 6610AAAAAAAAM000000 'from nobody@example.com\nrcpt victim@x.test\nnotify SUCCESS ORCPT=rfc822;evil5@x.test\n' "$ok_body"
+forge 6610AAAAAAAAAH00000 'from nobody@example.com\rRCPT TO:<evil1@x.test>\nrcpt victim@x.test\n' "$ok_body"
+forge 6610AAAAAAAAAJ00000 'from nobody@example.com\nrcpt victim@x.test> NOTIFY=SUCCESS ORCPT=rfc822;evil2@x.test\n' "$ok_body"
+forge 6610AAAAAAAAAK00000 'from nobody@example.com> SIZE=1 evil3@x.test\nrcpt victim@x.test\n' "$ok_body"
+forge 6610AAAAAAAAAL00000 'from nobody@example.com\nrcpt victim@x.test\rRSET\rMAIL FROM:<evil4@x.test>\n' "$ok_body"
+forge 6610AAAAAAAAAM00000 'from nobody@example.com\nrcpt victim@x.test\nnotify SUCCESS ORCPT=rfc822;evil5@x.test\n' "$ok_body"
 run_pkg
 for id in H J K L M; do
-  [ -f "$R/spool/corrupt/6610AAAAAAAA${id}000000" ] && ok "forged envelope $id: moved to corrupt/" || bad "forged envelope $id: not in corrupt/"
+  [ -f "$R/spool/corrupt/6610AAAAAAAAA${id}00000" ] && ok "forged envelope $id: moved to corrupt/" || bad "forged envelope $id: not in corrupt/"
 done
-contains "$PLOG" "6610AAAAAAAAH000000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAH000000: queue file record 'from nobody@example.com?RCPT TO:<evil1@x.test>': address contains a line break" "forged envelope: the log names the bare CR"
+contains "$PLOG" "6610AAAAAAAAAH00000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAAH00000: queue file record 'from nobody@example.com?RCPT TO:<evil1@x.test>': address contains a line break" "forged envelope: the log names the bare CR"
 contains "$PLOG" "queue file record 'rcpt victim@x.test> NOTIFY=SUCCESS ORCPT=rfc822;evil2@x.test': not a single plain address" "forged envelope: the log names the spaces"
 lacks "$T/fs8.log" "evil" "forged envelope: nothing forged reached the smarthost"
 lacks "$T/fs8.log" '"verb": "MAIL"' "forged envelope: not even a MAIL command went out"
-rm -f "$Q"/6610AAAAAAAA?000000
+rm -f "$Q"/6610AAAAAAAAA?00000
 
 # 9. A forged uid: a file planted by nobody that claims uid 0 is logged and
 #    shown as nobody's (the file's owner); root's own mail stays root's.
 pkg_smarthost "$T/fs9.log" '{}'
-forge 6610AAAAAAAAU000000 'uid 0\nfrom root@example.com\nrcpt victim@x.test\n' "$ok_body"
-"$BIN/relayctl" -C "$PC" show 6610AAAAAAAAU000000 > "$T/show9" 2>&1
+forge 6610AAAAAAAAAU00000 'uid 0\nfrom root@example.com\nrcpt victim@x.test\n' "$ok_body"
+"$BIN/relayctl" -C "$PC" show 6610AAAAAAAAAU00000 > "$T/show9" 2>&1
 grep -q '^uid: *65534$' "$T/show9" && ok "forged uid: relayctl show names the file's owner (65534)" || bad "forged uid: relayctl show says $(grep '^uid' "$T/show9")"
 printf 'Subject: root\n\nfrom root\n' | "$BIN/sendmail" -C "$PC" -i ok@x.test
 run_pkg
-grep -q '6610AAAAAAAAU000000: from=<root@example.com>, .*, uid=65534 (queue active)' "$PLOG" && ok "forged uid: logged as uid=65534" || bad "forged uid: $(grep '6610AAAAAAAAU000000: from' "$PLOG")"
-grep -q '6610AAAAAAAAU000000: from=.*uid=0 (queue active)' "$PLOG" && bad "forged uid: logged as root's (uid=0)" || ok "forged uid: never logged as root's"
+grep -q '6610AAAAAAAAAU00000: from=<root@example.com>, .*, uid=65534 (queue active)' "$PLOG" && ok "forged uid: logged as uid=65534" || bad "forged uid: $(grep '6610AAAAAAAAAU00000: from' "$PLOG")"
+grep -q '6610AAAAAAAAAU00000: from=.*uid=0 (queue active)' "$PLOG" && bad "forged uid: logged as root's (uid=0)" || ok "forged uid: never logged as root's"
 grep -q 'from=<root@example.com>, .*, uid=0 (queue active)' "$PLOG" && ok "root's own mail is still logged uid=0" || bad "root's own mail lost its uid"
 
 # 10. The desync: replies out of step with the commands (what smuggled
@@ -236,12 +236,12 @@ pkg_conf ""
 # 13. A directory planted in queue/ (nobody's: the relay user cannot move
 #     it to another directory) is taken out of queue/, not logged as moved
 #     every run while it stays.
-asdrop mkdir -m 755 "$Q/6610AAAAAAAAP000000"
+asdrop mkdir -m 755 "$Q/6610AAAAAAAAAP00000"
 run_pkg
 run_pkg
-[ ! -e "$Q/6610AAAAAAAAP000000" ] && ok "planted directory: no longer under its queue name" || bad "planted directory: still in queue/"
-[ "$(grep -c '6610AAAAAAAAP000000: corrupt queue entry' "$PLOG")" = 1 ] && ok "planted directory: handled once" || bad "planted directory: $(grep -c '6610AAAAAAAAP000000: corrupt' "$PLOG") log lines"
-contains "$PLOG" "6610AAAAAAAAP000000: corrupt queue entry (queue entry is not a regular file) cannot go to" "planted directory: the log says what happened"
+[ ! -e "$Q/6610AAAAAAAAAP00000" ] && ok "planted directory: no longer under its queue name" || bad "planted directory: still in queue/"
+[ "$(grep -c '6610AAAAAAAAAP00000: corrupt queue entry' "$PLOG")" = 1 ] && ok "planted directory: handled once" || bad "planted directory: $(grep -c '6610AAAAAAAAAP00000: corrupt' "$PLOG") log lines"
+contains "$PLOG" "6610AAAAAAAAAP00000: corrupt queue entry (queue entry is not a regular file) cannot go to" "planted directory: the log says what happened"
 
 # 14. relayctl flush by a user who cannot request one says so (77);
 #     relayctl check by the wrong user does not suggest chowning the
@@ -273,8 +273,8 @@ head -c 1000000 /dev/zero | tr '\0' y | fold -w 70 > "$T/big"
 cat > "$T/stall.sh" <<INNER
 set -u
 mount -t tmpfs -o size=48m tmpfs "$T/small60" || exit 3
-cp "$BIN/sendmail" "$T/small60/sendmail"
-RELAY_USER=$RELAY_UID RELAY_GROUP=$DROP_GID sh "$RELAY_SRC/scripts/install-spool" "$T/small60/spool" "$T/small60/sendmail"
+cp "$BIN/sendmail" "$T/small60-sendmail"
+RELAY_USER=$RELAY_UID RELAY_GROUP=$DROP_GID sh "$RELAY_SRC/scripts/install-spool" "$T/small60/spool" "$T/small60-sendmail"
 chmod 755 "$T/small60"
 printf 'spool_dir = $T/small60/spool\\ndomain = example.com\\naliases = $T/aliases\\nspool_min_free = 16M\\nlog = $R/log/small.log\\nsmarthost = 127.0.0.1:1 none\\n' > "$T/small60.conf"
 chmod 644 "$T/small60.conf"
@@ -283,17 +283,23 @@ for i in \$(seq 60); do mkfifo "$T/w/p\$i"; done
 for i in \$(seq 60); do
   "$BIN/sendmail" -C "$T/small60.conf" -i a@example.net < "$T/w/p\$i" 2> "$T/w/err\$i" &
   echo \$! > "$T/w/pid\$i"
-  sh -c 'cat "$T/big"; exec sleep 100' > "$T/w/p\$i" &
+  sh -c 'cat "$T/big"; touch "$T/w/fed\$0"; exec sleep 300' \$i > "$T/w/p\$i" &
   echo \$! > "$T/w/feed\$i"
 done
-# Every writer either gave up (75) or stalled with its ~1 MB written.
+# Settled: every writer has read its ~1 MB (its feeder is done) and every
+# file left in tmp/ is a stalled writer's (~1 MB; one that gave up has
+# removed its own). Bounded: at most about 60 s.
 settled() {
-  live=0; big=0
-  for i in \$(seq 60); do kill -0 \$(cat "$T/w/pid\$i") 2>/dev/null && live=\$((live + 1)); done
-  for f in "$T"/small60/spool/tmp/*; do [ -f "\$f" ] && [ \$(stat -c %s "\$f") -ge 900000 ] && big=\$((big + 1)); done
-  [ \$live = \$big ]
+  [ \$(ls "$T/w" | grep -c '^fed') = 60 ] || return 1
+  big=0
+  for f in "$T"/small60/spool/tmp/*; do
+    [ -f "\$f" ] || continue
+    [ \$(stat -c %s "\$f") -ge 900000 ] || return 1
+    big=\$((big + 1))
+  done
 }
-n=0; until settled; do n=\$((n + 1)); [ \$n -ge 900 ] && break; sleep 0.1; done
+n=0; until settled; do n=\$((n + 1)); [ \$n -ge 300 ] && break; sleep 0.2; done
+live=\$(ls "$T/small60/spool/tmp" | wc -l)
 echo "stalled=\$live"
 df -k "$T/small60" | awk 'NR==2 {print "stalled_free_kb=" \$4}'
 for i in \$(seq 60); do kill -KILL \$(cat "$T/w/pid\$i") 2>/dev/null; done
