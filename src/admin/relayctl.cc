@@ -60,7 +60,10 @@ std::string Advice(const std::string& err) {
        "only if it is on this machine or a trusted network"},
       {"authentication failed", "the server refused the login: check auth_user and the secret"},
       {"no acceptable AUTH", "set auth_mechanisms to one the server offers"},
-      {"no TLS", "credentials are only sent over TLS: enable tls, or auth_without_tls for loopback"},
+      {"1024 or above", "move the tunnel to a port below 1024 (only root can bind those), or use TLS "
+                        "to it (tls_fingerprint pins a tunnel's own certificate)"},
+      {"no TLS", "credentials are only sent over TLS: enable tls, or auth_without_tls for loopback "
+                 "on a port below 1024"},
       {"offers no AUTH", "the server wants no login here, or only on another port: check smarthost"},
       {"Connection refused", "nothing listens there: check the host and port in smarthost"},
       {"timed out", "no answer: a firewall, or the wrong port in smarthost"},
@@ -132,7 +135,9 @@ int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& send
   sp.require_tls = h.tls != TlsMode::kNone;
   sp.tls_active = h.tls == TlsMode::kSmtps;
   sp.sasl = sasl.get();
-  sp.auth_without_tls = cfg.auth_without_tls && p.conn->loopback();
+  std::string plain_why;
+  sp.auth_without_tls = AuthWithoutTlsAllowed(cfg.auth_without_tls, h, p.conn->loopback(), &plain_why);
+  if (sasl && !plain_why.empty()) return Failed("session", plain_why, Advice(plain_why));
   SmtpSession session(sp);
   for (;;) {
     std::string out = session.TakeOutput();
@@ -242,6 +247,15 @@ int Check(const Config& cfg) {
   };
   std::printf("config   %s: ok\n", cfg.path.empty() ? "(defaults: file missing)" : cfg.path.c_str());
   if (cfg.smarthosts.empty()) problem("no smarthost: set smarthost = host[:port] in relay.conf");
+  // auth_without_tls where relay will refuse it: say so now, not at the
+  // first deferral.
+  for (const Smarthost& h : cfg.smarthosts) {
+    if (!cfg.auth_without_tls || cfg.auth_user.empty() || h.tls != TlsMode::kNone || h.effective_port() < 1024)
+      continue;
+    std::printf("warning: auth_without_tls is refused for %s:%u: any local user can bind a port of 1024 or "
+                "above first and would get the password; use a port below 1024 or TLS\n",
+                h.host.c_str(), static_cast<unsigned>(h.effective_port()));
+  }
   std::vector<AliasProblem> ps;
   Aliases unused;
   Status as = LoadAliasesFile(Env::Default(), cfg.aliases, &unused, &ps);
@@ -253,7 +267,17 @@ int Check(const Config& cfg) {
   }
   // A secret relayd reads: its mode, and owned by the spool's owner,
   // which relayd runs as.
+  // Run by another user, the owner checks would compare against the wrong
+  // uid (and suggest chowning the secret to whoever ran this): say whom
+  // to run it as instead.
+  struct stat spool_q;
+  bool wrong_user = geteuid() != 0 && stat(SpoolPaths(cfg.spool_dir).queue().c_str(), &spool_q) == 0 &&
+                    spool_q.st_uid != geteuid();
+  if (wrong_user)
+    problem("relayctl check runs as uid " + std::to_string(geteuid()) + ", but relayd runs as the spool owner (uid " +
+            std::to_string(spool_q.st_uid) + "): run it as root or as that user to check the secrets");
   auto secret = [&](const std::string& path, const std::string& key) {
+    if (wrong_user) return false;
     Status s = CheckSecretFile(path, key);
     struct stat sec, q;
     if (!s.ok()) {

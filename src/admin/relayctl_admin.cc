@@ -63,10 +63,16 @@ std::string Locate(const SpoolPaths& p, const std::string& id, std::string* wher
   return "";
 }
 
-// Any new name in queue/ wakes relayd for a delivery run.
-void Wake(const SpoolPaths& p, const char* name) {
-  int fd = open((p.queue() + "/" + name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+// Any new name in queue/ wakes relayd for a delivery run. A trigger that
+// is there already (not yet seen by relayd) does the same job.
+Status Wake(const SpoolPaths& p, const char* name) {
+  std::string path = p.queue() + "/" + name;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EACCES || errno == EPERM))
+    return Status::NoPerm("cannot create " + path + ": " + std::strerror(errno));
+  if (fd < 0 && errno != EEXIST) return Status::FromErrno(errno, "cannot create " + path);
   if (fd >= 0) close(fd);
+  return Status::Ok();
 }
 
 // Makes an entry due now by rewriting its state's next attempt time.
@@ -282,7 +288,10 @@ int AdminCommand(const std::string& cmd, const std::vector<std::string>& args, c
   if (cmd == "queue") return Queue(cfg, json);
   if (cmd == "status") return StatusCommand(cfg, json, max_age);
   if (cmd == "flush") {
-    Wake(p, ".flush");
+    Status s = Wake(p, ".flush");
+    if (!s.ok())
+      return Fail("flush not requested: " + s.message() + " (run it as root or the relay user)",
+                  s.kind() == Status::Kind::kNoPerm ? EX_NOPERM : EX_TEMPFAIL);
     std::printf("flush requested: relayd delivers every queued message now\n");
     return 0;
   }

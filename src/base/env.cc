@@ -60,6 +60,11 @@ class PosixWritableFile : public WritableFile {
   Status Sync() override {
     Status s = Flush();
     if (!s.ok()) return s;
+    // Space reserved beyond the end goes back (truncating to the same size
+    // frees blocks past it) before the entry is made durable.
+    if (reserved_ > size_ && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+      return Status::FromErrno(errno, "truncate " + path_);
+    reserved_ = 0;
     // A failed fsync is never retried: after it the kernel may have dropped
     // the dirty pages and a second fsync would falsely succeed.
     if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, "fsync " + path_);
@@ -75,6 +80,17 @@ class PosixWritableFile : public WritableFile {
 
   uint64_t Size() const override { return size_; }
 
+  Status Reserve(uint64_t bytes) override {
+    uint64_t want = size_ + bytes;
+    if (want <= reserved_) return Status::Ok();
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(want)) != 0) {
+      if (errno == EOPNOTSUPP || errno == ENOSYS) return Status::Ok();  // the check alone, then
+      return Status::FromErrno(errno, "reserve space for " + path_);
+    }
+    reserved_ = want;
+    return Status::Ok();
+  }
+
  private:
   static constexpr size_t kBufferSize = 64 * 1024;
 
@@ -89,6 +105,7 @@ class PosixWritableFile : public WritableFile {
   int fd_;
   std::string buf_;
   uint64_t size_ = 0;
+  uint64_t reserved_ = 0;  // allocated through this offset (Reserve)
 };
 
 std::string DirName(const std::string& path) {

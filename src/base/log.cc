@@ -2,6 +2,7 @@
 
 #include "relay/base/strings.h"
 
+#include <fcntl.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -18,7 +19,12 @@ Logger::Logger(const std::string& target, bool verbose, const char* ident)
   } else if (target == "stderr") {
     file_ = stderr;
   } else {
-    file_ = fopen(target.c_str(), "ae");
+    // Created 0600 whatever the umask of whoever runs delivery: every
+    // from/to pair is in it. (An existing file keeps its mode: the admin's
+    // choice, e.g. 0640 for a log group.)
+    int fd = open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    file_ = fd >= 0 ? fdopen(fd, "a") : nullptr;
+    if (fd >= 0 && !file_) close(fd);
     owns_file_ = file_ != nullptr;
     if (!file_) file_ = stderr;
   }

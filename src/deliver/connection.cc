@@ -18,6 +18,7 @@
 
 #include "relay/deliver/resolver.h"
 #include "relay/base/strings.h"
+#include "relay/message/wire_form.h"
 
 namespace relay {
 namespace {
@@ -30,6 +31,22 @@ bool IsIpLiteral(const std::string& host) {
 }
 
 }  // namespace
+
+bool AuthWithoutTlsAllowed(bool auth_without_tls, const Smarthost& h, bool loopback, std::string* why) {
+  why->clear();
+  if (!auth_without_tls || h.tls != TlsMode::kNone) return false;
+  std::string where = h.host + ":" + std::to_string(h.effective_port());
+  if (!loopback) {
+    *why = "auth_without_tls: " + where + " is not a loopback address: not sending the password without TLS";
+    return false;
+  }
+  if (h.effective_port() >= 1024) {
+    *why = "auth_without_tls: not sending the password without TLS to " + where +
+           ": any local user can bind a port of 1024 or above first; use a port below 1024 or TLS";
+    return false;
+  }
+  return true;
+}
 
 TlsContext::~TlsContext() {
   if (ctx_) SSL_CTX_free(ctx_);
@@ -138,7 +155,8 @@ Status Connection::StartTls(TlsContext* tls, const std::string& host, int timeou
   return Status::Ok();
 }
 
-Status Connection::WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms) {
+Status Connection::WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms,
+                             WireFormCheck* check) {
   char buf[65536];
   while (len > 0) {
     size_t want = len < sizeof buf ? static_cast<size_t>(len) : sizeof buf;
@@ -146,11 +164,16 @@ Status Connection::WriteFile(int fd, off_t offset, uint64_t len, int block_timeo
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::FromErrno(errno, "read queue file");
     if (n == 0) return Status::TempFail("queue file shorter than its end record says");
+    // Checked in the buffer that is sent: what the file holds now or later
+    // does not matter, only these bytes.
+    if (check && !check->Feed(std::string_view(buf, static_cast<size_t>(n))))
+      return Status::DataErr(check->error());
     Status s = Write(std::string_view(buf, static_cast<size_t>(n)), block_timeout_ms);
     if (!s.ok()) return s;
     offset += n;
     len -= static_cast<uint64_t>(n);
   }
+  if (check && !check->Finish()) return Status::DataErr(check->error());
   return Status::Ok();
 }
 

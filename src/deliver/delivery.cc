@@ -18,6 +18,7 @@
 #include "relay/deliver/sasl_cyrus.h"
 #include "relay/queue/queue_id.h"
 #include "relay/base/strings.h"
+#include "relay/message/wire_form.h"
 
 namespace relay {
 namespace {
@@ -59,22 +60,22 @@ LoadedMessage::~LoadedMessage() {
 Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m) {
   m->id = id;
   std::string path = paths.queue_file(id);
-  m->fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  m->fd = OpenQueueFile(path);
   if (m->fd < 0) {
     if (errno == ELOOP) return Status::DataErr("queue entry is a symbolic link");
     return Status::FromErrno(errno, "open " + path);
   }
-  struct stat st;
+  struct stat st, dir;
   if (fstat(m->fd, &st) != 0) return Status::FromErrno(errno, "stat " + path);
-  if (!S_ISREG(st.st_mode)) return Status::DataErr("queue entry is not a regular file");
-  // Two links: the injector is between link() and unlink(); not ready yet.
-  if (st.st_nlink > 2) return Status::DataErr("queue entry has extra hard links");
-  if (st.st_nlink == 2) return Status::TempFail("queue entry is still being committed");
+  if (stat(paths.queue().c_str(), &dir) != 0) return Status::FromErrno(errno, "stat " + paths.queue());
+  Status s = CheckQueueFileStat(st);
+  if (!s.ok()) return s;
   size_t head_size = 0;
   bool complete = false;
-  Status s = ReadQueueHead(m->fd, static_cast<uint64_t>(st.st_size), &m->env, &head_size, &m->trailer, &complete);
+  s = ReadQueueHead(m->fd, static_cast<uint64_t>(st.st_size), &m->env, &head_size, &m->trailer, &complete);
   if (!s.ok()) return s;
   if (!complete) return Status::DataErr("queue file has no end record matching its size");
+  m->env.uid = SubmitterUid(st, dir.st_uid, m->env.uid);
   m->content_offset = head_size;
   if (m->env.id != id) return Status::DataErr("queue file id does not match its name");
   if (m->trailer.eight_bit) {
@@ -160,6 +161,12 @@ bool Deliverer::Drive(LoadedMessage* m) {
       if (!s.ok()) session_->OnConnectionLost(s.message());
     }
     switch (session_->want()) {
+      case SmtpSession::Want::kMessage:
+        // Bytes already read beyond the last reply due are a reply to no
+        // command: fed to the session, which counts replies against
+        // commands and ends the session (SmtpSession::OnReply).
+        if (parser_.buffered() == 0) return true;
+        [[fallthrough]];
       case SmtpSession::Want::kReply: {
         Reply r;
         std::string err;
@@ -203,18 +210,25 @@ bool Deliverer::Drive(LoadedMessage* m) {
       }
       case SmtpSession::Want::kBody: {
         int block_ms = static_cast<int>(ctx_.cfg->timeout_data_block * 1000);
+        WireFormCheck check;
         Status s = session_->downgrade() ? WriteDowngraded(m, block_ms)
                                          : conn_->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
-                                                            m->trailer.content_size, block_ms);
+                                                            m->trailer.content_size, block_ms, &check);
         // Until the dot, a server cannot take the message: a stop may
         // break the connection mid-content (Abort) at no risk. From the
         // dot on, it may be the server's, so a stop waits for the reply.
-        if (!s.ok()) session_->OnConnectionLost(s.message());
+        // Content not in wire form (a forged entry: an inner "." line
+        // would end the DATA phase and smuggle commands) must never get
+        // its dot: the connection is broken, the entry goes to corrupt/.
+        if (s.kind() == Status::Kind::kDataErr) {
+          not_wire_form_ = s.message();
+          SetConnection(nullptr);
+          session_->OnConnectionLost("queue file content is not in wire form");
+        } else if (!s.ok()) session_->OnConnectionLost(s.message());
         else if (!EnterFinal()) session_->OnConnectionLost("shutting down");  // no dot sent
         else session_->OnBodySent();
         break;
       }
-      case SmtpSession::Want::kMessage: return true;
       case SmtpSession::Want::kClosed: return false;
     }
   }
@@ -226,6 +240,7 @@ namespace {
 // to sink; memory stays bounded whatever the message's size.
 Status ForEachDowngradedPiece(const LoadedMessage& m, const std::function<Status(const std::string&)>& sink) {
   Downgrader d;
+  WireFormCheck check;  // the converter's input is checked as it is read
   std::string in, out;
   uint64_t left = m.trailer.content_size;
   off_t off = static_cast<off_t>(m.content_offset);
@@ -234,6 +249,7 @@ Status ForEachDowngradedPiece(const LoadedMessage& m, const std::function<Status
     ssize_t n = pread(m.fd, in.data(), in.size(), off);
     if (n <= 0) return Status::TempFail("cannot read the queue file");
     in.resize(static_cast<size_t>(n));
+    if (!check.Feed(in)) return Status::DataErr(check.error());
     out.clear();
     d.Feed(in, &out);
     Status s = sink(out);
@@ -241,6 +257,7 @@ Status ForEachDowngradedPiece(const LoadedMessage& m, const std::function<Status
     off += n;
     left -= static_cast<uint64_t>(n);
   }
+  if (!check.Finish()) return Status::DataErr(check.error());
   out.clear();
   d.Finish(&out);
   return out.empty() ? Status::Ok() : sink(out);
@@ -265,8 +282,10 @@ Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size) {
 Status Deliverer::EnsureSession(std::string* error) {
   // Bytes the server sent between messages would be taken as the replies
   // to the next one: such a connection is not reused.
-  if (session_ && session_->want() == SmtpSession::Want::kMessage && parser_.buffered() == 0)
-    return Status::Ok();
+  if (session_ && session_->want() == SmtpSession::Want::kMessage && parser_.buffered() == 0) {
+    if (!conn_->Readable()) return Status::Ok();
+    ctx_.log->Warn("the smarthost " + peer_ + " sent data with no command outstanding; not reusing the connection");
+  }
   SetConnection(nullptr);
   session_.reset();
   if (ctx_.cfg->smarthosts.empty()) {
@@ -309,13 +328,16 @@ Status Deliverer::EnsureSession(std::string* error) {
       else s = Status::TempFail("cannot load the smarthost secret: " + s.message());
       std::fill(secret.begin(), secret.end(), '\0');
     }
+    std::string plain_why;
+    bool plain_auth = s.ok() && AuthWithoutTlsAllowed(ctx_.cfg->auth_without_tls, h, conn_->loopback(), &plain_why);
+    if (s.ok() && sasl_ && !plain_why.empty()) s = Status::TempFail(plain_why);
     if (s.ok()) {
       SessionParams p;
       p.helo_name = ctx_.cfg->helo_name.empty() ? ctx_.hostname : ctx_.cfg->helo_name;
       p.require_tls = h.tls != TlsMode::kNone;
       p.tls_active = h.tls == TlsMode::kSmtps;
       p.sasl = sasl_.get();
-      p.auth_without_tls = ctx_.cfg->auth_without_tls && conn_->loopback();
+      p.auth_without_tls = plain_auth;
       session_ = std::make_unique<SmtpSession>(p);
       if (Drive(nullptr)) {
         ctx_.hosts->MarkUp(key);
@@ -374,13 +396,19 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
     // SIZE= must declare what will be sent: the converted message, a
     // little larger than the one in the queue.
     Status s = MeasureDowngraded(*m, &job.downgraded_size);
+    if (s.kind() == Status::Kind::kDataErr) return NotWireForm(s.message());
     if (!s.ok()) return Defer(m, "4.3.0", s.message());
   }
   job.dsn_ret = m->env.dsn_ret;
   job.envid = m->env.envid;
   session_->SendMessage(job);
+  not_wire_form_.clear();
   bool alive = Drive(m);
   LeaveFinal();
+  if (!not_wire_form_.empty()) {
+    session_.reset();  // its connection is already broken: no dot went out
+    return NotWireForm(not_wire_form_);
+  }
   std::vector<RcptOutcome> outcomes;
   if (session_->HasOutcome()) outcomes = session_->TakeOutcome();
   outcomes.resize(idx.size(), RcptOutcome{RcptState::kDeferred, "4.4.0", "no outcome from session"});
@@ -393,6 +421,12 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
     Close();
   }
   return Record(m, idx, std::move(outcomes), dup);
+}
+
+AttemptResult Deliverer::NotWireForm(const std::string& why) {
+  AttemptResult res;
+  res.corrupt = why;
+  return res;
 }
 
 AttemptResult Deliverer::Defer(LoadedMessage* m, const std::string& dsn, const std::string& reason) {

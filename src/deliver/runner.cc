@@ -22,9 +22,12 @@ namespace {
 
 int64_t Now() { return Env::Default()->NowMicros(); }
 
-// A temporary file older than this was left by an injector that was killed
-// (SIGKILL cannot be caught); nothing will ever commit it.
-constexpr int64_t kStaleTempSeconds = 24 * 3600;
+// A writer locks its temporary file within microseconds of creating it and
+// holds the lock until the file is committed or removed; a file no one
+// locks was left by a writer that was killed (SIGKILL cannot be caught)
+// and nothing will ever commit it. It is removed once it has not changed
+// for this long, which only keeps the sweep clear of that first instant.
+constexpr int64_t kDeadWriterSeconds = 10;
 
 }  // namespace
 
@@ -75,21 +78,21 @@ bool QueueRunner::Scan() {
     items_[n] = it;
   }
   if (flush) FlushAll();
-  // Remove what injectors killed by SIGKILL left behind.
+  // Remove what injectors killed by SIGKILL left behind at once: their
+  // reserved space would keep the spool at its floor (or full) for
+  // everyone. A live writer (a cron job streaming for a day) holds a lock.
   if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
     time_t now = time(nullptr);
     for (const std::string& n : names) {
       std::string p = paths_.tmp() + "/" + n;
       struct stat st;
-      if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kStaleTempSeconds) continue;
-      // Old, but is its writer still alive (a cron job streaming for a
-      // day)? Writers hold a lock on the file while they write.
+      if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kDeadWriterSeconds) continue;
       int fd = open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
       bool held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
       if (fd >= 0) close(fd);
       if (held) continue;
       unlink(p.c_str());
-      log_->Info("removed stale temporary file " + p);
+      log_->Info("removed temporary file " + p + " (its writer is gone)");
     }
   }
   return flush;
@@ -152,9 +155,7 @@ void QueueRunner::WorkerMain(Worker* w) {
     if (!s.ok()) {
       if (s.kind() == Status::Kind::kDataErr) {
         // Never delivered half, never crashing the runner: moved aside.
-        std::string to = paths_.corrupt() + "/" + id;
-        rename(paths_.queue_file(id).c_str(), to.c_str());
-        log_->Error(id + ": corrupt queue entry moved to " + to + ": " + s.message());
+        MoveAside(id, s.message());
         r.removed = true;
       } else if (s.message().find("No such file") != std::string::npos) {
         r.removed = true;  // gone meanwhile (relayctl delete, another runner)
@@ -167,7 +168,8 @@ void QueueRunner::WorkerMain(Worker* w) {
     }
     std::string site_error;
     AttemptResult a = w->deliverer->Deliver(&m, work.forced, &site_error);
-    r.removed = a.removed;
+    if (!a.corrupt.empty()) MoveAside(id, a.corrupt);
+    r.removed = a.removed || !a.corrupt.empty();
     r.next = a.next;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -185,6 +187,26 @@ void QueueRunner::WorkerMain(Worker* w) {
   w->deliverer->Close();
   w->done = true;
   Post(Report());  // wakes the main loop so it can join this thread
+}
+
+void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
+  std::string from = paths_.queue_file(id);
+  std::string to = paths_.corrupt() + "/" + id;
+  if (rename(from.c_str(), to.c_str()) == 0) {
+    log_->Error(id + ": corrupt queue entry moved to " + to + ": " + why);
+    return;
+  }
+  // A directory planted by someone else cannot change parents (its ".."
+  // would need their permission); a new name in queue/ itself, which the
+  // relay user owns, takes it out of every scan all the same.
+  std::string err = std::strerror(errno);
+  std::string aside = from + ".corrupt";
+  if (rename(from.c_str(), aside.c_str()) == 0) {
+    log_->Error(id + ": corrupt queue entry (" + why + ") cannot go to " + to + " (" + err +
+                "); renamed to " + aside);
+    return;
+  }
+  log_->Error(id + ": corrupt queue entry (" + why + ") left in place: cannot move it to " + to + ": " + err);
 }
 
 void QueueRunner::RetryUnsaved() {

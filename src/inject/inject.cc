@@ -58,9 +58,17 @@ Status ArgumentRecipients(const Options& opts, std::vector<std::string>* out) {
     if (arg[0] == '-' && !opts.after_dashdash[i])
       return Status::Usage("recipient '" + Printable(arg) +
                            "' starts with '-' (options must come first; use -- before such an address)");
-    Status s = CheckEnvelopeAddress(arg);
-    if (!s.ok() && arg.size() <= kMaxAddressLength)
-      return Status::Usage("recipient '" + Printable(arg) + "': " + s.message());
+    // The length bound is for each address (checked below), not for a
+    // list of them; a line break, NUL or control character is refused in
+    // any argument however long, even inside a comment. Checked in pieces
+    // no longer than one address, so only those bytes can fail here.
+    Status s;
+    for (size_t k = 0; s.ok() && k < arg.size(); k += kMaxAddressLength)
+      s = CheckEnvelopeAddress(std::string_view(arg).substr(k, kMaxAddressLength));
+    if (!s.ok()) {
+      std::string shown = arg.size() <= kMaxAddressLength ? arg : arg.substr(0, 64) + "...";
+      return Status::Usage("recipient '" + Printable(shown) + "': " + s.message());
+    }
     AddressList list = ParseAddressList(arg);
     if (list.errors > 0 || list.mailboxes.empty())
       return Status::Usage("bad recipient address '" + Printable(arg) + "'");
@@ -104,6 +112,11 @@ Injector::Injector(InjectParams params, QueueWriter* out)
 bool Injector::Fail(Status s) {
   if (status_.ok()) status_ = std::move(s);
   phase_ = Phase::kDone;
+  // What was written is of no use now: its space (and what it reserved)
+  // goes back at once, not when the sender closes its end, however long
+  // that takes (the rest of the input is still read, so that the sender
+  // does not die of SIGPIPE).
+  if (out_) out_->Abort();
   return false;
 }
 
@@ -342,7 +355,12 @@ bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line
                                 std::to_string(p_.size_limit) + " bytes)"));
   if (p_.space_check && content_size_ >= next_space_check_) {
     next_space_check_ = content_size_ + kSpaceCheckBytes;
-    Status s = p_.space_check();
+    // The space up to the next check is taken first, then the floor is
+    // checked: each writer's check sees what every other writer may still
+    // add before its own next check, so writers that stall just short of
+    // it (or are killed there) cannot together fill the spool.
+    Status s = out_->Reserve(buf.size() + kSpaceCheckBytes);
+    if (s.ok()) s = p_.space_check();
     if (!s.ok()) return Fail(s);
   }
   Status s = out_->Append(buf);

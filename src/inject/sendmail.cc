@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -63,7 +64,23 @@ int Report(const Status& s) {
 
 // fds 0-2 closed by the caller would otherwise be reused by our own files,
 // and a later write to "stderr" could land in a queue file.
+// For a setgid program glibc has already done this, but it puts a closed
+// fd 0 on /dev/full, write-only, so that reading it fails (EBADF, exit 75).
+// That one is taken for what it is, a closed standard input, and reopened
+// on /dev/null as for everyone else: an empty message, as sendmail(8) says.
+bool IsGlibcClosedStdin() {
+  struct stat st;
+  int fl = fcntl(0, F_GETFL);
+  return fl != -1 && (fl & O_ACCMODE) == O_WRONLY && fstat(0, &st) == 0 && S_ISCHR(st.st_mode) &&
+         st.st_rdev == makedev(1, 7);  // /dev/full
+}
+
 void ReopenStandardFds() {
+  if (IsGlibcClosedStdin()) {
+    int n = open("/dev/null", O_RDONLY);
+    if (n < 0 || dup2(n, 0) != 0) _exit(EX_OSERR);
+    close(n);
+  }
   for (int fd = 0; fd <= 2; ++fd) {
     if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
       int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);

@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "relay/message/address.h"
+#include "relay/base/strings.h"
+
 namespace relay {
 namespace {
 
@@ -76,6 +79,48 @@ bool ApplyRecord(int version, std::string_view key, std::string_view value, Enve
   return true;
 }
 
+// An envelope address as the injector writes it: what the address parser
+// makes of it is one mailbox whose addr-spec is the value itself. A space,
+// a bracket or a comment outside quotes, a CR or a second address cannot
+// pass, so nothing forged reaches MAIL FROM or RCPT TO raw.
+Status CheckAddressRecord(std::string_view key, std::string_view value) {
+  Status s = CheckEnvelopeAddress(value);
+  if (s.ok()) {
+    AddressList list = ParseAddressList(value);
+    if (list.errors > 0 || list.mailboxes.size() != 1 || list.mailboxes[0].addr_spec() != value)
+      s = Status::DataErr("not a single plain address");
+  }
+  if (s.ok()) return s;
+  return Status::DataErr("queue file record '" + std::string(key) + " " + Printable(value.substr(0, 80)) +
+                         "': " + s.message());
+}
+
+// The values that go into MAIL and RCPT parameters as they are (ENVID and
+// ORCPT are xtext-encoded when sent, so only their addresses are checked).
+Status CheckEnvelope(const Envelope& env) {
+  Status s = env.sender.empty() ? Status::Ok() : CheckAddressRecord("from", env.sender);
+  for (const Recipient& r : env.recipients) {
+    if (s.ok()) s = CheckAddressRecord("rcpt", r.address);
+    if (s.ok() && !r.original.empty()) {
+      Status o = CheckEnvelopeAddress(r.original);
+      if (!o.ok()) s = Status::DataErr("queue file record 'orcpt': " + o.message());
+    }
+  }
+  if (!s.ok()) return s;
+  for (const Recipient& r : env.recipients) {
+    if (r.notify.empty() || r.notify == "NEVER") continue;
+    for (std::string_view item : Split(r.notify, ','))
+      if (item != "SUCCESS" && item != "FAILURE" && item != "DELAY")
+        return Status::DataErr("queue file: the NOTIFY of rcpt " + Printable(r.address) + ", '" +
+                               Printable(r.notify) + "', is not a DSN NOTIFY value");
+  }
+  if (!env.dsn_ret.empty() && env.dsn_ret != "FULL" && env.dsn_ret != "HDRS")
+    return Status::DataErr("queue file record 'ret " + Printable(env.dsn_ret) + "' is not FULL or HDRS");
+  if (!env.body_type.empty() && env.body_type != "7BIT" && env.body_type != "8BITMIME")
+    return Status::DataErr("queue file record 'body " + Printable(env.body_type) + "' is not 7BIT or 8BITMIME");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status EncodeHead(const Envelope& env, std::string* out) {
@@ -137,6 +182,8 @@ Status ParseHead(std::string_view data, Envelope* env, size_t* head_size, bool* 
     return Status::DataErr("queue file head lacks its id or recipients");
   if (!v1_notify.empty())
     for (Recipient& r : env->recipients) r.notify = v1_notify;
+  Status s = CheckEnvelope(*env);
+  if (!s.ok()) return s;
   *head_size = pos;
   return Status::Ok();
 }

@@ -104,6 +104,8 @@ Status QueueWriter::Append(std::string_view data) { return file_->Append(data); 
 
 uint64_t QueueWriter::Size() const { return file_ ? file_->Size() : 0; }
 
+Status QueueWriter::Reserve(uint64_t bytes) { return file_ ? file_->Reserve(bytes) : Status::Ok(); }
+
 Status QueueWriter::Commit() {
   Status s = file_->Sync();
   if (s.ok()) s = file_->Close();
@@ -159,19 +161,48 @@ Status ReadQueueHead(int fd, uint64_t file_size, Envelope* env, size_t* head_siz
   return Status::Ok();
 }
 
+int OpenQueueFile(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO planted in queue/ would otherwise wait for
+  // a writer forever (and hold the delivery lock meanwhile). It does not
+  // change reads of a regular file.
+  return ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
+Status CheckQueueFileStat(const struct stat& st) {
+  if (!S_ISREG(st.st_mode)) return Status::DataErr("queue entry is not a regular file");
+  // Two links: the injector is between link() and unlink(); not ready yet.
+  if (st.st_nlink > 2) return Status::DataErr("queue entry has extra hard links");
+  if (st.st_nlink == 2) return Status::TempFail("queue entry is still being committed");
+  if (st.st_nlink == 0) return Status::DataErr("queue entry was removed while it was opened");
+  // The injector writes 0600 or 0604: a file its group or others may
+  // write could have been changed after it was queued.
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) return Status::DataErr("queue entry is writable by group or others");
+  return Status::Ok();
+}
+
+int64_t SubmitterUid(const struct stat& st, uid_t spool_owner, int64_t recorded) {
+  if (st.st_uid == spool_owner) return recorded;
+  return static_cast<int64_t>(st.st_uid);
+}
+
 Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info) {
   *info = QueueEntryInfo();
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = OpenQueueFile(path);
   if (fd < 0) return Status::FromErrno(errno, "open " + path);
-  struct stat st;
+  struct stat st, dir;
   Status s;
   if (::fstat(fd, &st) != 0) {
     s = Status::FromErrno(errno, "stat " + path);
+  } else if (!S_ISREG(st.st_mode)) {
+    s = Status::DataErr(path + " is not a regular file");
   } else {
     size_t head_size = 0;
     Trailer t;
     s = ReadQueueHead(fd, static_cast<uint64_t>(st.st_size), &info->envelope, &head_size, &t, &info->complete);
     if (info->complete) info->content_size = t.content_size;
+    std::string parent = path.substr(0, path.rfind('/') + 1) + ".";
+    if (s.ok() && ::stat(parent.c_str(), &dir) == 0)
+      info->envelope.uid = SubmitterUid(st, dir.st_uid, info->envelope.uid);
   }
   ::close(fd);
   return s;

@@ -88,6 +88,13 @@ void SmtpSession::SessionFail(const std::string& why) {
 }
 
 void SmtpSession::OnReply(const Reply& r) {
+  // Replies are counted against the lines sent: one more than was asked
+  // for means the server and relay no longer agree on which reply answers
+  // which command (content that smuggled a command, or a hostile server).
+  // Every later reply would be taken for the wrong command, so the
+  // session ends here.
+  if (replies_due_ == 0) return ProtocolError(r);
+  --replies_due_;
   switch (state_) {
     case State::kGreeting:
     case State::kEhlo:
@@ -111,6 +118,28 @@ void SmtpSession::OnReply(const Reply& r) {
       SessionFail("unexpected reply from server: " + r.Text());
       return;
   }
+}
+
+void SmtpSession::ProtocolError(const Reply& r) {
+  std::string why = "protocol error: a reply with no command outstanding: " + r.Text();
+  if (has_outcome_) {
+    // The message just finished took a reply for its final dot, but the
+    // extra one may be the real one: which reply was its own is unknown.
+    // Deferred, never marked sent on a reply that may belong to another
+    // command (a possible duplicate, never a loss).
+    for (RcptOutcome& o : outcome_) {
+      if (o.state != RcptState::kDone) continue;
+      o = RcptOutcome{RcptState::kDeferred, "4.5.0", why};
+      possible_duplicate_ = true;
+    }
+  }
+  if (state_ == State::kQuit || state_ == State::kClosed) {
+    session_error_ = session_error_.empty() ? why : session_error_;
+    state_ = State::kClosed;
+    want_ = Want::kClosed;
+    return;
+  }
+  SessionFail(why);
 }
 
 void SmtpSession::HandleSessionReply(const Reply& r) {

@@ -140,4 +140,10 @@ Status Stream::Read(std::string* out, int timeout_ms) {
 
 void Stream::Abort() { shutdown(fd_, SHUT_RDWR); }
 
+bool Stream::Readable() const {
+  if (ssl_ && SSL_pending(ssl_) > 0) return true;
+  struct pollfd p = {fd_, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
 }  // namespace relay

@@ -116,7 +116,7 @@ TEST(QueueFile, RoundTrip) {
   odd.id = "id with spaces";
   odd.arrival_micros = std::numeric_limits<int64_t>::min();
   odd.uid = std::numeric_limits<int64_t>::max();
-  odd.sender = " leading and trailing space ";
+  odd.sender = "\"leading and trailing space \"@x";
   odd.recipients = {{"content", "rcpt x"}, {"\"a b\"@x", ""}, {"caf\xc3\xa9@x", "queue-only"}};
   odd.envid = "a+2Bb";
 
@@ -333,6 +333,52 @@ TEST(QueueFile, ParseErrors) {
     EXPECT_EQ(s.message(), e.message);
     EXPECT_FALSE(incomplete) << "a malformed head is not just incomplete";
     EXPECT_EQ(head_size, 12345u);
+  }
+}
+
+// Issue 20: a file planted in queue/ must not put anything into MAIL FROM
+// or RCPT TO (or their parameters) that the injector would not write.
+// Every envelope value is checked with the injector's address parser.
+TEST(QueueFile, ForgedEnvelopesAreRefused) {
+  const std::string pre = "relay-queue 1\nid X\n";
+  const ErrorCase errors[] = {
+      {pre + "from a@x\rRCPT TO:<evil@y>\nrcpt b@x\ncontent\n", "record 'from a@x?RCPT TO:<evil@y>': address contains a line break"},
+      {pre + "from a@x> SIZE=1\nrcpt b@x\ncontent\n", "record 'from a@x> SIZE=1': not a single plain address"},
+      {pre + "from a@x b@y\nrcpt b@x\ncontent\n", "record 'from a@x b@y': not a single plain address"},
+      {pre + "from  a@x\nrcpt b@x\ncontent\n", "record 'from  a@x': not a single plain address"},
+      {pre + "rcpt b@x\rDATA\ncontent\n", "record 'rcpt b@x?DATA': address contains a line break"},
+      {pre + "rcpt b@x NOTIFY=NEVER\ncontent\n", "record 'rcpt b@x NOTIFY=NEVER': not a single plain address"},
+      {pre + "rcpt b@x,c@y\ncontent\n", "record 'rcpt b@x,c@y': not a single plain address"},
+      {pre + "rcpt <b@x>\ncontent\n", "record 'rcpt <b@x>': not a single plain address"},
+      {pre + "rcpt b@x (comment)\ncontent\n", "record 'rcpt b@x (comment)': not a single plain address"},
+      {pre + "rcpt b@x\t\ncontent\n", "record 'rcpt b@x?': address contains a control character"},
+      {pre + "rcpt " + std::string(321, 'a') + "\ncontent\n", "address longer than 320 characters"},
+      {pre + "rcpt b@x\norcpt a\x01@x\ncontent\n", "record 'orcpt': address contains a control character"},
+      {pre + "rcpt b@x\nnotify NEVER\rRSET\ncontent\n", "the NOTIFY of rcpt b@x, 'NEVER?RSET', is not a DSN NOTIFY value"},
+      {"relay-queue 2\nid X\nrcpt b@x\nrcpt-notify FAILURE\rRSET\ncontent\n",
+       "the NOTIFY of rcpt b@x, 'FAILURE?RSET', is not a DSN NOTIFY value"},
+      {pre + "rcpt b@x\nnotify SUCCESS ORCPT=x\ncontent\n", "is not a DSN NOTIFY value"},
+      {pre + "rcpt b@x\nret FULL X=1\ncontent\n", "record 'ret FULL X=1' is not FULL or HDRS"},
+      {pre + "rcpt b@x\nbody 8BITMIME SMTPUTF8\ncontent\n", "is not 7BIT or 8BITMIME"},
+  };
+  for (const ErrorCase& e : errors) {
+    SCOPED_TRACE(testing::PrintToString(e.data));
+    Envelope got;
+    size_t head_size = 0;
+    bool incomplete = true;
+    Status s = ParseHead(e.data, &got, &head_size, &incomplete);
+    EXPECT_EQ(s.kind(), Status::Kind::kDataErr);
+    EXPECT_NE(s.message().find(e.message), std::string::npos) << s.message();
+    EXPECT_FALSE(incomplete);
+  }
+  // What the injector writes passes: quoted local parts, UTF-8, the null
+  // sender, an unqualified local name, a domain literal.
+  for (const char* a : {"\"a b\"@x", "caf\xc3\xa9@x", "root", "u@[192.0.2.1]", "first.last+tag@example.com"}) {
+    Envelope got;
+    size_t head_size = 0;
+    bool incomplete = true;
+    Status s = ParseHead(pre + "from \nrcpt " + a + "\ncontent\n", &got, &head_size, &incomplete);
+    EXPECT_TRUE(s.ok()) << a << ": " << s.message();
   }
 }
 

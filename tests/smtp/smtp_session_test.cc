@@ -306,6 +306,70 @@ TEST_F(SessionTest, DataAcceptedWithNoRecipientsSendsLoneDot) {
   EXPECT_EQ(s_->TakeOutcome()[0].state, RcptState::kBounced);
 }
 
+// The desync of issue 20: a smuggled transaction made the server send
+// replies no command asked for. The extra reply after the final dot ends
+// the session, and the message whose dot reply was just taken is deferred
+// (it may not have been its own), never marked sent.
+TEST_F(SessionTest, ReplyAfterTheDotWithNothingDueDefers) {
+  Open(kEhloFull);
+  s_->SendMessage(Job({"b@y.org"}));
+  s_->TakeOutput();
+  s_->OnReply(R("250 2.1.0 ok\r\n"));
+  s_->OnReply(R("250 2.1.5 ok\r\n"));
+  s_->OnReply(R("354 go\r\n"));
+  s_->OnBodySent();
+  EXPECT_EQ(s_->TakeOutput(), ".\r\n");
+  s_->OnReply(R("250 2.0.0 queued\r\n"));
+  ASSERT_EQ(s_->want(), SmtpSession::Want::kMessage);
+  s_->OnReply(R("250 2.1.0 stale\r\n"));  // a reply to no command
+  EXPECT_EQ(s_->TakeOutput(), "QUIT\r\n");
+  EXPECT_NE(s_->session_error().find("protocol error: a reply with no command outstanding"), std::string::npos);
+  ASSERT_TRUE(s_->HasOutcome());
+  auto out = s_->TakeOutcome();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, RcptState::kDeferred);
+  EXPECT_EQ(out[0].dsn, "4.5.0");
+  EXPECT_TRUE(s_->possible_duplicate());
+  s_->OnReply(R("221 bye\r\n"));
+  EXPECT_EQ(s_->want(), SmtpSession::Want::kClosed);
+}
+
+// Replies are counted against every line sent, in every state: one more
+// than was sent is a protocol error at once, wherever it comes.
+TEST_F(SessionTest, EveryReplyBeyondTheLinesSentIsAProtocolError) {
+  // Between messages, after the outcome was taken: nothing to revise.
+  Open(kEhloFull);
+  s_->OnReply(R("250 2.0.0 surplus\r\n"));
+  EXPECT_EQ(s_->TakeOutput(), "QUIT\r\n");
+  EXPECT_FALSE(s_->HasOutcome());
+  EXPECT_NE(s_->session_error().find("no command outstanding"), std::string::npos);
+  // After QUIT's reply: closed, whatever follows.
+  s_->OnReply(R("221 bye\r\n"));
+  s_->OnReply(R("250 more\r\n"));
+  EXPECT_EQ(s_->want(), SmtpSession::Want::kClosed);
+  // A second greeting line before EHLO was answered: the EHLO reply is
+  // the one due, a third reply is not.
+  s_ = std::make_unique<SmtpSession>(SessionParams{"client.test", false, false});
+  s_->OnReply(R("220 mail.test ESMTP\r\n"));
+  s_->TakeOutput();
+  s_->OnReply(R(kEhloPlain));
+  ASSERT_EQ(s_->want(), SmtpSession::Want::kMessage);
+  s_->OnReply(R("220 again\r\n"));
+  EXPECT_EQ(s_->TakeOutput(), "QUIT\r\n");
+  // A sent message whose outcome the caller took already is not changed.
+  Open(kEhloFull);
+  s_->SendMessage(Job({"b@y.org"}));
+  s_->TakeOutput();
+  for (const char* r : {"250 ok\r\n", "250 ok\r\n", "354 go\r\n"}) s_->OnReply(R(r));
+  s_->OnBodySent();
+  s_->OnReply(R("250 2.0.0 queued\r\n"));
+  auto out = s_->TakeOutcome();
+  EXPECT_EQ(out[0].state, RcptState::kDone);
+  s_->OnReply(R("421 4.3.0 closing\r\n"));
+  EXPECT_FALSE(s_->HasOutcome());
+  EXPECT_FALSE(s_->possible_duplicate());
+}
+
 TEST(XText, Encodes) {
   EXPECT_EQ(XText("a+b=c d"), "a+2Bb+3Dc+20d");
   EXPECT_EQ(XText("plain@x"), "plain@x");

@@ -32,6 +32,14 @@ class WritableFile {
   virtual Status Close() = 0;
   // Bytes appended so far.
   virtual uint64_t Size() const = 0;
+  // Takes disk space now for the next `bytes` bytes after Size(), without
+  // changing the size (fallocate KEEP_SIZE), so that other writers' free
+  // space checks see it. A TempFail when the disk is full; Ok where the
+  // file system cannot reserve. Sync gives back what was not used.
+  virtual Status Reserve(uint64_t bytes) {
+    (void)bytes;
+    return Status::Ok();
+  }
 };
 
 class Env {

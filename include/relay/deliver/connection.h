@@ -17,6 +17,17 @@
 
 namespace relay {
 
+class WireFormCheck;
+
+// May credentials go to smarthost h over a connection without TLS?
+// Only with auth_without_tls = yes, to a loopback address (loopback, as
+// the connection found it), on a port below 1024: binding such a port
+// takes root (or CAP_NET_BIND_SERVICE), so no local user can stand in for
+// the smarthost. A port of 1024 or above (a stunnel or ssh tunnel) is
+// refused: any local user who binds it first would get the password.
+// *why says why not when auth_without_tls is set but refused here.
+bool AuthWithoutTlsAllowed(bool auth_without_tls, const Smarthost& h, bool loopback, std::string* why);
+
 // The client TLS settings: one SSL_CTX with the trust store loaded. It is
 // costly (the system CA bundle is several MB), so relayd creates it when
 // a delivery run needs it and drops it when the queue is idle.
@@ -48,8 +59,11 @@ class Connection : public Stream {
   // The peer is 127.0.0.0/8 or ::1.
   bool loopback() const { return loopback_; }
 
-  // Writes len bytes of fd from offset (the queue file's content).
-  Status WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms);
+  // Writes len bytes of fd from offset (the queue file's content). With
+  // check, each piece is checked before it is written: a DataErr (nothing
+  // more written) when the content is not in wire form.
+  Status WriteFile(int fd, off_t offset, uint64_t len, int block_timeout_ms,
+                   WireFormCheck* check = nullptr);
 
  private:
   explicit Connection(int fd) : Stream(fd) {}

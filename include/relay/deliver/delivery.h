@@ -98,6 +98,9 @@ struct AttemptResult {
   bool removed = false;   // every recipient done or bounced: entry gone
   int64_t next = 0;       // otherwise: when to try again (micros)
   bool state_unsaved = false;  // the state file could not be written
+  // Not "": the content is not in wire form (wire_form.h); nothing was
+  // recorded and no final dot sent. The runner moves the entry to corrupt/.
+  std::string corrupt;
 };
 
 // A worker's SMTP connection, reused across messages.
@@ -143,6 +146,7 @@ class Deliverer {
   bool EnterFinal();
   void LeaveFinal();
   int TimeoutMs(Stage stage) const;
+  AttemptResult NotWireForm(const std::string& why);
   // Sends the content converted to quoted-printable (downgrade.h).
   Status WriteDowngraded(LoadedMessage* m, int block_ms);
 
@@ -155,6 +159,7 @@ class Deliverer {
   std::string peer_;  // host[addr]:port
   std::string session_host_;  // the smarthost's name, for TLS checks
   int messages_on_conn_ = 0;
+  std::string not_wire_form_;  // set by Drive when the content check failed
   std::atomic<bool> aborted_{false};
   std::atomic<bool> in_final_{false};  // set and cleared under conn_mu_
   std::mutex conn_mu_;  // conn_ is replaced by the worker, aborted by the main thread

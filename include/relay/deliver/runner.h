@@ -103,6 +103,9 @@ class QueueRunner {
   bool Due(const std::string& id, const Item& it, int64_t now) const;
 
   void WorkerMain(Worker* w);
+  // Moves a corrupt entry out of queue/ (to corrupt/, or failing that to
+  // queue/ID.corrupt, a name no scan takes) and logs what was done.
+  void MoveAside(const std::string& id, const std::string& why);
   void Post(Report r);
   bool PopWork(Worker* self, Work* w);
   void SyncQueueDirIfDirty();

@@ -74,8 +74,10 @@ struct InjectParams {
   std::string received_auth;
   bool name_auth_user = false;
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
-  // Called every kSpaceCheckBytes of content written; a non-OK status (a
-  // TempFail: the spool is nearly full) stops the injection. May be null.
+  // Called every kSpaceCheckBytes of content written, after the queue
+  // file has reserved the space up to the next call (QueueWriter::Reserve);
+  // a non-OK status (a TempFail: the spool is nearly full) stops the
+  // injection. May be null.
   std::function<Status()> space_check;
 };
 

@@ -11,10 +11,18 @@
 //   uid UID                  submitting uid, as the injector saw it (the
 //                            caller of sendmail, or the listener's client
 //                            from /proc/net/tcp); shown by mailq and in the
-//                            "(queue active)" log line. The file's owner is
-//                            not the submitter: the listener's files belong
-//                            to the relay user, and so do all of them after
-//                            a chown of the spool
+//                            "(queue active)" log line. Readers believe it
+//                            only for a file owned by the relay user (the
+//                            spool's owner): the listener's files and
+//                            bounces. Any other file is its owner's, as
+//                            the kernel says, whatever it records
+//                            (SubmitterUid in spool.h): a file planted by
+//                            the relaydrop group cannot claim to be root's.
+//                            A `chown -R relay` of the spool makes every
+//                            file the relay user's, so from then on every
+//                            recorded uid is believed, planted ones too:
+//                            chown only queue/'s and tmp/'s directories
+//                            (scripts/install-spool does), never the files
 //   from ADDRESS             envelope sender; "from " alone is the null sender
 //   rcpt ADDRESS             one per recipient, in delivery order
 //   orcpt ADDRESS            (optional) original recipient of the rcpt
@@ -94,7 +102,11 @@ std::string EncodeTrailer(const Trailer& t);
 // Parses a head. `data` must begin at the start of the file and contain at
 // least the whole head; *head_size is set to the offset of the content.
 // A DataErr status describes what is malformed; a head that is merely not
-// complete yet in `data` gives *incomplete = true.
+// complete yet in `data` gives *incomplete = true. Every envelope value is
+// checked as the injector would have written it: each from/rcpt is one
+// plain address by the injector's parser (address.h), an orcpt has no
+// control character, notify/ret/body hold only their keywords. A forged
+// record (a CR, a space, a second command) is a DataErr, never sent.
 Status ParseHead(std::string_view data, Envelope* env, size_t* head_size,
                  bool* incomplete);
 // Parses the last bytes of a file (at least the whole trailer line).

@@ -22,6 +22,7 @@
 #ifndef RELAY_QUEUE_SPOOL_H_
 #define RELAY_QUEUE_SPOOL_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -79,6 +80,9 @@ class QueueWriter {
   Status Begin(const std::string& id, mode_t mode, bool* exists);
   Status Append(std::string_view data);
   uint64_t Size() const;
+  // Takes the space for the next `bytes` bytes now (WritableFile::Reserve);
+  // Commit gives back what was not used.
+  Status Reserve(uint64_t bytes);
   // Makes the entry durable and visible, as described above.
   Status Commit();
   // Removes the temporary file; safe to call at any time, and again.
@@ -102,7 +106,26 @@ struct QueueEntryInfo {
   bool complete = false;  // trailer present and consistent with the size
 };
 
-// Reads the head and trailer of the queue file at path.
+// Opens a queue file for reading without following a symbolic link and
+// without blocking on a FIFO: -1 with errno set on failure. The caller
+// checks what it opened with CheckQueueFileStat.
+int OpenQueueFile(const std::string& path);
+
+// What relay-deliver requires of an opened queue entry before it reads a
+// byte: a regular file with one link (two: still being committed, a
+// TempFail), writable by its owner only. Anything else is a DataErr: the
+// entry goes to corrupt/.
+Status CheckQueueFileStat(const struct stat& st);
+
+// Who submitted an entry, as Postfix's pickup decides it: the kernel's
+// word (the file's owner), except for files owned by the spool's owner
+// (the relay user: the SMTP listener's files, bounces, or every file
+// after a chown -R of the spool), for which the recorded uid speaks.
+int64_t SubmitterUid(const struct stat& st, uid_t spool_owner, int64_t recorded);
+
+// Reads the head and trailer of the queue file at path (which must be a
+// regular file; a FIFO does not block). The uid is the submitter as
+// SubmitterUid gives it, the owner of path's directory as spool owner.
 Status ReadQueueEntryInfo(const std::string& path, QueueEntryInfo* info);
 
 // Reads the head of an open queue file of file_size bytes (growing reads,

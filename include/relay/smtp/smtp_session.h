@@ -19,6 +19,9 @@
 //    MAIL; SMTPUTF8 addresses need SMTPUTF8 or bounce. Never sent as is.
 //  - Per recipient: 2xx then a 2xx to the final dot is done; 4xx (and any
 //    trouble with the connection) deferred; 5xx bounced.
+//  - Replies are counted against the lines sent. A reply with none due is
+//    a protocol error: the session ends, and a message whose dot reply was
+//    just taken is deferred (possible duplicate), not marked sent.
 #ifndef RELAY_SMTP_SMTP_SESSION_H_
 #define RELAY_SMTP_SMTP_SESSION_H_
 
@@ -129,7 +132,14 @@ class SmtpSession {
   void Ready();  // after the last EHLO: log in if configured, else ready
   void HandleAuthReply(const Reply& r);
   void SendEhlo();
-  void Send(const std::string& line) { out_ += line + "\r\n"; }
+  // Every line sent is a command (or an AUTH response, or the final dot)
+  // that gets exactly one reply.
+  void Send(const std::string& line) {
+    out_ += line + "\r\n";
+    ++replies_due_;
+  }
+  // A reply arrived with none due: ends the session (see OnReply).
+  void ProtocolError(const Reply& r);
   void HandleSessionReply(const Reply& r);
   void HandleMessageReply(const Reply& r);
   void AfterEnvelopeReplies();
@@ -149,6 +159,7 @@ class SmtpSession {
   std::unique_ptr<SaslMechanism> mech_;
   std::string pending_initial_;  // too long for the AUTH line (RFC 4954 4)
   bool has_pending_initial_ = false;
+  size_t replies_due_ = 1;  // the greeting, then one per line sent
 
   // The message in flight.
   MessageJob job_;

@@ -33,6 +33,9 @@ class Stream {
   Status Read(std::string* out, int timeout_ms);
   // The server side of a handshake, with ctx's certificate.
   Status AcceptTls(SSL_CTX* ctx, int timeout_ms);
+  // True when bytes (or the peer's close) wait to be read now, without
+  // waiting: between two transactions, a reply no command asked for.
+  bool Readable() const;
   // Shuts the socket down, waking any blocked call (used on SIGTERM).
   void Abort();
 
