@@ -104,10 +104,11 @@ no_secret "daemon: argv and environment of relayd and its children" "$T/procs"
 kill "$RD"; wait "$RD" 2>/dev/null
 no_secret "daemon's log and standard error" "$T/relayd.log" "$T/daemon.out"
 # A delivery run caught while it holds the secret: tests/fault_server.py
-# as the smarthost (AUTH PLAIN without TLS, on loopback) answers RCPT 3 s
-# late, after the login.
+# as the smarthost (AUTH PLAIN without TLS, on a loopback port below 1024,
+# the only place relay sends it in the clear) answers RCPT 3 s late, after
+# the login.
 cp "$CONF" "$T/pf.conf"
-fault_smarthost "$T/fs.log" '{"ehlo": {"capabilities": ["PIPELINING", "AUTH PLAIN", "ENHANCEDSTATUSCODES"]},
+FS_PORT=$(free_low_port) fault_smarthost "$T/fs.log" '{"ehlo": {"capabilities": ["PIPELINING", "AUTH PLAIN", "ENHANCEDSTATUSCODES"]},
   "rcpt": {"default": {"reply": "250 2.1.5 Ok", "delay": 3}}}' || finish
 printf 'auth_without_tls = yes\nauth_mechanisms = PLAIN\n' >> "$CONF"
 : > "$T/procs"

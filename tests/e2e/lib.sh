@@ -56,6 +56,22 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# free_low_port: prints a loopback TCP port below 1024 nothing listens on
+# now (root only). relay sends AUTH without TLS only to such a port, which
+# no ordinary user can bind first (relay.conf(5), auth_without_tls).
+free_low_port() {
+  /usr/bin/python3 -c '
+import socket
+for p in range(1023, 600, -1):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break'
+}
+
 # wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
 # a bound on how long a test may hang, not a performance assertion.
 wait_for() {
@@ -82,13 +98,14 @@ relay_private_spool() {
 
 # fault_smarthost LOG SCRIPT: starts tests/fault_server.py on a free
 # loopback port, answering as SCRIPT (JSON) says and logging to LOG, and
-# makes it the instance's only smarthost, without TLS. A server started
+# makes it the instance's only smarthost, without TLS (on port $FS_PORT
+# when that is set, for AUTH without TLS: free_low_port). A server started
 # before by this helper is stopped first; fs is the new one's pid (the
 # caller's trap kills it). Fails, with a FAIL line, if it does not start.
 fault_smarthost() {
   if [ -n "${fs:-}" ]; then kill "$fs" 2>/dev/null; wait "$fs" 2>/dev/null; fi
   rm -f "$T/fs.ready"
-  /usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs.ready" --log "$1" \
+  /usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port "${FS_PORT:-0}" --ready-file "$T/fs.ready" --log "$1" \
     --max-seconds 120 --script-inline "$2" &
   fs=$!
   wait_for 10 test -s "$T/fs.ready" || { bad "fault server ($1) did not start"; return 1; }
