@@ -49,10 +49,12 @@ bool AllSafe(const relay::Envelope& e) {
 }
 
 // The reader's refusal of an envelope value the injector would not write
-// (queue_file.h, ParseHead): a DataErr that names the record.
+// (queue_file.h, ParseHead): a DataErr that names the record, or the
+// recipient whose NOTIFY it is.
 bool Forged(const relay::Status& s, bool incomplete) {
   return s.kind() == relay::Status::Kind::kDataErr && !incomplete &&
-         s.message().rfind("queue file record '", 0) == 0;
+         (s.message().rfind("queue file record '", 0) == 0 ||
+          s.message().rfind("queue file: the NOTIFY of rcpt ", 0) == 0);
 }
 
 // A head that parsed: its encoding parses to the same envelope, and the
