@@ -141,7 +141,7 @@ int RunDeliver(int argc, char** argv) {
   // One delivery run at a time per spool (a run started by hand waits for
   // the daemon's, and the other way round): two runs would send the same
   // message twice. The lock goes with the process, however it ends.
-  std::string lock = SpoolPaths(cfg.spool_dir).state() + "/.deliver.lock";
+  std::string lock = SpoolPaths(cfg.spool_dir).deliver_lock();
   int lfd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lfd < 0 || flock(lfd, LOCK_EX) != 0)
     return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);

@@ -60,19 +60,19 @@ bool QueueRunner::Scan() {
   }
   bool flush = false;
   for (const std::string& n : names) {
-    if (n == ".wake") {  // relayctl retry/bounce: a run, nothing more
-      unlink((paths_.queue() + "/" + n).c_str());
+    if (SpoolPaths::IsTrigger(n, Trigger::kWake)) {  // relayctl retry/bounce: a run, nothing more
+      unlink(paths_.trigger(Trigger::kWake).c_str());
       continue;
     }
-    if (n == ".flush") {
-      unlink((paths_.queue() + "/" + n).c_str());
+    if (SpoolPaths::IsTrigger(n, Trigger::kFlush)) {
+      unlink(paths_.trigger(Trigger::kFlush).c_str());
       flush = true;  // applied once every entry is known
       continue;
     }
     if (!IsQueueId(n) || items_.count(n)) continue;
     Item it;
     std::string text;
-    if (Env::Default()->ReadFile(paths_.state() + "/" + n, &text, nullptr).ok()) {
+    if (Env::Default()->ReadFile(paths_.state_file(n), &text, nullptr).ok()) {
       it.next = ParseNextAttempt(text);
     }
     items_[n] = it;
@@ -84,7 +84,7 @@ bool QueueRunner::Scan() {
   if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
     time_t now = time(nullptr);
     for (const std::string& n : names) {
-      std::string p = paths_.tmp() + "/" + n;
+      std::string p = paths_.tmp_file(n);
       struct stat st;
       if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kDeadWriterSeconds) continue;
       int fd = open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -99,8 +99,8 @@ bool QueueRunner::Scan() {
 }
 
 void QueueRunner::Add(const std::string& id) {
-  if (id == ".flush") {
-    unlink((paths_.queue() + "/.flush").c_str());
+  if (SpoolPaths::IsTrigger(id, Trigger::kFlush)) {
+    unlink(paths_.trigger(Trigger::kFlush).c_str());
     FlushAll();
     return;
   }
@@ -191,7 +191,7 @@ void QueueRunner::WorkerMain(Worker* w) {
 
 void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
   std::string from = paths_.queue_file(id);
-  std::string to = paths_.corrupt() + "/" + id;
+  std::string to = paths_.corrupt_file(id);
   if (rename(from.c_str(), to.c_str()) == 0) {
     log_->Error(id + ": corrupt queue entry moved to " + to + ": " + why);
     return;
@@ -200,7 +200,7 @@ void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
   // would need their permission); a new name in queue/ itself, which the
   // relay user owns, takes it out of every scan all the same.
   std::string err = std::strerror(errno);
-  std::string aside = from + ".corrupt";
+  std::string aside = paths_.corrupt_aside_file(id);
   if (rename(from.c_str(), aside.c_str()) == 0) {
     log_->Error(id + ": corrupt queue entry (" + why + ") cannot go to " + to + " (" + err +
                 "); renamed to " + aside);
@@ -231,7 +231,7 @@ void QueueRunner::RetryUnsaved() {
       // left to protect, and a state file now would outlive it.
       log_->Info(id + ": removed while its delivery progress was unwritten; progress dropped");
     } else {
-      Status s = Env::Default()->WriteFileAtomic(paths_.state() + "/" + id, EncodeState(st), 0600);
+      Status s = Env::Default()->WriteFileAtomic(paths_.state_file(id), EncodeState(st), 0600);
       if (!s.ok()) continue;
       log_->Info(id + ": delivery progress recorded; deliveries of it resume");
     }
@@ -377,7 +377,7 @@ void QueueRunner::SyncQueueDirIfDirty() {
 }
 
 void QueueRunner::WriteStatus() {
-  std::string path = paths_.state() + "/.status";
+  std::string path = paths_.status_file();
   long long sent = 0, err_time = 0;
   std::string err, old;
   if (Env::Default()->ReadFile(path, &old, nullptr).ok()) {

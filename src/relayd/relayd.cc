@@ -336,7 +336,7 @@ void Supervisor::OnNewEntries(int ifd) {
     any = true;
     for (char* q = buf; q < buf + len;) {
       auto* ev = reinterpret_cast<struct inotify_event*>(q);
-      if (ev->len > 0 && std::strcmp(ev->name, ".flush") == 0) flush = true;
+      if (ev->len > 0 && SpoolPaths::IsTrigger(ev->name, Trigger::kFlush)) flush = true;
       q += sizeof(struct inotify_event) + ev->len;
     }
   }
