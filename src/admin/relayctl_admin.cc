@@ -17,6 +17,7 @@
 #include "relay/queue/mailq.h"
 #include "relay/queue/operations.h"
 #include "relay/queue/queue_id.h"
+#include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
 #include "relay/base/strings.h"
 
@@ -197,13 +198,9 @@ int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
   if (!listed.ok()) return ListingFailed(listed, cfg.spool_dir);
   int64_t now = Env::Default()->NowMicros();
   int64_t age = oldest.empty() ? 0 : (now - QueueIdMicros(oldest)) / 1000000;
-  long long sent = 0, err_time = 0;
-  std::string err, text;
-  if (Env::Default()->ReadFile(p.status_file(), &text, nullptr).ok()) {
-    std::sscanf(text.c_str(), "last_sent %lld\nlast_error_time %lld", &sent, &err_time);
-    size_t at = text.find("\nlast_error ");
-    if (at != std::string::npos) err = text.substr(at + 12, text.find('\n', at + 1) - at - 12);
-  }
+  RunStatus run = LoadRunStatus(p);
+  long long sent = run.last_sent, err_time = run.last_error_time;
+  const std::string& err = run.last_error;
   bool stuck = !oldest.empty() && age > max_age;
   if (json) {
     std::printf("{\"queued\": %zu, \"held\": %zu, \"failed\": %zu, \"oldest_id\": %s, \"oldest_age_seconds\": %lld, "

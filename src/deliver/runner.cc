@@ -16,6 +16,7 @@
 #include "relay/deliver/delivery.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/queue/queue_id.h"
+#include "relay/queue/run_status.h"
 
 namespace relay {
 namespace {
@@ -377,27 +378,16 @@ void QueueRunner::SyncQueueDirIfDirty() {
 }
 
 void QueueRunner::WriteStatus() {
-  std::string path = paths_.status_file();
-  long long sent = 0, err_time = 0;
-  std::string err, old;
-  if (Env::Default()->ReadFile(path, &old, nullptr).ok()) {
-    std::sscanf(old.c_str(), "last_sent %lld\nlast_error_time %lld", &sent, &err_time);
-    size_t p = old.find("\nlast_error ");
-    if (p != std::string::npos) err = old.substr(p + 12, old.find('\n', p + 1) - p - 12);
-  }
+  RunStatus run;
   {
     std::lock_guard<std::mutex> l(stats_.mu);
-    if (stats_.last_sent > sent) sent = stats_.last_sent;
-    if (stats_.last_error_time > err_time) {
-      err_time = stats_.last_error_time;
-      err = stats_.last_error;
-    }
+    run.last_sent = stats_.last_sent;
+    run.last_error_time = stats_.last_error_time;
+    run.last_error = stats_.last_error;
   }
-  for (char& c : err)
-    if (c == '\n' || c == '\r') c = ' ';
-  std::string text = "last_sent " + std::to_string(sent) + "\nlast_error_time " + std::to_string(err_time) +
-                     "\nlast_error " + err + "\n";
-  Env::Default()->WriteFileAtomic(path, text, 0600);
+  RunStatus st = LoadRunStatus(paths_);
+  st.Merge(run);
+  SaveRunStatus(paths_, st);
 }
 
 bool QueueRunner::Idle() const {
