@@ -114,15 +114,11 @@ int Show(const Config& cfg, const std::string& id) {
                 have && !st.rcpts[i].reason.empty() ? (" (" + Printable(st.rcpts[i].reason) + ")").c_str() : "");
   }
   // The header block, as it will be sent.
-  std::string content;
-  Env::Default()->ReadFile(path, &content, nullptr);
-  size_t start = content.find("\ncontent\n");
-  if (start != std::string::npos) {
-    start += 9;
-    size_t end = content.find("\r\n\r\n", start);
+  std::string file;
+  std::string_view block;
+  if (Env::Default()->ReadFile(path, &file, nullptr).ok() && ContentHeaderBlock(file, &block).ok()) {
     std::printf("\n");
-    for (std::string_view l : Split(std::string_view(content).substr(start, end == std::string::npos ? 0 : end - start), '\n'))
-      std::printf("%s\n", Printable(Trim(l)).c_str());
+    for (std::string_view l : Split(block, '\n')) std::printf("%s\n", Printable(Trim(l)).c_str());
   }
   return 0;
 }
