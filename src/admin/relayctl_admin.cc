@@ -15,7 +15,9 @@
 #include "relay/base/host.h"
 #include "relay/base/log.h"
 #include "relay/queue/mailq.h"
+#include "relay/queue/operations.h"
 #include "relay/queue/queue_id.h"
+#include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
 #include "relay/base/strings.h"
 
@@ -48,40 +50,6 @@ int ListingFailed(const Status& s, const std::string& dir) {
   if (s.message().find(std::strerror(EACCES)) != std::string::npos)
     return Fail("cannot read the queue in " + dir + ": only root and the relay user may see it", EX_NOPERM);
   return Fail(s.message(), EX_TEMPFAIL);
-}
-
-// Where an entry is: queue/, hold/ or failed/; "" if nowhere.
-std::string Locate(const SpoolPaths& p, const std::string& id, std::string* where) {
-  for (const auto& [dir, name] : {std::pair{p.queue(), "queue"}, std::pair{p.hold(), "hold"},
-                                  std::pair{p.failed(), "failed"}}) {
-    std::string path = dir + "/" + id;
-    if (access(path.c_str(), F_OK) == 0) {
-      *where = name;
-      return path;
-    }
-  }
-  return "";
-}
-
-// Any new name in queue/ wakes relayd for a delivery run. A trigger that
-// is there already (not yet seen by relayd) does the same job.
-Status Wake(const SpoolPaths& p, const char* name) {
-  std::string path = p.queue() + "/" + name;
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 && (errno == EACCES || errno == EPERM))
-    return Status::NoPerm("cannot create " + path + ": " + std::strerror(errno));
-  if (fd < 0 && errno != EEXIST) return Status::FromErrno(errno, "cannot create " + path);
-  if (fd >= 0) close(fd);
-  return Status::Ok();
-}
-
-// Makes an entry due now by rewriting its state's next attempt time.
-void DueNow(const SpoolPaths& p, const std::string& id, size_t nrcpts) {
-  std::string path = p.state() + "/" + id, text;
-  DeliveryState st;
-  if (!Env::Default()->ReadFile(path, &text, nullptr).ok() || !ParseState(text, nrcpts, &st).ok()) return;
-  st.next_attempt_micros = 0;
-  Env::Default()->WriteFileAtomic(path, EncodeState(st), 0600);
 }
 
 const char* EntryState(const std::string& mark) {
@@ -121,16 +89,16 @@ int Queue(const Config& cfg, bool json) {
 
 int Show(const Config& cfg, const std::string& id) {
   SpoolPaths p(cfg.spool_dir);
-  std::string where, path = Locate(p, id, &where);
-  if (path.empty()) return Fail("no queue entry " + id, EX_NOINPUT);
+  std::string path;
+  EntryPlace place;
+  if (!LocateEntry(p, id, &path, &place)) return Fail("no queue entry " + id, EX_NOINPUT);
+  std::string where = EntryPlaceName(place);
   QueueEntryInfo info;
   Status s = ReadQueueEntryInfo(path, &info);
   if (!s.ok()) return Fail(s.message(), EX_DATAERR);
   const Envelope& e = info.envelope;
   DeliveryState st;
-  std::string text;
-  std::string spath = where == "failed" ? path + ".state" : p.state() + "/" + id;
-  bool have = Env::Default()->ReadFile(spath, &text, nullptr).ok() && ParseState(text, e.recipients.size(), &st).ok();
+  bool have = LoadEntryState(p, id, place, e.recipients.size(), &st);
   time_t arrival = static_cast<time_t>(e.arrival_micros / 1000000);
   char when[64];
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&arrival));
@@ -146,43 +114,31 @@ int Show(const Config& cfg, const std::string& id) {
                 have && !st.rcpts[i].reason.empty() ? (" (" + Printable(st.rcpts[i].reason) + ")").c_str() : "");
   }
   // The header block, as it will be sent.
-  std::string content;
-  Env::Default()->ReadFile(path, &content, nullptr);
-  size_t start = content.find("\ncontent\n");
-  if (start != std::string::npos) {
-    start += 9;
-    size_t end = content.find("\r\n\r\n", start);
+  std::string file;
+  std::string_view block;
+  if (Env::Default()->ReadFile(path, &file, nullptr).ok() && ContentHeaderBlock(file, &block).ok()) {
     std::printf("\n");
-    for (std::string_view l : Split(std::string_view(content).substr(start, end == std::string::npos ? 0 : end - start), '\n'))
-      std::printf("%s\n", Printable(Trim(l)).c_str());
+    for (std::string_view l : Split(block, '\n')) std::printf("%s\n", Printable(Trim(l)).c_str());
   }
   return 0;
 }
 
 int Move(const Config& cfg, const std::string& id, bool hold) {
   SpoolPaths p(cfg.spool_dir);
-  std::string from = (hold ? p.queue() : p.hold()) + "/" + id;
-  std::string to = (hold ? p.hold() : p.queue()) + "/" + id;
-  bool exists = false;
-  Status s = Env::Default()->RenameNoReplace(from, to, &exists);
-  if (!s.ok()) return Fail(hold ? "no queued entry " + id : "no held entry " + id, EX_NOINPUT);
-  Env::Default()->SyncDir(hold ? p.hold() : p.queue());
-  if (!hold) {
-    QueueEntryInfo info;
-    if (ReadQueueEntryInfo(to, &info).ok()) DueNow(p, id, info.envelope.recipients.size());
-  }
+  if (!(hold ? HoldEntry(p, id) : ReleaseEntry(p, id)))
+    return Fail(hold ? "no queued entry " + id : "no held entry " + id, EX_NOINPUT);
   std::printf("%s: %s\n", id.c_str(), hold ? "held (not delivered until released)" : "released");
   return 0;
 }
 
 int Delete(const Config& cfg, const std::string& id) {
   SpoolPaths p(cfg.spool_dir);
-  std::string where, path = Locate(p, id, &where);
-  if (path.empty()) return Fail("no queue entry " + id, EX_NOINPUT);
-  if (unlink(path.c_str()) != 0) return Fail("cannot delete " + path + ": " + std::strerror(errno), EX_TEMPFAIL);
-  unlink((p.state() + "/" + id).c_str());
-  unlink((path + ".state").c_str());
-  std::printf("%s: deleted from %s\n", id.c_str(), where.c_str());
+  std::string path;
+  EntryPlace place;
+  if (!LocateEntry(p, id, &path, &place)) return Fail("no queue entry " + id, EX_NOINPUT);
+  Status s = DeleteEntry(p, id, path, place);
+  if (!s.ok()) return Fail(s.message(), EX_TEMPFAIL);
+  std::printf("%s: deleted from %s\n", id.c_str(), EntryPlaceName(place));
   return 0;
 }
 
@@ -210,7 +166,7 @@ int Bounce(const Config& cfg, const std::string& id) {
   }
   AttemptResult r = d.Record(&m, idx, out, false);
   Env::Default()->SyncDir(p.queue());
-  Wake(p, ".wake");
+  WakeRelayd(p, Trigger::kWake);
   std::printf("%s: %zu recipient%s bounced%s\n", id.c_str(), idx.size(), idx.size() == 1 ? "" : "s",
               r.removed ? "; entry removed" : "");
   return 0;
@@ -238,13 +194,9 @@ int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
   if (!listed.ok()) return ListingFailed(listed, cfg.spool_dir);
   int64_t now = Env::Default()->NowMicros();
   int64_t age = oldest.empty() ? 0 : (now - QueueIdMicros(oldest)) / 1000000;
-  long long sent = 0, err_time = 0;
-  std::string err, text;
-  if (Env::Default()->ReadFile(p.state() + "/.status", &text, nullptr).ok()) {
-    std::sscanf(text.c_str(), "last_sent %lld\nlast_error_time %lld", &sent, &err_time);
-    size_t at = text.find("\nlast_error ");
-    if (at != std::string::npos) err = text.substr(at + 12, text.find('\n', at + 1) - at - 12);
-  }
+  RunStatus run = LoadRunStatus(p);
+  long long sent = run.last_sent, err_time = run.last_error_time;
+  const std::string& err = run.last_error;
   bool stuck = !oldest.empty() && age > max_age;
   if (json) {
     std::printf("{\"queued\": %zu, \"held\": %zu, \"failed\": %zu, \"oldest_id\": %s, \"oldest_age_seconds\": %lld, "
@@ -288,7 +240,7 @@ int AdminCommand(const std::string& cmd, const std::vector<std::string>& args, c
   if (cmd == "queue") return Queue(cfg, json);
   if (cmd == "status") return StatusCommand(cfg, json, max_age);
   if (cmd == "flush") {
-    Status s = Wake(p, ".flush");
+    Status s = WakeRelayd(p, Trigger::kFlush);
     if (!s.ok())
       return Fail("flush not requested: " + s.message() + " (run it as root or the relay user)",
                   s.kind() == Status::Kind::kNoPerm ? EX_NOPERM : EX_TEMPFAIL);
@@ -306,8 +258,8 @@ int AdminCommand(const std::string& cmd, const std::vector<std::string>& args, c
   if (cmd == "retry") {
     QueueEntryInfo info;
     if (!ReadQueueEntryInfo(p.queue_file(id), &info).ok()) return Fail("no queued entry " + id, EX_NOINPUT);
-    DueNow(p, id, info.envelope.recipients.size());
-    Wake(p, ".wake");
+    MakeEntryDue(p, id, info.envelope.recipients.size());
+    WakeRelayd(p, Trigger::kWake);
     std::printf("%s: due now\n", id.c_str());
     return 0;
   }

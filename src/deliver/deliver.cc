@@ -26,6 +26,7 @@
 #include "relay/base/log.h"
 #include "relay/queue/privileges.h"
 #include "relay/deliver/runner.h"
+#include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
 
 #ifndef RELAY_DEFAULT_CONFIG
@@ -43,8 +44,7 @@ struct Args {
   bool flush = false;
   bool report = false;
   bool verbose = false;
-  int site_failures = 0;     // carried over by relayd between runs
-  long long hold_until = 0;
+  SmarthostPause pause;  // carried over by relayd between runs
 };
 
 int Fail(const std::string& msg, int code) {
@@ -59,9 +59,12 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
     else if (s == "--once") continue;
     else if (s == "--flush" || s == "-q") a->flush = true;
     else if (s == "--report") a->report = true;
-    else if (s == "--site-failures" && i + 2 < argc) {
-      a->site_failures = std::atoi(argv[++i]);
-      a->hold_until = std::atoll(argv[++i]);
+    else if (s == SmarthostPause::kFlag && i + 2 < argc) {
+      if (!SmarthostPause::FromArgs(argv[i + 1], argv[i + 2], &a->pause)) {
+        *err = std::string("bad ") + SmarthostPause::kFlag + " " + argv[i + 1] + " " + argv[i + 2];
+        return false;
+      }
+      i += 2;
     }
     else if (s == "-v") a->verbose = true;
     else {
@@ -110,9 +113,10 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
   runner->WriteStatus();
   if (report) {
     int64_t wait = runner->MicrosUntilDue();
-    int64_t next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
-    std::printf("next %lld hold %lld failures %d\n", static_cast<long long>(next),
-                static_cast<long long>(runner->site_down_until()), runner->site_failures());
+    RunReport r;
+    r.next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
+    r.pause = {runner->site_failures(), runner->site_down_until()};
+    std::fputs(r.Encode().c_str(), stdout);
     std::fflush(stdout);
   }
   if (sfd >= 0) close(sfd);
@@ -141,7 +145,7 @@ int RunDeliver(int argc, char** argv) {
   // One delivery run at a time per spool (a run started by hand waits for
   // the daemon's, and the other way round): two runs would send the same
   // message twice. The lock goes with the process, however it ends.
-  std::string lock = SpoolPaths(cfg.spool_dir).state() + "/.deliver.lock";
+  std::string lock = SpoolPaths(cfg.spool_dir).deliver_lock();
   int lfd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lfd < 0 || flock(lfd, LOCK_EX) != 0)
     return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);
@@ -149,7 +153,7 @@ int RunDeliver(int argc, char** argv) {
   HostNames host = GetHostNames(Env::Default());
   cfg.domain = MailDomain(Env::Default(), cfg.domain, host);
   QueueRunner runner(cfg, &log, host.fqdn);
-  if (!args.flush) runner.SetSiteFailures(args.site_failures, args.hold_until);
+  if (!args.flush) runner.SetSiteFailures(args.pause.failures, args.pause.until);
   return RunOnce(&runner, args.flush, args.report);
 }
 

@@ -92,7 +92,7 @@ Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage
 
   std::string text;
   bool missing = false;
-  s = Env::Default()->ReadFile(paths.state() + "/" + id, &text, &missing);
+  s = Env::Default()->ReadFile(paths.state_file(id), &text, &missing);
   if (missing) {
     m->state = DeliveryState();
     m->state.rcpts.assign(m->env.recipients.size(), RcptStatus());
@@ -519,7 +519,7 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     if (!rm.ok() && rm.message().find("No such file") == std::string::npos) {
       ctx_.log->Error(m->id + ": cannot remove " + qf + ": " + rm.message());
     } else {
-      ctx_.env->RemoveFile(ctx_.paths->state() + "/" + m->id);
+      ctx_.env->RemoveFile(ctx_.paths->state_file(m->id));
       ctx_.dir_dirty->store(true);
       ctx_.log->Info(m->id + ": removed");
       res.removed = true;
@@ -530,7 +530,7 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
   int64_t delay = RetryDelaySeconds(m->state.attempts, c.retry_min, c.retry_max, Jitter());
   m->state.next_attempt_micros = now + delay * 1000000;
   res.next = m->state.next_attempt_micros;
-  Status s = ctx_.env->WriteFileAtomic(ctx_.paths->state() + "/" + m->id, EncodeState(m->state), 0600);
+  Status s = ctx_.env->WriteFileAtomic(ctx_.paths->state_file(m->id), EncodeState(m->state), 0600);
   if (!s.ok()) {
     // The runner keeps the progress in memory, gives the entry no new work
     // and writes the state again until it can (QueueRunner::RetryUnsaved):
@@ -556,10 +556,10 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     b.double_bounce = true;
   } else {
     // A notice to the postmaster failed too: keep it for the admin.
-    std::string to = ctx_.paths->failed() + "/" + m->id;
+    std::string to = ctx_.paths->failed_file(m->id);
     Status s = ctx_.env->RenameFile(ctx_.paths->queue_file(m->id), to);
     if (!s.ok()) return s;
-    ctx_.env->RenameFile(ctx_.paths->state() + "/" + m->id, to + ".state");
+    ctx_.env->RenameFile(ctx_.paths->state_file(m->id), ctx_.paths->failed_state_file(m->id));
     ctx_.log->Error(m->id + ": undeliverable notice to the postmaster kept in " + to);
     *bounce_id = "(kept)";
     return ctx_.env->SyncDir(ctx_.paths->failed());

@@ -16,6 +16,7 @@
 #include "relay/deliver/delivery.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/queue/queue_id.h"
+#include "relay/queue/run_status.h"
 
 namespace relay {
 namespace {
@@ -60,22 +61,22 @@ bool QueueRunner::Scan() {
   }
   bool flush = false;
   for (const std::string& n : names) {
-    if (n == ".wake") {  // relayctl retry/bounce: a run, nothing more
-      unlink((paths_.queue() + "/" + n).c_str());
+    if (SpoolPaths::IsTrigger(n, Trigger::kWake)) {  // relayctl retry/bounce: a run, nothing more
+      unlink(paths_.trigger(Trigger::kWake).c_str());
       continue;
     }
-    if (n == ".flush") {
-      unlink((paths_.queue() + "/" + n).c_str());
+    if (SpoolPaths::IsTrigger(n, Trigger::kFlush)) {
+      unlink(paths_.trigger(Trigger::kFlush).c_str());
       flush = true;  // applied once every entry is known
       continue;
     }
-    if (!IsQueueId(n) || items_.count(n)) continue;
-    Item it;
+    if (!IsQueueId(n) || schedule_.Knows(n)) continue;
+    int64_t next = 0;
     std::string text;
-    if (Env::Default()->ReadFile(paths_.state() + "/" + n, &text, nullptr).ok()) {
-      it.next = ParseNextAttempt(text);
+    if (Env::Default()->ReadFile(paths_.state_file(n), &text, nullptr).ok()) {
+      next = ParseNextAttempt(text);
     }
-    items_[n] = it;
+    schedule_.Add(n, next);
   }
   if (flush) FlushAll();
   // Remove what injectors killed by SIGKILL left behind at once: their
@@ -84,7 +85,7 @@ bool QueueRunner::Scan() {
   if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
     time_t now = time(nullptr);
     for (const std::string& n : names) {
-      std::string p = paths_.tmp() + "/" + n;
+      std::string p = paths_.tmp_file(n);
       struct stat st;
       if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kDeadWriterSeconds) continue;
       int fd = open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -99,22 +100,15 @@ bool QueueRunner::Scan() {
 }
 
 void QueueRunner::Add(const std::string& id) {
-  if (id == ".flush") {
-    unlink((paths_.queue() + "/.flush").c_str());
+  if (SpoolPaths::IsTrigger(id, Trigger::kFlush)) {
+    unlink(paths_.trigger(Trigger::kFlush).c_str());
     FlushAll();
     return;
   }
-  if (!IsQueueId(id) || items_.count(id)) return;
-  items_[id] = Item();
+  if (IsQueueId(id)) schedule_.Add(id, 0);
 }
 
-void QueueRunner::FlushAll() {
-  for (auto& [id, it] : items_) {
-    it.next = 0;
-    it.forced = true;
-  }
-  site_down_until_ = 0;
-}
+void QueueRunner::FlushAll() { schedule_.FlushAll(); }
 
 bool QueueRunner::PopWork(Worker* self, Work* w) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -191,7 +185,7 @@ void QueueRunner::WorkerMain(Worker* w) {
 
 void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
   std::string from = paths_.queue_file(id);
-  std::string to = paths_.corrupt() + "/" + id;
+  std::string to = paths_.corrupt_file(id);
   if (rename(from.c_str(), to.c_str()) == 0) {
     log_->Error(id + ": corrupt queue entry moved to " + to + ": " + why);
     return;
@@ -200,7 +194,7 @@ void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
   // would need their permission); a new name in queue/ itself, which the
   // relay user owns, takes it out of every scan all the same.
   std::string err = std::strerror(errno);
-  std::string aside = from + ".corrupt";
+  std::string aside = paths_.corrupt_aside_file(id);
   if (rename(from.c_str(), aside.c_str()) == 0) {
     log_->Error(id + ": corrupt queue entry (" + why + ") cannot go to " + to + " (" + err +
                 "); renamed to " + aside);
@@ -219,10 +213,8 @@ void QueueRunner::RetryUnsaved() {
   std::vector<std::pair<std::string, DeliveryState>> todo;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, st] : unsaved_) {
-      auto it = items_.find(id);
-      if (it == items_.end() || !it->second.busy) todo.emplace_back(id, st);
-    }
+    for (const auto& [id, st] : unsaved_)
+      if (!schedule_.Busy(id)) todo.emplace_back(id, st);
   }
   for (const auto& [id, st] : todo) {
     bool gone = access(paths_.queue_file(id).c_str(), F_OK) != 0 && errno == ENOENT;
@@ -231,16 +223,14 @@ void QueueRunner::RetryUnsaved() {
       // left to protect, and a state file now would outlive it.
       log_->Info(id + ": removed while its delivery progress was unwritten; progress dropped");
     } else {
-      Status s = Env::Default()->WriteFileAtomic(paths_.state() + "/" + id, EncodeState(st), 0600);
+      Status s = Env::Default()->WriteFileAtomic(paths_.state_file(id), EncodeState(st), 0600);
       if (!s.ok()) continue;
       log_->Info(id + ": delivery progress recorded; deliveries of it resume");
     }
     std::lock_guard<std::mutex> lock(mu_);
     unsaved_.erase(id);
-    auto it = items_.find(id);
-    if (it == items_.end()) continue;
-    if (gone) items_.erase(it);
-    else it->second.next = st.next_attempt_micros;
+    if (gone) schedule_.Remove(id);
+    else schedule_.SetNext(id, st.next_attempt_micros);
   }
 }
 
@@ -249,21 +239,16 @@ size_t QueueRunner::unsaved() const {
   return unsaved_.size();
 }
 
-// Under mu_. An entry whose progress is only in memory (unsaved_) takes
-// no new work: another attempt would repeat the recipients it records.
-bool QueueRunner::Due(const std::string& id, const Item& it, int64_t now) const {
-  return !it.busy && it.next <= now && !unsaved_.count(id);
-}
-
 void QueueRunner::Dispatch() {
   RetryUnsaved();
   int64_t now = Now();
-  if (now < site_down_until_) return;
+  if (schedule_.Paused(now)) return;
+  auto stalled = [this](const std::string& id) { return Stalled(id); };
   bool any_due = false;
   size_t waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, it] : items_) any_due |= Due(id, it, now);
+    any_due = schedule_.AnyDue(now, stalled);
     waiting = work_.size();
   }
   if (!any_due && waiting == 0) return;
@@ -275,7 +260,7 @@ void QueueRunner::Dispatch() {
     if (!s.ok()) {
       // Nothing can be delivered until the files are fixed: pause, as for a
       // dead smarthost, rather than spin (--once then ends).
-      site_down_until_ = now + cfg_.retry_min * 1000000;
+      schedule_.PauseUntil(now + cfg_.retry_min * 1000000);
       log_->Error(s.message() + "; deliveries paused for " + std::to_string(cfg_.retry_min) + "s");
       return;
     }
@@ -285,12 +270,7 @@ void QueueRunner::Dispatch() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
-    for (auto& [id, it] : items_) {
-      if (!Due(id, it, now)) continue;
-      it.busy = true;
-      work_.push_back({id, it.forced});
-      it.forced = false;
-    }
+    for (Work& w : schedule_.TakeDue(now, stalled)) work_.push_back(std::move(w));
     queued = work_.size();
   }
   size_t active = 0;
@@ -321,35 +301,23 @@ void QueueRunner::Collect() {
     reports.swap(reports_);
   }
   for (Report& r : reports) {
-    if (r.id.empty()) continue;
-    auto it = items_.find(r.id);
-    if (it == items_.end()) continue;
+    if (r.id.empty() || !schedule_.Knows(r.id)) continue;
     if (r.removed) {
-      items_.erase(it);
+      schedule_.Remove(r.id);
       continue;
     }
-    it->second.busy = false;
-    it->second.next = r.next;
+    schedule_.Done(r.id, r.next);
     if (r.site_failed) {
       // The smarthost is unreachable: stop handing out work until it might
       // be back, instead of failing every queued message against it.
-      ++site_failures_;
-      int64_t delay = RetryDelaySeconds(site_failures_, std::min<int64_t>(cfg_.retry_min, 60),
-                                        cfg_.retry_min, 0.5);
-      site_down_until_ = Now() + delay * 1000000;
+      int64_t delay = schedule_.SiteFailed(Now(), cfg_.retry_min);
       log_->Warn("smarthost unavailable, pausing deliveries for " + std::to_string(delay) +
                  "s: " + r.site_error);
       std::lock_guard<std::mutex> lock(mu_);
-      for (const Work& work : work_) {
-        auto w = items_.find(work.id);
-        if (w != items_.end()) {
-          w->second.busy = false;
-          w->second.next = std::max(w->second.next, site_down_until_);
-        }
-      }
+      for (const Work& work : work_) schedule_.Requeue(work.id);
       work_.clear();
     } else {
-      site_failures_ = 0;
+      schedule_.SiteReached();
     }
   }
   for (auto it = workers_.begin(); it != workers_.end();) {
@@ -377,47 +345,23 @@ void QueueRunner::SyncQueueDirIfDirty() {
 }
 
 void QueueRunner::WriteStatus() {
-  std::string path = paths_.state() + "/.status";
-  long long sent = 0, err_time = 0;
-  std::string err, old;
-  if (Env::Default()->ReadFile(path, &old, nullptr).ok()) {
-    std::sscanf(old.c_str(), "last_sent %lld\nlast_error_time %lld", &sent, &err_time);
-    size_t p = old.find("\nlast_error ");
-    if (p != std::string::npos) err = old.substr(p + 12, old.find('\n', p + 1) - p - 12);
-  }
+  RunStatus run;
   {
     std::lock_guard<std::mutex> l(stats_.mu);
-    if (stats_.last_sent > sent) sent = stats_.last_sent;
-    if (stats_.last_error_time > err_time) {
-      err_time = stats_.last_error_time;
-      err = stats_.last_error;
-    }
+    run.last_sent = stats_.last_sent;
+    run.last_error_time = stats_.last_error_time;
+    run.last_error = stats_.last_error;
   }
-  for (char& c : err)
-    if (c == '\n' || c == '\r') c = ' ';
-  std::string text = "last_sent " + std::to_string(sent) + "\nlast_error_time " + std::to_string(err_time) +
-                     "\nlast_error " + err + "\n";
-  Env::Default()->WriteFileAtomic(path, text, 0600);
+  RunStatus st = LoadRunStatus(paths_);
+  st.Merge(run);
+  SaveRunStatus(paths_, st);
 }
 
 bool QueueRunner::Idle() const {
-  if (!workers_.empty() || unsaved() > 0) return false;
-  for (const auto& [id, it] : items_)
-    if (it.busy) return false;
-  return true;
+  return workers_.empty() && unsaved() == 0 && !schedule_.AnyBusy();
 }
 
-int64_t QueueRunner::MicrosUntilDue() const {
-  int64_t now = Now();
-  int64_t best = -1;
-  for (const auto& [id, it] : items_) {
-    if (it.busy) continue;
-    int64_t due = std::max(it.next, site_down_until_);
-    int64_t wait = std::max<int64_t>(0, due - now);
-    if (best < 0 || wait < best) best = wait;
-  }
-  return best;
-}
+int64_t QueueRunner::MicrosUntilDue() const { return schedule_.MicrosUntilDue(Now()); }
 
 void QueueRunner::Shutdown(int grace_ms) {
   {

@@ -397,7 +397,7 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
 // started as root, becomes the spool's owner first).
 int Flush(const Process& proc, const Options& opts, const Config& cfg, const std::string& config_path) {
   if (proc.privileged && getuid() != 0) {
-    std::string trigger = SpoolPaths(cfg.spool_dir).queue() + "/.flush";
+    std::string trigger = SpoolPaths(cfg.spool_dir).trigger(Trigger::kFlush);
     int fd = open(trigger.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0604);
     if (fd < 0 && errno != EEXIST)
       return Report(Status::FromErrno(errno, "cannot ask relayd to flush the queue: " + trigger));

@@ -71,7 +71,7 @@ Status ListDirectory(const SpoolPaths& paths, const std::string& dir, const std:
     DeliveryState st;
     std::string text;
     // A kept failure's state moved with it to failed/ID.state.
-    std::string state_path = dir == paths.failed() ? dir + "/" + name + ".state" : paths.state() + "/" + name;
+    std::string state_path = dir == paths.failed() ? paths.failed_state_file(name) : paths.state_file(name);
     bool have_state = Env::Default()->ReadFile(state_path, &text, nullptr).ok() &&
                       ParseState(text, rcpts.size(), &st).ok();
     for (size_t i = 0; i < rcpts.size(); ++i) {

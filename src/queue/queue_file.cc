@@ -205,4 +205,17 @@ Status ParseTrailer(std::string_view tail, Trailer* t, size_t* trailer_size) {
   return Status::Ok();
 }
 
+Status ContentHeaderBlock(std::string_view file, std::string_view* block) {
+  Envelope env;
+  size_t head_size = 0;
+  bool incomplete = false;
+  Status s = ParseHead(file, &env, &head_size, &incomplete);
+  if (!s.ok()) return s;
+  if (incomplete) return Status::DataErr("queue file ends inside its head");
+  std::string_view content = file.substr(head_size);
+  size_t end = content.find("\r\n\r\n");
+  *block = end == std::string_view::npos ? std::string_view() : content.substr(0, end);
+  return Status::Ok();
+}
+
 }  // namespace relay

@@ -94,7 +94,7 @@ QueueWriter::~QueueWriter() { Abort(); }
 
 Status QueueWriter::Begin(const std::string& id, mode_t mode, bool* exists) {
   id_ = id;
-  temp_path_ = paths_.tmp() + "/" + id;
+  temp_path_ = paths_.tmp_file(id);
   Status s = env_->NewExclusiveFile(temp_path_, mode, &file_, exists);
   if (!s.ok()) temp_path_.clear();  // not ours to remove
   return s;

@@ -29,6 +29,7 @@
 #include "relay/listen/listener.h"
 #include "relay/base/log.h"
 #include "relay/queue/privileges.h"
+#include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
 
 #ifndef RELAY_DEFAULT_CONFIG
@@ -94,15 +95,10 @@ std::string HelperPath(const std::string& name) {
 std::string DeliverPath() { return HelperPath("relay-deliver");
 }
 
-std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report, int failures = 0,
-                                     int64_t hold = 0) {
+std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report, SmarthostPause pause = {}) {
   std::vector<std::string> v = {"relay-deliver", "-C", a.config, flush ? "--flush" : "--once"};
   if (report) v.push_back("--report");
-  if (failures > 0) {
-    v.push_back("--site-failures");
-    v.push_back(std::to_string(failures));
-    v.push_back(std::to_string(hold));
-  }
+  for (std::string& arg : pause.ToArgs()) v.push_back(std::move(arg));
   if (a.verbose) v.push_back("-v");
   return v;
 }
@@ -185,7 +181,7 @@ void Supervisor::Spawn() {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(fds[1], 1);
-    Exec(deliver_, DeliverArgv(args_, false, true, site_failures_, hold_until_));
+    Exec(deliver_, DeliverArgv(args_, false, true, SmarthostPause{site_failures_, hold_until_}));
     _exit(EX_UNAVAILABLE);
   }
   close(fds[1]);
@@ -313,16 +309,15 @@ void Supervisor::FinishRun(int status) {
   child_out_ = -1;
   child_ = -1;
   bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  long long next = -1, hold = 0;
-  int failures = 0;
-  if (!ok || std::sscanf(report_.c_str(), "next %lld hold %lld failures %d", &next, &hold, &failures) != 3) {
+  RunReport r;
+  if (!ok || !RunReport::Parse(report_, &r)) {
     log_->Error(deliver_ + " failed (status " + std::to_string(status) + "); next run in 60s");
     due_ = Now() + kFailedRunBackoffMicros;
     return;
   }
-  hold_until_ = hold;
-  site_failures_ = failures;
-  due_ = next;
+  hold_until_ = r.pause.until;
+  site_failures_ = r.pause.failures;
+  due_ = r.next;
   // Arrivals during the run: go again now, unless the smarthost is down,
   // in which case they wait with the rest (no hammering a dead host).
   if (dirty_) due_ = std::max<int64_t>(0, Now() < hold_until_ ? hold_until_ : 0);
@@ -336,7 +331,7 @@ void Supervisor::OnNewEntries(int ifd) {
     any = true;
     for (char* q = buf; q < buf + len;) {
       auto* ev = reinterpret_cast<struct inotify_event*>(q);
-      if (ev->len > 0 && std::strcmp(ev->name, ".flush") == 0) flush = true;
+      if (ev->len > 0 && SpoolPaths::IsTrigger(ev->name, Trigger::kFlush)) flush = true;
       q += sizeof(struct inotify_event) + ev->len;
     }
   }

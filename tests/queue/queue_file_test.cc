@@ -460,3 +460,33 @@ TEST(QueueFile, TrailerErrors) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+// relayctl show prints the header block that ContentHeaderBlock finds
+// through the head's parser, whatever the records hold.
+TEST(QueueFile, ContentHeaderBlockStartsWhereTheParserSaysTheContentDoes) {
+  Envelope e;
+  e.id = "0000000000000001A";
+  e.sender = "content@example.org";
+  e.recipients = {{"content@example.org", "rfc822;content"}};
+  std::string head;
+  ASSERT_TRUE(EncodeHead(e, &head).ok());
+  std::string content = "Subject: content\r\nX: y\r\n\r\ncontent\r\n\r\nmore\r\n";
+  std::string file = head + content + EncodeTrailer(Trailer{content.size(), false});
+  std::string_view block;
+  ASSERT_TRUE(ContentHeaderBlock(file, &block).ok());
+  EXPECT_EQ(block, "Subject: content\r\nX: y");
+
+  std::string headers_only = head + "Subject: x\r\n" + EncodeTrailer(Trailer{12, false});
+  ASSERT_TRUE(ContentHeaderBlock(headers_only, &block).ok());
+  EXPECT_EQ(block, "") << "no blank line: no header block, as before";
+
+  EXPECT_EQ(ContentHeaderBlock(head.substr(0, head.size() - 3), &block).kind(), Status::Kind::kDataErr);
+  EXPECT_EQ(ContentHeaderBlock("not a queue file\ncontent\nSubject: x\r\n\r\n", &block).kind(),
+            Status::Kind::kDataErr);
+}
+
+}  // namespace
+}  // namespace relay

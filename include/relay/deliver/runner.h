@@ -1,5 +1,5 @@
 // QueueRunner: relayd's queue manager. It keeps the schedule (which entry
-// is due when), hands due entries to up to max_connections worker threads,
+// is due when: the pure Schedule, schedule.h, decides), hands due entries to up to max_connections worker threads,
 // and each worker delivers a stream of messages over one SMTP connection
 // (one TLS handshake per connection, RSET-free reuse between messages).
 //
@@ -23,6 +23,7 @@
 
 #include "relay/message/aliases.h"
 #include "relay/deliver/delivery.h"
+#include "relay/deliver/schedule.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/base/config.h"
 #include "relay/base/log.h"
@@ -69,29 +70,18 @@ class QueueRunner {
   // Returns when every worker has ended.
   void Shutdown(int grace_ms);
   // Number of entries known.
-  size_t size() const { return items_.size(); }
+  size_t size() const { return schedule_.size(); }
   // The smarthost pause, carried from one delivery run to the next by
   // relayd: until when deliveries wait, and how many failures in a row.
-  int64_t site_down_until() const { return site_down_until_; }
-  int site_failures() const { return site_failures_; }
+  int64_t site_down_until() const { return schedule_.site_down_until(); }
+  int site_failures() const { return schedule_.site_failures(); }
   // Writes state/.status: the last delivery and the last error, merged
   // with what earlier runs wrote (relayctl status reads it).
   void WriteStatus();
-  void SetSiteFailures(int n, int64_t down_until) {
-    site_failures_ = n;
-    site_down_until_ = down_until;
-  }
+  void SetSiteFailures(int n, int64_t down_until) { schedule_.SetSitePause(n, down_until); }
 
  private:
-  struct Item {
-    int64_t next = 0;  // micros; when it is due
-    bool busy = false;
-    bool forced = false;  // flushed: attempt now even if queue-only (-odq)
-  };
-  struct Work {
-    std::string id;
-    bool forced;
-  };
+  using Work = Schedule::Work;
   struct Report {
     std::string id;
     bool removed = false;
@@ -100,7 +90,8 @@ class QueueRunner {
     std::string site_error;
   };
   struct Worker;
-  bool Due(const std::string& id, const Item& it, int64_t now) const;
+  // Under mu_: whether an entry's progress is only in memory (unsaved_).
+  bool Stalled(const std::string& id) const { return unsaved_.count(id) > 0; }
 
   void WorkerMain(Worker* w);
   // Moves a corrupt entry out of queue/ (to corrupt/, or failing that to
@@ -119,9 +110,7 @@ class QueueRunner {
   DeliveryStats stats_;
   int wake_fd_ = -1;
 
-  std::map<std::string, Item> items_;  // main thread only
-  int64_t site_down_until_ = 0;
-  int site_failures_ = 0;
+  Schedule schedule_;  // main thread only
   int64_t last_dir_sync_ = 0;
   int64_t last_unsaved_try_ = 0;
 

@@ -112,6 +112,13 @@ Status ParseHead(std::string_view data, Envelope* env, size_t* head_size,
 // Parses the last bytes of a file (at least the whole trailer line).
 Status ParseTrailer(std::string_view tail, Trailer* t, size_t* trailer_size);
 
+// The header block of the message in a whole queue file, as it goes on
+// the wire (CRLF line ends), without the blank line that ends it; empty
+// when the content has no blank line. The head is found by ParseHead,
+// never by searching for its records. A DataErr for a malformed or
+// incomplete head.
+Status ContentHeaderBlock(std::string_view file, std::string_view* block);
+
 }  // namespace relay
 
 #endif  // RELAY_QUEUE_QUEUE_FILE_H_

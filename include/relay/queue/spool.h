@@ -36,6 +36,24 @@
 
 namespace relay {
 
+// The one place that spells the spool's paths (after leveldb's
+// filename.h): every other part of relay names a directory, an entry's
+// files or a trigger through these, never by string.
+//
+// Files beside the entries:
+//   queue/.flush          trigger: deliver everything now and lift the
+//                         smarthost pause (sendmail -q, relayctl flush)
+//   queue/.wake           trigger: start a delivery run, nothing more
+//                         (relayctl retry, relayctl bounce)
+//   state/ID              an entry's delivery state (delivery_state.h)
+//   state/.status         the run status (run_status.h)
+//   state/.deliver.lock   flock'd by relay-deliver: one run per spool
+//   failed/ID.state       a failed entry's delivery state, kept beside it
+//   queue/ID.corrupt      a corrupt entry that could not go to corrupt/
+// Any new name in queue/ wakes relayd (inotify); the triggers are names no
+// queue ID can take (IsQueueId), so no scan mistakes them for entries.
+enum class Trigger { kFlush, kWake };
+
 struct SpoolPaths {
   explicit SpoolPaths(std::string root) : root(std::move(root)) {}
   std::string root;
@@ -45,7 +63,26 @@ struct SpoolPaths {
   std::string failed() const { return root + "/failed"; }
   std::string corrupt() const { return root + "/corrupt"; }
   std::string hold() const { return root + "/hold"; }
-  std::string queue_file(std::string_view id) const { return queue() + "/" + std::string(id); }
+  std::string tmp_file(std::string_view id) const { return In(tmp(), id); }
+  std::string queue_file(std::string_view id) const { return In(queue(), id); }
+  std::string state_file(std::string_view id) const { return In(state(), id); }
+  std::string hold_file(std::string_view id) const { return In(hold(), id); }
+  std::string failed_file(std::string_view id) const { return In(failed(), id); }
+  std::string failed_state_file(std::string_view id) const { return failed_file(id) + ".state"; }
+  std::string corrupt_file(std::string_view id) const { return In(corrupt(), id); }
+  // Where a corrupt entry goes when corrupt/ will not take it.
+  std::string corrupt_aside_file(std::string_view id) const { return queue_file(id) + ".corrupt"; }
+  std::string trigger(Trigger t) const { return In(queue(), TriggerName(t)); }
+  std::string status_file() const { return In(state(), ".status"); }
+  std::string deliver_lock() const { return In(state(), ".deliver.lock"); }
+
+  // The file name (in queue/) of a trigger, and whether a name in queue/
+  // is that trigger.
+  static const char* TriggerName(Trigger t) { return t == Trigger::kFlush ? ".flush" : ".wake"; }
+  static bool IsTrigger(std::string_view name, Trigger t) { return name == TriggerName(t); }
+
+ private:
+  static std::string In(const std::string& dir, std::string_view name) { return dir + "/" + std::string(name); }
 };
 
 // Creates the spool's directories that are missing, mode 0700: for a

@@ -1,0 +1,100 @@
+#include "relay/queue/run_status.h"
+
+#include <charconv>
+
+#include "relay/base/env.h"
+
+namespace relay {
+namespace {
+
+template <typename T>
+bool Number(std::string_view s, T* out) {
+  if (s.empty()) return false;
+  T v{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return false;
+  *out = v;
+  return true;
+}
+
+std::string OneLine(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+// Splits "word rest" at the first space.
+std::string_view Word(std::string_view* s) {
+  size_t sp = s->find(' ');
+  std::string_view w = s->substr(0, sp);
+  *s = sp == std::string_view::npos ? std::string_view() : s->substr(sp + 1);
+  return w;
+}
+
+}  // namespace
+
+std::string RunStatus::Encode() const {
+  return "last_sent " + std::to_string(last_sent) + "\nlast_error_time " + std::to_string(last_error_time) +
+         "\nlast_error " + OneLine(last_error) + "\n";
+}
+
+RunStatus RunStatus::Parse(std::string_view text) {
+  RunStatus st;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view key = Word(&line);
+    if (key == "last_sent") Number(line, &st.last_sent);
+    else if (key == "last_error_time") Number(line, &st.last_error_time);
+    else if (key == "last_error") st.last_error = std::string(line);
+  }
+  return st;
+}
+
+void RunStatus::Merge(const RunStatus& newer) {
+  if (newer.last_sent > last_sent) last_sent = newer.last_sent;
+  if (newer.last_error_time > last_error_time) {
+    last_error_time = newer.last_error_time;
+    last_error = newer.last_error;
+  }
+}
+
+RunStatus LoadRunStatus(const SpoolPaths& paths) {
+  std::string text;
+  if (!Env::Default()->ReadFile(paths.status_file(), &text, nullptr).ok()) return RunStatus();
+  return RunStatus::Parse(text);
+}
+
+Status SaveRunStatus(const SpoolPaths& paths, const RunStatus& st) {
+  return Env::Default()->WriteFileAtomic(paths.status_file(), st.Encode(), 0600);
+}
+
+std::vector<std::string> SmarthostPause::ToArgs() const {
+  if (failures <= 0) return {};
+  return {kFlag, std::to_string(failures), std::to_string(until)};
+}
+
+bool SmarthostPause::FromArgs(std::string_view failures, std::string_view until, SmarthostPause* pause) {
+  SmarthostPause p;
+  if (!Number(failures, &p.failures) || p.failures < 0 || !Number(until, &p.until)) return false;
+  *pause = p;
+  return true;
+}
+
+std::string RunReport::Encode() const {
+  return "next " + std::to_string(next) + " hold " + std::to_string(pause.until) + " failures " +
+         std::to_string(pause.failures) + "\n";
+}
+
+bool RunReport::Parse(std::string_view text, RunReport* report) {
+  std::string_view line = text.substr(0, text.find('\n'));
+  RunReport r;
+  if (Word(&line) != "next" || !Number(Word(&line), &r.next)) return false;
+  if (Word(&line) != "hold" || !Number(Word(&line), &r.pause.until)) return false;
+  if (Word(&line) != "failures" || !Number(line, &r.pause.failures)) return false;
+  *report = r;
+  return true;
+}
+
+}  // namespace relay

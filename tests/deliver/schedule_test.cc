@@ -1,0 +1,135 @@
+// The queue runner's schedule (schedule.h): pure, the time is passed in.
+#include "relay/deliver/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace relay {
+namespace {
+
+constexpr int64_t kSec = 1000000;
+const Schedule::Stalled kNone = [](const std::string&) { return false; };
+
+std::vector<std::string> Ids(const std::vector<Schedule::Work>& work) {
+  std::vector<std::string> out;
+  for (const Schedule::Work& w : work) out.push_back(w.id);
+  return out;
+}
+
+TEST(Schedule, HandsOutDueEntriesInArrivalOrderOnce) {
+  Schedule s;
+  EXPECT_TRUE(s.Add("0000000000000003C", 0));
+  EXPECT_TRUE(s.Add("0000000000000001A", 100 * kSec));
+  EXPECT_TRUE(s.Add("0000000000000002B", 50 * kSec));
+  EXPECT_FALSE(s.Add("0000000000000002B", 0)) << "a known entry keeps its schedule";
+  EXPECT_EQ(s.size(), 3u);
+  EXPECT_EQ(Ids(s.TakeDue(10 * kSec, kNone)), std::vector<std::string>{"0000000000000003C"});
+  EXPECT_TRUE(s.Busy("0000000000000003C"));
+  EXPECT_TRUE(s.TakeDue(10 * kSec, kNone).empty()) << "busy entries are not handed out twice";
+  EXPECT_EQ(Ids(s.TakeDue(100 * kSec, kNone)),
+            (std::vector<std::string>{"0000000000000001A", "0000000000000002B"}));
+  EXPECT_TRUE(s.AnyBusy());
+  s.Done("0000000000000001A", 200 * kSec);
+  EXPECT_FALSE(s.Busy("0000000000000001A"));
+  EXPECT_FALSE(s.AnyDue(199 * kSec, kNone));
+  EXPECT_TRUE(s.AnyDue(200 * kSec, kNone));
+  s.Remove("0000000000000002B");
+  EXPECT_FALSE(s.Knows("0000000000000002B"));
+  s.Done("0000000000000002B", 0);  // a late report of a removed entry
+  EXPECT_FALSE(s.Knows("0000000000000002B"));
+}
+
+TEST(Schedule, AStalledEntryTakesNoWork) {
+  Schedule s;
+  s.Add("0000000000000001A", 0);
+  s.Add("0000000000000002B", 0);
+  std::set<std::string> stalled = {"0000000000000001A"};
+  Schedule::Stalled is_stalled = [&](const std::string& id) { return stalled.count(id) > 0; };
+  EXPECT_EQ(Ids(s.TakeDue(0, is_stalled)), std::vector<std::string>{"0000000000000002B"});
+  EXPECT_FALSE(s.AnyDue(0, is_stalled));
+  stalled.clear();
+  s.SetNext("0000000000000001A", 5 * kSec);  // its progress written, due later
+  EXPECT_FALSE(s.AnyDue(4 * kSec, is_stalled));
+  EXPECT_EQ(Ids(s.TakeDue(5 * kSec, is_stalled)), std::vector<std::string>{"0000000000000001A"});
+}
+
+TEST(Schedule, FlushMakesEverythingDueForcedOnceAndLiftsThePause) {
+  Schedule s;
+  s.Add("0000000000000001A", 1000 * kSec);
+  s.Add("0000000000000002B", 0);
+  s.SetSitePause(2, 500 * kSec);
+  EXPECT_TRUE(s.TakeDue(10 * kSec, kNone).empty()) << "paused";
+  s.FlushAll();
+  EXPECT_FALSE(s.Paused(10 * kSec));
+  EXPECT_EQ(s.site_failures(), 2) << "a flush lifts the pause, not the count";
+  std::vector<Schedule::Work> w = s.TakeDue(10 * kSec, kNone);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_TRUE(w[0].forced && w[1].forced);
+  s.Done("0000000000000001A", 0);
+  w = s.TakeDue(10 * kSec, kNone);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_FALSE(w[0].forced) << "forced once";
+}
+
+TEST(Schedule, NextWakeIsTheEarliestFreeEntryNoEarlierThanThePause) {
+  Schedule s;
+  EXPECT_EQ(s.MicrosUntilDue(0), -1) << "nothing scheduled";
+  s.Add("0000000000000001A", 30 * kSec);
+  s.Add("0000000000000002B", 20 * kSec);
+  EXPECT_EQ(s.MicrosUntilDue(10 * kSec), 10 * kSec);
+  EXPECT_EQ(s.MicrosUntilDue(25 * kSec), 0) << "overdue: now";
+  s.PauseUntil(40 * kSec);
+  EXPECT_EQ(s.MicrosUntilDue(10 * kSec), 30 * kSec);
+  s.PauseUntil(0);
+  s.TakeDue(20 * kSec, kNone);  // takes B only
+  EXPECT_EQ(s.MicrosUntilDue(20 * kSec), 10 * kSec) << "busy entries are not waited for";
+  s.TakeDue(30 * kSec, kNone);
+  EXPECT_EQ(s.MicrosUntilDue(30 * kSec), -1);
+}
+
+TEST(Schedule, SmarthostBackoffDoublesFromAMinuteUpToRetryMin) {
+  Schedule s;
+  std::vector<int64_t> got;
+  for (int i = 0; i < 8; ++i) got.push_back(s.SiteFailed(1000 * kSec, 900));
+  EXPECT_EQ(got, (std::vector<int64_t>{60, 120, 240, 480, 900, 900, 900, 900}));
+  EXPECT_EQ(s.site_failures(), 8);
+  EXPECT_EQ(s.site_down_until(), 1900 * kSec);
+  EXPECT_TRUE(s.Paused(1899 * kSec));
+  EXPECT_FALSE(s.Paused(1900 * kSec));
+  s.SiteReached();
+  EXPECT_EQ(s.site_failures(), 0);
+  EXPECT_EQ(s.SiteFailed(0, 900), 60) << "the count starts again";
+  Schedule quick;
+  EXPECT_EQ(quick.SiteFailed(0, 30), 30) << "retry_min under a minute: never longer than retry_min";
+  EXPECT_EQ(quick.SiteFailed(0, 30), 30);
+}
+
+TEST(Schedule, WorkNotStartedWaitsForThePause) {
+  Schedule s;
+  s.Add("0000000000000001A", 0);
+  s.Add("0000000000000002B", 0);
+  s.Add("0000000000000003C", 700 * kSec);
+  ASSERT_EQ(s.TakeDue(0, kNone).size(), 2u);
+  s.Done("0000000000000001A", 10 * kSec);  // its connection failed
+  s.SiteFailed(0, 3600);                   // paused until 60 s
+  s.Requeue("0000000000000002B");          // handed out, never started
+  EXPECT_FALSE(s.Busy("0000000000000002B"));
+  EXPECT_EQ(s.MicrosUntilDue(0), 60 * kSec);
+  EXPECT_TRUE(s.TakeDue(59 * kSec, kNone).empty());
+  EXPECT_EQ(Ids(s.TakeDue(60 * kSec, kNone)),
+            (std::vector<std::string>{"0000000000000001A", "0000000000000002B"}));
+  s.Add("0000000000000004D", 0);
+  s.SiteFailed(60 * kSec, 3600);  // second failure: 120 s, until 180 s
+  s.Requeue("0000000000000003C");  // later than the pause: keeps its own time
+  s.Done("0000000000000001A", 0);
+  s.Done("0000000000000002B", 0);
+  EXPECT_TRUE(s.TakeDue(179 * kSec, kNone).empty());
+  EXPECT_EQ(s.MicrosUntilDue(60 * kSec), 120 * kSec);
+  EXPECT_EQ(Ids(s.TakeDue(180 * kSec, kNone)),
+            (std::vector<std::string>{"0000000000000001A", "0000000000000002B", "0000000000000004D"}));
+  EXPECT_EQ(s.MicrosUntilDue(180 * kSec), 520 * kSec);
+}
+
+}  // namespace
+}  // namespace relay
