@@ -45,7 +45,8 @@ Status SubmitBackend::Begin(const MailTransaction& t) {
   id_ = MakeQueueId(p.now_micros, salt);
   p.queue_id = id_;
   p.msgid_nonce = MakeQueueId(0, QueueIdSalt()).substr(13);
-  writer_ = std::make_unique<QueueWriter>(env_, paths_);
+  if (new_sink_) writer_ = new_sink_();
+  else writer_ = std::make_unique<QueueWriter>(env_, paths_);
   injector_ = std::make_unique<Injector>(p, writer_.get());
   Status s = injector_->Start();
   bool exists = false;
