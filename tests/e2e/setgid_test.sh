@@ -98,6 +98,11 @@ before=$(ls "$R/spool/queue" | wc -l)
 head -c 20000 /dev/zero | tr '\0' 'x' | fold -w 70 > "$T/big"
 (ulimit -f 8; sm -i root < "$T/big" 2> "$T/efbig.err"; echo "efbig_exit=$?")
 queued efbig
+
+# sendmail -q from nobody: the privileged part creates the trigger.
+rm -f "$R/spool/queue/.flush"
+sm -q; echo "flush_exit=$?"
+stat -c 'flush_trigger=%u %a' "$R/spool/queue/.flush" 2>&1
 HELD
 
 cat > "$T/inner.sh" <<INNER
@@ -204,4 +209,6 @@ contains "$T/result" "efbig_exit=75" "a write error in the privileged part: exit
 contains "$T/efbig.err" "File too large" "a write error in the privileged part: named"
 contains "$T/result" "efbig_queued=0" "a write error in the privileged part: nothing queued"
 contains "$T/result" "efbig_tmp_left=0" "a write error in the privileged part: no temporary file left"
+contains "$T/result" "flush_exit=0" "-q from nobody: exit 0"
+contains "$T/result" "flush_trigger=65534 604" "-q from nobody: the privileged part made queue/.flush, 0604"
 finish
