@@ -565,7 +565,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     return ctx_.env->SyncDir(ctx_.paths->failed());
   }
   int64_t now = NowMicros();
-  b.id = MakeQueueId(now, QueueIdSalt());
+  b.id = NewQueueId(now);
   b.arrival_micros = now;
   b.uid = getuid();
   b.sender = "";

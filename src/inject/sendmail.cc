@@ -394,8 +394,7 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   Aliases aliases;
   Status s = MakeBaseParams(proc, opts, cfg, &aliases, &p);
   if (!s.ok()) return Report(s);
-  uint32_t salt = QueueIdSalt();
-  p.queue_id = MakeQueueId(p.now_micros, salt);
+  p.queue_id = NewQueueId(p.now_micros);
   // Message-ID = queue ID (unique here) + random bits (unique across hosts
   // that share a domain).
   p.msgid_nonce = MakeQueueId(0, QueueIdSalt() ^ static_cast<uint32_t>(p.now_micros)).substr(13) +

@@ -54,7 +54,6 @@ class SubmitBackend : public ServerBackend {
   std::unique_ptr<MessageSink> writer_;
   std::unique_ptr<Injector> injector_;
   std::string id_;
-  uint32_t counter_ = 0;
 };
 
 // Runs an SMTP session: the greeting, then client bytes from in_fd to the
