@@ -25,6 +25,7 @@
 #include "relay/base/config.h"
 #include "relay/base/host.h"
 #include "relay/inject/inject.h"
+#include "relay/inject/params.h"
 #include "relay/base/log.h"
 #include "relay/queue/mailq.h"
 #include "relay/queue/queue_id.h"
@@ -215,17 +216,18 @@ int ListQueue(const Config& cfg) {
   return fflush(stdout) == 0 ? 0 : EX_IOERR;
 }
 
-int Verify(const Options& opts, const Config& cfg, const LocalPolicy& local) {
+int Verify(const Options& opts, const Config& cfg) {
   std::vector<std::string> addrs;
   Status s = ArgumentRecipients(opts, &addrs);
   if (s.ok() && addrs.empty()) s = Status::Usage("no recipients given");
   if (!s.ok()) return Report(s);
   Aliases aliases;
-  s = LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, nullptr);
+  InjectParams p;
+  s = BaseInjectParams(Env::Default(), cfg, &aliases, &p);
   if (!s.ok()) return Report(s);
   for (const std::string& a : addrs) {
     std::string line = a + " ->";
-    for (const Recipient& r : ExpandRecipients({a}, &aliases, local)) line += " " + r.address;
+    for (const Recipient& r : ExpandRecipients({a}, &aliases, p.local)) line += " " + r.address;
     std::printf("%s\n", Printable(line).c_str());
   }
   return 0;
@@ -364,21 +366,12 @@ void LogSkipped(const Config& cfg, const std::string& id, const std::vector<Skip
 Status MakeBaseParams(const Process& proc, const Options& opts, const Config& cfg,
                       Aliases* aliases, InjectParams* p) {
   Env* env = Env::Default();
-  HostNames host = GetHostNames(env);
+  Status s = BaseInjectParams(env, cfg, aliases, p);
+  if (!s.ok()) return s.Prefixed("cannot read aliases");
   p->opts = opts;
-  p->domain = MailDomain(env, cfg.domain, host);
-  p->hostname = host.fqdn;
-  p->local = LocalPolicyFor(p->domain, host);
   p->submitter = GetSubmitter(proc);
-  p->size_limit = cfg.message_size_limit;
-  SpoolPaths paths(cfg.spool_dir);
-  uint64_t min_free = cfg.spool_min_free;
-  p->space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
   p->now_micros = env->NowMicros();
   p->gmtoff = LocalOffset(static_cast<time_t>(p->now_micros / 1000000));
-  Status s = LoadAliasesFile(Env::Default(), cfg.aliases, aliases, nullptr);
-  if (!s.ok()) return s.Prefixed("cannot read aliases");
-  p->aliases = aliases;
   return Status::Ok();
 }
 
@@ -532,11 +525,7 @@ int RunSendmail(int argc, char** argv) {
     case Mode::kFlush: return Flush(opts, cfg, config_path);
     case Mode::kNewAliases: return NewAliases(cfg);
     case Mode::kListQueue: return ListQueue(cfg);
-    case Mode::kVerify: {
-      HostNames host = GetHostNames(Env::Default());
-      std::string domain = MailDomain(Env::Default(), cfg.domain, host);
-      return Verify(opts, cfg, LocalPolicyFor(domain, host));
-    }
+    case Mode::kVerify: return Verify(opts, cfg);
     case Mode::kDeliver: break;
   }
   return Deliver(proc, opts, cfg);
