@@ -151,11 +151,10 @@ int Bounce(const Config& cfg, const std::string& id) {
   Aliases aliases;
   LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, nullptr);
   HostNames host = GetHostNames(Env::Default());
-  Config c = cfg;
-  c.domain = MailDomain(Env::Default(), c.domain, host);
   std::atomic<bool> dirty{false};
   HostHealth hosts;
-  DeliveryContext ctx{&c, &p, &aliases, host.fqdn, &log, &dirty, &hosts};
+  DeliveryContext ctx{&cfg, &p, &aliases, host.fqdn, &log, &dirty, &hosts};
+  ctx.domain = MailDomain(Env::Default(), cfg.domain, host);
   Deliverer d(ctx, nullptr);
   std::vector<size_t> idx;
   std::vector<RcptOutcome> out;

@@ -129,9 +129,10 @@ int RunDeliver(int argc, char** argv) {
   Args args;
   std::string err;
   if (!ParseArgs(argc, argv, &args, &err)) return Fail(err, EX_USAGE);
-  Config cfg;
-  Status s = LoadConfig(Env::Default(), args.config, &cfg);
+  Config loaded;
+  Status s = LoadConfig(Env::Default(), args.config, &loaded);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
+  const Config& cfg = loaded;  // never changed after loading
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   // A secret others can read is refused, naming the mode to set.
@@ -151,8 +152,7 @@ int RunDeliver(int argc, char** argv) {
     return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);
   Logger log(!args.report && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
   HostNames host = GetHostNames(Env::Default());
-  cfg.domain = MailDomain(Env::Default(), cfg.domain, host);
-  QueueRunner runner(cfg, &log, host.fqdn);
+  QueueRunner runner(cfg, &log, host.fqdn, MailDomain(Env::Default(), cfg.domain, host));
   if (!args.flush) runner.SetSiteFailures(args.pause.failures, args.pause.until);
   return RunOnce(&runner, args.flush, args.report);
 }

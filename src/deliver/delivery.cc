@@ -551,7 +551,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     b.recipients.push_back({o.sender, ""});
   } else if (!o.double_bounce) {
     // A bounce is never bounced: it goes to the postmaster.
-    LocalPolicy lp{ctx_.cfg->domain, {"localhost", ctx_.hostname}};
+    LocalPolicy lp{ctx_.domain, {"localhost", ctx_.hostname}};
     for (const std::string& a : ctx_.aliases->Expand("postmaster", lp)) b.recipients.push_back({a, ""});
     b.double_bounce = true;
   } else {
@@ -565,11 +565,11 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     return ctx_.env->SyncDir(ctx_.paths->failed());
   }
   int64_t now = NowMicros();
-  b.id = MakeQueueId(now, QueueIdSalt());
+  b.id = NewQueueId(now);
   b.arrival_micros = now;
   b.uid = getuid();
   b.sender = "";
-  const std::string& domain = ctx_.cfg->domain;
+  const std::string& domain = ctx_.domain;
 
   BounceParams p;
   p.reporting_host = ctx_.hostname;

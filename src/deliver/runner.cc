@@ -41,8 +41,8 @@ struct QueueRunner::Worker {
   bool exiting = false;
 };
 
-QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname)
-    : cfg_(cfg), log_(log), hostname_(std::move(hostname)), paths_(cfg.spool_dir) {
+QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname, std::string domain)
+    : cfg_(cfg), log_(log), hostname_(std::move(hostname)), domain_(std::move(domain)), paths_(cfg.spool_dir) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   LoadAliasesFile(Env::Default(), cfg.aliases, &aliases_, nullptr);
 }
@@ -283,6 +283,7 @@ void QueueRunner::Dispatch() {
     // one after another over its connection.
     auto w = std::make_unique<Worker>();
     DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_, &stats_};
+    ctx.domain = domain_;
     w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
     Worker* raw = w.get();
     w->thread = std::thread([this, raw] { WorkerMain(raw); });

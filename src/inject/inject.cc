@@ -106,7 +106,7 @@ std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
   return out;
 }
 
-Injector::Injector(InjectParams params, QueueWriter* out)
+Injector::Injector(InjectParams params, MessageSink* out)
     : p_(std::move(params)), out_(out), splitter_(this) {}
 
 bool Injector::Fail(Status s) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -13,15 +14,18 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "relay/message/address.h"
 #include "relay/message/aliases.h"
 #include "relay/inject/args.h"
+#include "relay/inject/drop.h"
 #include "relay/base/config.h"
 #include "relay/base/host.h"
 #include "relay/inject/inject.h"
+#include "relay/inject/params.h"
 #include "relay/base/log.h"
 #include "relay/queue/mailq.h"
 #include "relay/queue/queue_id.h"
@@ -47,10 +51,23 @@ constexpr char kRelayUser[] = "relay";
 // created, cleared once it has been committed under its final name.
 char g_temp_path[4096];
 
+// The setgid sendmail's privileged part (inject/drop.h): its socket and
+// process id, or -1 when this process writes the spool itself (root, a
+// private instance).
+int g_drop_fd = -1;
+pid_t g_drop_pid = -1;
+
 void OnFatalSignal(int) {
   // Only async-signal-safe calls: remove the partial file, and report a
-  // temporary failure so the caller keeps its copy of the message.
-  if (g_temp_path[0] != '\0') unlink(g_temp_path);
+  // temporary failure so the caller keeps its copy of the message. The
+  // privileged part removes its own once it sees the end of its socket;
+  // we wait for that, so that nothing is left behind when we are gone.
+  if (g_drop_fd >= 0) {
+    close(g_drop_fd);
+    waitpid(g_drop_pid, nullptr, 0);
+  } else if (g_temp_path[0] != '\0') {
+    unlink(g_temp_path);
+  }
   _exit(EX_TEMPFAIL);
 }
 
@@ -99,26 +116,8 @@ bool SafeTz(const char* tz) {
 struct Process {
   bool privileged = false;  // setgid (or setuid) to the spool group
   std::string name_env;     // NAME, read before the environment is cleared
+  Status split;             // the split of the privileged part failed
 };
-
-// Hardens the process before anything else is parsed.
-Process GuardProcess() {
-  Process p;
-  ReopenStandardFds();
-  p.privileged = getegid() != getgid() || geteuid() != getuid();
-  if (const char* n = getenv("NAME")) p.name_env = n;
-  if (p.privileged) {
-    std::string tz = SafeTz(getenv("TZ")) ? getenv("TZ") : "";
-    clearenv();
-    setenv("PATH", "/usr/bin:/bin", 1);
-    if (!tz.empty()) setenv("TZ", tz.c_str(), 1);
-  }
-  // A tiny RLIMIT_FSIZE must give a write error (EFBIG), not kill us
-  // between creating and removing the temporary file.
-  signal(SIGXFSZ, SIG_IGN);
-  signal(SIGPIPE, SIG_IGN);
-  return p;
-}
 
 // As sendmail 8 does: a caller who is not root and names its own config
 // gives up the spool group first, so -C can only reach what the caller
@@ -129,6 +128,46 @@ Status DropPrivileges() {
   if (setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0)
     return Status::Software(std::string("cannot drop privileges: ") + std::strerror(errno));
   return Status::Ok();
+}
+
+// The spool group is never held by the code that follows: a setgid
+// sendmail run by anyone but root leaves it to a child that runs
+// src/inject/drop.cc alone (see the SECURITY section of sendmail(8));
+// root needs no group, and gives it up.
+Status SplitPrivileges() {
+  if (getuid() == 0) return DropPrivileges();
+  if (SplitOffDropper(RELAY_DEFAULT_CONFIG, &g_drop_fd, &g_drop_pid)) return Status::Ok();
+  Status s = Status::FromErrno(errno, "cannot start sendmail's privileged part");
+  DropPrivileges();
+  return s;
+}
+
+// The privileged part is not needed (every mode but queueing): it ends.
+void EndPrivilegedPart() {
+  if (g_drop_fd < 0) return;
+  close(g_drop_fd);
+  g_drop_fd = -1;
+  waitpid(g_drop_pid, nullptr, 0);
+}
+
+// Hardens the process before anything else is parsed.
+Process GuardProcess() {
+  Process p;
+  ReopenStandardFds();
+  // A tiny RLIMIT_FSIZE must give a write error (EFBIG), not kill us
+  // between creating and removing the temporary file.
+  signal(SIGXFSZ, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  p.privileged = getegid() != getgid() || geteuid() != getuid();
+  if (p.privileged) p.split = SplitPrivileges();
+  if (const char* n = getenv("NAME")) p.name_env = n;
+  if (p.privileged) {
+    std::string tz = SafeTz(getenv("TZ")) ? getenv("TZ") : "";
+    clearenv();
+    setenv("PATH", "/usr/bin:/bin", 1);
+    if (!tz.empty()) setenv("TZ", tz.c_str(), 1);
+  }
+  return p;
 }
 
 long LocalOffset(time_t t) {
@@ -177,17 +216,18 @@ int ListQueue(const Config& cfg) {
   return fflush(stdout) == 0 ? 0 : EX_IOERR;
 }
 
-int Verify(const Options& opts, const Config& cfg, const LocalPolicy& local) {
+int Verify(const Options& opts, const Config& cfg) {
   std::vector<std::string> addrs;
   Status s = ArgumentRecipients(opts, &addrs);
   if (s.ok() && addrs.empty()) s = Status::Usage("no recipients given");
   if (!s.ok()) return Report(s);
   Aliases aliases;
-  s = LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, nullptr);
+  InjectParams p;
+  s = BaseInjectParams(Env::Default(), cfg, &aliases, &p);
   if (!s.ok()) return Report(s);
   for (const std::string& a : addrs) {
     std::string line = a + " ->";
-    for (const Recipient& r : ExpandRecipients({a}, &aliases, local)) line += " " + r.address;
+    for (const Recipient& r : ExpandRecipients({a}, &aliases, p.local)) line += " " + r.address;
     std::printf("%s\n", Printable(line).c_str());
   }
   return 0;
@@ -326,22 +366,19 @@ void LogSkipped(const Config& cfg, const std::string& id, const std::vector<Skip
 Status MakeBaseParams(const Process& proc, const Options& opts, const Config& cfg,
                       Aliases* aliases, InjectParams* p) {
   Env* env = Env::Default();
-  HostNames host = GetHostNames(env);
+  Status s = BaseInjectParams(env, cfg, aliases, p);
+  if (!s.ok()) return s.Prefixed("cannot read aliases");
   p->opts = opts;
-  p->domain = MailDomain(env, cfg.domain, host);
-  p->hostname = host.fqdn;
-  p->local = LocalPolicyFor(p->domain, host);
   p->submitter = GetSubmitter(proc);
-  p->size_limit = cfg.message_size_limit;
-  SpoolPaths paths(cfg.spool_dir);
-  uint64_t min_free = cfg.spool_min_free;
-  p->space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
   p->now_micros = env->NowMicros();
   p->gmtoff = LocalOffset(static_cast<time_t>(p->now_micros / 1000000));
-  Status s = LoadAliasesFile(Env::Default(), cfg.aliases, aliases, nullptr);
-  if (!s.ok()) return s.Prefixed("cannot read aliases");
-  p->aliases = aliases;
   return Status::Ok();
+}
+
+// Where a message goes: through the privileged part when there is one.
+std::unique_ptr<MessageSink> NewSink(Env* env, const SpoolPaths& paths) {
+  if (g_drop_fd >= 0) return std::make_unique<DropClient>(g_drop_fd, paths);
+  return std::make_unique<QueueWriter>(env, paths);
 }
 
 int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
@@ -350,8 +387,7 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   Aliases aliases;
   Status s = MakeBaseParams(proc, opts, cfg, &aliases, &p);
   if (!s.ok()) return Report(s);
-  uint32_t salt = QueueIdSalt();
-  p.queue_id = MakeQueueId(p.now_micros, salt);
+  p.queue_id = NewQueueId(p.now_micros);
   // Message-ID = queue ID (unique here) + random bits (unique across hosts
   // that share a domain).
   p.msgid_nonce = MakeQueueId(0, QueueIdSalt() ^ static_cast<uint32_t>(p.now_micros)).substr(13) +
@@ -360,16 +396,16 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   SpoolPaths paths(cfg.spool_dir);
   s = PrepareSpool(proc, paths);
   if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
-  QueueWriter writer(env, paths);
+  std::unique_ptr<MessageSink> writer = NewSink(env, paths);
   std::string id = p.queue_id;
-  Injector inj(std::move(p), &writer);
+  Injector inj(std::move(p), writer.get());
   s = inj.Start();
   if (!s.ok()) return Report(s);
 
   std::snprintf(g_temp_path, sizeof g_temp_path, "%s/%s", paths.tmp().c_str(), id.c_str());
   InstallSignalHandlers();
   bool exists = false;
-  s = writer.Begin(id, QueueFileMode(paths), &exists);
+  s = writer->Begin(id, QueueFileMode(paths), &exists);
   if (!s.ok()) {
     g_temp_path[0] = '\0';
     return Report(s.Prefixed("cannot queue message"));
@@ -378,13 +414,13 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
   Status fin = inj.Finish();
   if (s.ok()) s = fin;
   if (!s.ok()) {
-    writer.Abort();
+    writer->Abort();
     return Report(s.temporary() ? s.Prefixed("cannot queue message") : s);
   }
   // From here to exit a signal must not leave us half done: the entry is
   // either committed (exit 0) or removed (exit 75) by Commit itself.
   BlockSignals();
-  s = writer.Commit();
+  s = writer->Commit();
   g_temp_path[0] = '\0';
   if (s.ok()) LogSkipped(cfg, id, inj.skipped());
   return Report(s.Prefixed("cannot queue message"));
@@ -395,15 +431,8 @@ int Deliver(const Process& proc, const Options& opts, const Config& cfg) {
 // the running relayd sees through inotify. Root, or the user of a private
 // instance, runs the flush in the foreground through relayd (which, when
 // started as root, becomes the spool's owner first).
-int Flush(const Process& proc, const Options& opts, const Config& cfg, const std::string& config_path) {
-  if (proc.privileged && getuid() != 0) {
-    std::string trigger = SpoolPaths(cfg.spool_dir).trigger(Trigger::kFlush);
-    int fd = open(trigger.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0604);
-    if (fd < 0 && errno != EEXIST)
-      return Report(Status::FromErrno(errno, "cannot ask relayd to flush the queue: " + trigger));
-    if (fd >= 0) close(fd);
-    return 0;
-  }
+int Flush(const Options& opts, const Config& cfg, const std::string& config_path) {
+  if (g_drop_fd >= 0) return Report(DropFlushTrigger(g_drop_fd, SpoolPaths(cfg.spool_dir)));
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   std::string relayd = "/usr/sbin/relayd";
@@ -433,6 +462,7 @@ int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
   s = PrepareSpool(proc, paths);
   if (!s.ok()) return Report(s.Prefixed("cannot queue message"));
   SubmitBackend submit(env, paths, base, QueueFileMode(paths));
+  if (g_drop_fd >= 0) submit.set_sink_factory([env, paths] { return NewSink(env, paths); });
   SignalSafeBackend backend(&submit);
   g_temp_path[0] = '\0';
   InstallSignalHandlers();
@@ -454,6 +484,7 @@ std::string BaseName(const char* path) {
 
 int RunSendmail(int argc, char** argv) {
   Process proc = GuardProcess();
+  if (!proc.split.ok()) return Report(proc.split);
   if (argc > 0 && argv[0]) {
     std::string base = BaseName(argv[0]);
     if (base == "mailq" || base == "newaliases") g_program = base;
@@ -473,6 +504,7 @@ int RunSendmail(int argc, char** argv) {
                      opts.mode == Mode::kSmtp) &&
                     (!opts.config_path || getuid() == 0);
   if (proc.privileged && !keep_group) {
+    EndPrivilegedPart();
     s = DropPrivileges();
     if (!s.ok()) return Report(s);
     proc.privileged = false;
@@ -490,14 +522,10 @@ int RunSendmail(int argc, char** argv) {
   switch (opts.mode) {
     case Mode::kNoop: return 0;
     case Mode::kSmtp: return SmtpOnStdio(proc, opts, cfg);
-    case Mode::kFlush: return Flush(proc, opts, cfg, config_path);
+    case Mode::kFlush: return Flush(opts, cfg, config_path);
     case Mode::kNewAliases: return NewAliases(cfg);
     case Mode::kListQueue: return ListQueue(cfg);
-    case Mode::kVerify: {
-      HostNames host = GetHostNames(Env::Default());
-      std::string domain = MailDomain(Env::Default(), cfg.domain, host);
-      return Verify(opts, cfg, LocalPolicyFor(domain, host));
-    }
+    case Mode::kVerify: return Verify(opts, cfg);
     case Mode::kDeliver: break;
   }
   return Deliver(proc, opts, cfg);

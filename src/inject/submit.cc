@@ -40,12 +40,11 @@ Status SubmitBackend::Begin(const MailTransaction& t) {
   p.notifies = t.notifies;
   p.opts = SubmissionOptions(base_.opts, t);
   p.now_micros = env_->NowMicros();
-  // Several messages per process and second: a counter keeps ids apart.
-  uint32_t salt = QueueIdSalt() ^ (++counter_ << 24);
-  id_ = MakeQueueId(p.now_micros, salt);
+  id_ = NewQueueId(p.now_micros);
   p.queue_id = id_;
   p.msgid_nonce = MakeQueueId(0, QueueIdSalt()).substr(13);
-  writer_ = std::make_unique<QueueWriter>(env_, paths_);
+  if (new_sink_) writer_ = new_sink_();
+  else writer_ = std::make_unique<QueueWriter>(env_, paths_);
   injector_ = std::make_unique<Injector>(p, writer_.get());
   Status s = injector_->Start();
   bool exists = false;

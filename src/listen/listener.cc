@@ -15,6 +15,7 @@
 #include "relay/base/host.h"
 #include "relay/smtp/smtp_server.h"
 #include "relay/base/strings.h"
+#include "relay/inject/params.h"
 #include "relay/inject/submit.h"
 
 namespace relay {
@@ -121,21 +122,11 @@ bool UidFromProcNetTcp(std::string_view text, const sockaddr_storage& local,
 
 void PrepareSubmit(const Config& cfg, Env* env, const std::string& received_from, int64_t uid,
                    SubmitSetup* out) {
-  HostNames host = GetHostNames(env);
   InjectParams& base = out->base;
-  base.domain = MailDomain(env, cfg.domain, host);
-  base.hostname = host.fqdn;
-  base.local = LocalPolicyFor(base.domain, host);
+  BaseInjectParams(env, cfg, &out->aliases, &base);  // aliases unreadable: none
   base.submitter = {uid, "", ""};
-  base.size_limit = cfg.message_size_limit;
   base.received_from = received_from;
-  // The same free-space floor as sendmail's.
-  SpoolPaths paths(cfg.spool_dir);
-  uint64_t min_free = cfg.spool_min_free;
-  base.space_check = [paths, min_free] { return CheckSpoolSpace(paths, min_free); };
-  LoadAliasesFile(env, cfg.aliases, &out->aliases, nullptr);  // unreadable: no aliases
-  base.aliases = &out->aliases;
-  out->server.hostname = host.fqdn;
+  out->server.hostname = base.hostname;
   out->server.size_limit = cfg.message_size_limit;
 }
 

@@ -3,6 +3,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <atomic>
+
 namespace relay {
 namespace {
 constexpr char kHex[] = "0123456789ABCDEF";
@@ -44,6 +46,15 @@ uint32_t QueueIdSalt() {
   if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) r = 0;
   // 30 bits: the pid (22 bits covers Linux's pid_max) and 8 random bits.
   return ((static_cast<uint32_t>(getpid()) & 0x3FFFFF) << 8) | (r & 0xFF);
+}
+
+std::string NewQueueId(int64_t now_micros) {
+  // The salt's 8 random bits count up from a random start instead: 256
+  // IDs of one process within a microsecond all differ (a count shifted
+  // into the pid's bits, as sendmail -bs had it, repeats after 64). Atomic:
+  // relay-deliver bounces from several threads.
+  static std::atomic<uint32_t> next{QueueIdSalt()};
+  return MakeQueueId(now_micros, (QueueIdSalt() & ~0xFFu) | (next++ & 0xFFu));
 }
 
 }  // namespace relay

@@ -102,20 +102,35 @@ std::string Serve(Session& s, bool smtps) {
   return "";
 }
 
+bool ParseSmtpdArgs(int argc, char** argv, std::string* config, bool* smtps) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-C" && i + 1 < argc) *config = argv[++i];
+    else if (a == "--smtps") *smtps = true;
+    else return false;
+  }
+  return true;
+}
+
+// The server's key and certificate, and the users' password file.
+Status LoadServerSecrets(const Config& cfg, std::unique_ptr<ServerTls>* tls, std::unique_ptr<PasswordFile>* users) {
+  Status s = CheckSecretFile(cfg.listen_tls_key_file, "listen_tls_key_file");
+  if (s.ok()) s = ServerTls::Create(cfg, tls);
+  if (s.ok() && !cfg.listen_auth_users.empty()) s = PasswordFile::Load(Env::Default(), cfg.listen_auth_users, users);
+  return s;
+}
+
 }  // namespace
 
 int RunSmtpd(int argc, char** argv) {
   std::string config = RELAY_DEFAULT_CONFIG;
   bool smtps = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-C" && i + 1 < argc) config = argv[++i];
-    else if (a == "--smtps") smtps = true;
-    else return Fail("usage: relay-smtpd [-C config] [--smtps] (run by relayd, the client on fd 0)", EX_USAGE);
-  }
-  Config cfg;
-  Status s = LoadConfig(Env::Default(), config, &cfg);
+  if (!ParseSmtpdArgs(argc, argv, &config, &smtps))
+    return Fail("usage: relay-smtpd [-C config] [--smtps] (run by relayd, the client on fd 0)", EX_USAGE);
+  Config loaded;
+  Status s = LoadConfig(Env::Default(), config, &loaded);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
+  const Config& cfg = loaded;  // never changed after loading
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   signal(SIGPIPE, SIG_IGN);
@@ -139,9 +154,7 @@ int RunSmtpd(int argc, char** argv) {
   Stream stream(0);
   std::unique_ptr<ServerTls> tls;
   std::unique_ptr<PasswordFile> users;
-  if (s.ok()) s = CheckSecretFile(cfg.listen_tls_key_file, "listen_tls_key_file");
-  if (s.ok()) s = ServerTls::Create(cfg, &tls);
-  if (s.ok() && !cfg.listen_auth_users.empty()) s = PasswordFile::Load(Env::Default(), cfg.listen_auth_users, &users);
+  if (s.ok()) s = LoadServerSecrets(cfg, &tls, &users);
   if (!s.ok()) {
     log.Error(s.message());
     stream.Write("421 4.3.0 service not available; closing\r\n", 1000);

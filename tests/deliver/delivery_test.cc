@@ -47,7 +47,8 @@ class DeliveryTest : public ::testing::Test {
   AttemptResult RecordWith(Env* env) {
     LoadedMessage m;
     EXPECT_TRUE(LoadMessage(paths_, kId, &m).ok());
-    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr, env};
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr, env,
+                        "example.com"};
     Deliverer d(ctx, nullptr);
     std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 5.1.1 no such user"},
                                     {RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}};
@@ -167,7 +168,7 @@ TEST_F(DeliveryTest, NotifyWithoutFailureSendsNoBounce) {
     LoadedMessage m;
     ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
     DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
-                        Env::Default()};
+                        Env::Default(), "example.com"};
     Deliverer d(ctx, nullptr);
     std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 5.1.1 no such user"},
                                     {RcptState::kBounced, "5.0.0", "returned by the administrator"}};
@@ -217,7 +218,7 @@ TEST_F(DeliveryTest, ExpiryNamesALifetimeUnderAnHour) {
   LoadedMessage m;
   ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
   DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
-                      Env::Default()};
+                      Env::Default(), "example.com"};
   Deliverer d(ctx, nullptr);
   d.Record(&m, {0}, {{RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}}, false);
   std::string bounce;

@@ -36,6 +36,75 @@ printf 'spool_dir = %s/spool\n' "$R" > "$T/system.conf"
 chmod 644 "$T/system.conf"
 
 # Everything below runs in the namespace; results come back as lines.
+# The split (issue 21): the process that reads and parses standard input
+# holds no spool group, only its privileged child does. Each sendmail is
+# stopped while it waits for more input (a FIFO held open), and its
+# /proc/PID/status read: Gid is real, effective, saved set, file system.
+cat > "$T/held.sh" <<'HELD'
+R=$1 T=$2 DROP_GID=$3
+sm() { setpriv --reuid=65534 --regid=65534 --clear-groups env -i "$R/usr/sbin/sendmail" "$@"; }
+waitfor() { i=0; while ! eval "$1" && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
+tmp_busy() { [ -n "$(ls "$R/spool/tmp")" ]; }
+child_of() { for p in /proc/[0-9]*; do [ "$(sed -n 's/^PPid:[[:space:]]*//p' "$p/status" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"; done; }
+creds() {  # name pid: its Gid and Groups lines, on one line each
+  echo "$1_gid=$(sed -n 's/^Gid:[[:space:]]*//p' /proc/$2/status | tr '\t' ' ')"
+  echo "$1_groups=[$(sed -n 's/^Groups:[[:space:]]*//p' /proc/$2/status | tr '\t' ' ' | sed 's/ *$//')]"
+}
+rm -f "$T/fifo"; mkfifo -m 666 "$T/fifo"
+held() {  # mode-name, then sendmail's arguments; input follows on fd 3
+  name=$1; shift
+  before=$(ls "$R/spool/queue" | wc -l)
+  setpriv --reuid=65534 --regid=65534 --clear-groups env -i "$R/usr/sbin/sendmail" "$@" < "$T/fifo" > "$T/$name.out" 2> "$T/$name.err" &
+  pid=$!
+  exec 3> "$T/fifo"
+}
+queued() { echo "$1_queued=$(( $(ls "$R/spool/queue" | wc -l) - before ))"; echo "$1_tmp_left=$(ls "$R/spool/tmp" | wc -l)"; }
+
+for mode in plain t; do
+  if [ $mode = t ]; then held $mode -t -i; printf 'To: root\nSubject: held -t\n\n' >&3
+  else held $mode -i root; printf 'Subject: held\n\n' >&3; fi
+  waitfor tmp_busy
+  creds $mode $pid; creds ${mode}_child "$(child_of $pid)"
+  printf 'body\n' >&3; exec 3>&-; wait $pid; echo "${mode}_exit=$?"; queued $mode
+done
+
+held bs -bs
+waitfor "grep -q '^220' '$T/bs.out'"
+printf 'HELO client.example\r\nMAIL FROM:<me@example.com>\r\nRCPT TO:<root>\r\nDATA\r\n' >&3
+waitfor "grep -q '^354' '$T/bs.out'"
+waitfor tmp_busy
+creds bs $pid; creds bs_child "$(child_of $pid)"
+printf 'Subject: held -bs\r\n\r\nbody\r\n.\r\nQUIT\r\n' >&3; exec 3>&-; wait $pid; echo "bs_exit=$?"; queued bs
+grep -c '^250 2.0.0' "$T/bs.out" | sed 's/^/bs_accepted=/'
+
+# A signal to either process, mid-message: exit 75, and no entry, not
+# even a temporary file, is left.
+for who in parent child; do
+  for sig in TERM KILL; do
+    held ${who}_$sig -i root; printf 'Subject: killed\n\n' >&3
+    waitfor tmp_busy
+    if [ $who = parent ]; then kill -$sig $pid; else kill -$sig "$(child_of $pid)"; fi
+    [ $who = child ] && printf 'more\n' >&3
+    exec 3>&-; wait $pid; echo "${who}_${sig}_exit=$?"
+    [ $who.$sig = child.KILL ] || waitfor '! tmp_busy'
+    queued ${who}_$sig
+    rm -f "$R"/spool/tmp/*  # SIGKILL's leftover, as relayd's sweep of tmp/ removes it
+  done
+done
+
+# A write error in the privileged part (RLIMIT_FSIZE: EFBIG) comes back
+# as today's line and exit code.
+before=$(ls "$R/spool/queue" | wc -l)
+head -c 20000 /dev/zero | tr '\0' 'x' | fold -w 70 > "$T/big"
+(ulimit -f 8; sm -i root < "$T/big" 2> "$T/efbig.err"; echo "efbig_exit=$?")
+queued efbig
+
+# sendmail -q from nobody: the privileged part creates the trigger.
+rm -f "$R/spool/queue/.flush"
+sm -q; echo "flush_exit=$?"
+stat -c 'flush_trigger=%u %a' "$R/spool/queue/.flush" 2>&1
+HELD
+
 cat > "$T/inner.sh" <<INNER
 set -u
 mount --bind "$T/etc" /etc
@@ -84,6 +153,7 @@ chown 0 "$R/spool/queue"
 asnobody "$R/usr/sbin/sendmail" -i root < "$T/msg" 2> "$T/rootq.nobody"; echo "rootq_nobody=\$?"
 chown "$RELAY_UID" "$R/spool/queue"
 [ "\$(ls "$R/spool/queue" | wc -l)" = "\$before" ] && echo "refused_queued_nothing=yes"
+sh "$T/held.sh" "$R" "$T" "$DROP_GID"
 INNER
 unshare -m sh "$T/inner.sh" > "$T/result" 2> "$T/inner.err"
 cat "$T/result"
@@ -115,4 +185,30 @@ for who in root nobody; do
   contains "$T/rootq.$who" "$R/spool/queue belongs to root, and relayd never delivers as root" "queue/ owned by root ($who): the line says why"
 done
 contains "$T/result" "refused_queued_nothing=yes" "nothing queued by the refused attempts"
+# The split: neither the parsing process's groups nor its saved set-GID
+# are the spool group; its child's effective GID is.
+for mode in plain t bs; do
+  contains "$T/result" "${mode}_gid=65534 65534 65534 65534" "$mode: the process reading stdin has real, effective, saved and fs GID of nobody"
+  contains "$T/result" "${mode}_groups=[]" "$mode: the process reading stdin has no supplementary group"
+  contains "$T/result" "${mode}_child_gid=65534 $DROP_GID $DROP_GID $DROP_GID" "$mode: only its privileged child holds the spool group"
+  contains "$T/result" "${mode}_exit=0" "$mode: the held message is queued (exit 0)"
+  contains "$T/result" "${mode}_queued=1" "$mode: one entry"
+  contains "$T/result" "${mode}_tmp_left=0" "$mode: no temporary file left"
+done
+contains "$T/result" "bs_accepted=1" "-bs: the message got its 250"
+for who in parent child; do
+  for sig in TERM KILL; do
+    [ $who.$sig = parent.KILL ] && code=137 || code=75
+    contains "$T/result" "${who}_${sig}_exit=$code" "SIG$sig to the $who mid-message: exit $code"
+    contains "$T/result" "${who}_${sig}_queued=0" "SIG$sig to the $who mid-message: nothing queued"
+    [ $who.$sig = child.KILL ] && left=1 || left=0
+    contains "$T/result" "${who}_${sig}_tmp_left=$left" "SIG$sig to the $who mid-message: $left temporary file left (tmp/ only, never delivered)"
+  done
+done
+contains "$T/result" "efbig_exit=75" "a write error in the privileged part: exit 75"
+contains "$T/efbig.err" "File too large" "a write error in the privileged part: named"
+contains "$T/result" "efbig_queued=0" "a write error in the privileged part: nothing queued"
+contains "$T/result" "efbig_tmp_left=0" "a write error in the privileged part: no temporary file left"
+contains "$T/result" "flush_exit=0" "-q from nobody: exit 0"
+contains "$T/result" "flush_trigger=65534 604" "-q from nobody: the privileged part made queue/.flush, 0604"
 finish

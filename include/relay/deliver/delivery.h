@@ -57,6 +57,9 @@ struct DeliveryContext {
   HostHealth* hosts;
   DeliveryStats* stats = nullptr;
   Env* env = Env::Default();  // every spool write goes through it (tests inject faults)
+  // The mail domain (MailDomain: relay.conf's domain, else the host's),
+  // derived once by the program; cfg->domain is as configured.
+  std::string domain = {};
 };
 
 // Which smarthosts failed recently, shared by the workers: a host that

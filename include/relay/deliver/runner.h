@@ -36,7 +36,7 @@ class TlsContext;
 
 class QueueRunner {
  public:
-  QueueRunner(const Config& cfg, Logger* log, std::string hostname);
+  QueueRunner(const Config& cfg, Logger* log, std::string hostname, std::string domain);
   ~QueueRunner();
 
   // An fd that becomes readable when a worker has reported back; the main
@@ -104,6 +104,7 @@ class QueueRunner {
   Config cfg_;
   Logger* log_;
   std::string hostname_;
+  std::string domain_;  // the mail domain (DeliveryContext::domain)
   SpoolPaths paths_;
   Aliases aliases_;
   HostHealth hosts_;

@@ -2,7 +2,7 @@
 // committing it to the spool. It consumes the input in pieces (memory does
 // not grow with the message, only with the header block, capped at
 // kMaxHeaderBytes), completes the header the way Postfix's cleanup does,
-// and writes a queue file through a QueueWriter. It does no other I/O, so
+// and writes a queue file through a MessageSink (spool.h). It does no other I/O, so
 // the golden tests drive it with fixed clocks, IDs and hosts.
 //
 // Header completion:
@@ -75,7 +75,7 @@ struct InjectParams {
   bool name_auth_user = false;
   uint64_t size_limit = 0;  // maximum content bytes, 0 for none
   // Called every kSpaceCheckBytes of content written, after the queue
-  // file has reserved the space up to the next call (QueueWriter::Reserve);
+  // file has reserved the space up to the next call (MessageSink::Reserve);
   // a non-OK status (a TempFail: the spool is nearly full) stops the
   // injection. May be null.
   std::function<Status()> space_check;
@@ -114,7 +114,7 @@ std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
 
 class Injector : private LineSink {
  public:
-  Injector(InjectParams params, QueueWriter* out);
+  Injector(InjectParams params, MessageSink* out);
 
   // Checks the command-line sender and recipients. Call before Feed; on
   // failure nothing has been written.
@@ -123,7 +123,7 @@ class Injector : private LineSink {
   // was seen (without -i), or an error happened (see Finish).
   bool Feed(std::string_view data);
   // Ends the input and writes the trailer. The caller then commits the
-  // QueueWriter. Returns the first error met while reading, if any.
+  // MessageSink. Returns the first error met while reading, if any.
   Status Finish();
 
   const Envelope& envelope() const { return envelope_; }
@@ -148,7 +148,7 @@ class Injector : private LineSink {
   bool Fail(Status s);
 
   InjectParams p_;
-  QueueWriter* out_;
+  MessageSink* out_;
   LineSplitter splitter_;
   Status status_;
   Phase phase_ = Phase::kLeading;

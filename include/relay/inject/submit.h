@@ -32,6 +32,9 @@ class SubmitBackend : public ServerBackend {
   // received_from: see InjectParams (empty for sendmail -bs).
   SubmitBackend(Env* env, SpoolPaths paths, InjectParams base, mode_t file_mode,
                 std::function<void(const std::string& id, const Envelope& env)> on_commit = nullptr);
+  // Where each message goes: a QueueWriter on paths unless set (the
+  // setgid sendmail -bs sends it to its privileged part, inject/drop.h).
+  void set_sink_factory(std::function<std::unique_ptr<MessageSink>()> f) { new_sink_ = std::move(f); }
   Status Begin(const MailTransaction& t) override;
   Status Data(std::string_view piece) override;
   Status End(std::string* queue_id) override;
@@ -47,10 +50,10 @@ class SubmitBackend : public ServerBackend {
   InjectParams base_;
   mode_t mode_;
   std::function<void(const std::string&, const Envelope&)> on_commit_;
-  std::unique_ptr<QueueWriter> writer_;
+  std::function<std::unique_ptr<MessageSink>()> new_sink_;
+  std::unique_ptr<MessageSink> writer_;
   std::unique_ptr<Injector> injector_;
   std::string id_;
-  uint32_t counter_ = 0;
 };
 
 // Runs an SMTP session: the greeting, then client bytes from in_fd to the

@@ -31,6 +31,12 @@ int64_t QueueIdMicros(std::string_view id);
 // A salt for MakeQueueId from the process id and the kernel's randomness.
 uint32_t QueueIdSalt();
 
+// The ID of a new entry arriving at now_micros: how every door (sendmail,
+// sendmail -bs, the listener, relay-smtpd) and every bounce gets one. The
+// salt is QueueIdSalt's, its random bits replaced by a count of the IDs
+// this process made, so that its entries within a microsecond differ.
+std::string NewQueueId(int64_t now_micros);
+
 }  // namespace relay
 
 #endif  // RELAY_QUEUE_QUEUE_ID_H_

@@ -105,27 +105,43 @@ Status CheckSpoolForInjection(const SpoolPaths& paths);
 // hand) would never be read. A TempFail naming both uids, or OK.
 Status CheckSpoolOwner(const SpoolPaths& paths, uid_t relay_uid, const std::string& relay_user);
 
-class QueueWriter {
+// Where one new entry goes, following the commit protocol above: written
+// here by QueueWriter, or by sendmail's privileged part on the caller's
+// behalf (inject/drop.h), which keeps the spool group out of the process
+// that parses the message.
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  // Creates tmp/<id> with the given mode. *exists tells the caller to pick
+  // another ID.
+  virtual Status Begin(const std::string& id, mode_t mode, bool* exists) = 0;
+  virtual Status Append(std::string_view data) = 0;
+  virtual uint64_t Size() const = 0;
+  // Takes the space for the next `bytes` bytes now (WritableFile::Reserve);
+  // Commit gives back what was not used.
+  virtual Status Reserve(uint64_t bytes) = 0;
+  // Makes the entry durable and visible, as described above.
+  virtual Status Commit() = 0;
+  // Removes the temporary file; safe to call at any time, and again.
+  virtual void Abort() = 0;
+  virtual const std::string& temp_path() const = 0;
+};
+
+class QueueWriter : public MessageSink {
  public:
   QueueWriter(Env* env, const SpoolPaths& paths) : env_(env), paths_(paths) {}
-  ~QueueWriter();  // Aborts unless committed.
+  ~QueueWriter() override;  // Aborts unless committed.
   QueueWriter(const QueueWriter&) = delete;
   QueueWriter& operator=(const QueueWriter&) = delete;
 
-  // Creates tmp/<id> with the given mode. *exists tells the caller to pick
-  // another ID.
-  Status Begin(const std::string& id, mode_t mode, bool* exists);
-  Status Append(std::string_view data);
-  uint64_t Size() const;
-  // Takes the space for the next `bytes` bytes now (WritableFile::Reserve);
-  // Commit gives back what was not used.
-  Status Reserve(uint64_t bytes);
-  // Makes the entry durable and visible, as described above.
-  Status Commit();
-  // Removes the temporary file; safe to call at any time, and again.
-  void Abort();
+  Status Begin(const std::string& id, mode_t mode, bool* exists) override;
+  Status Append(std::string_view data) override;
+  uint64_t Size() const override;
+  Status Reserve(uint64_t bytes) override;
+  Status Commit() override;
+  void Abort() override;
 
-  const std::string& temp_path() const { return temp_path_; }
+  const std::string& temp_path() const override { return temp_path_; }
 
  private:
   Env* env_;
