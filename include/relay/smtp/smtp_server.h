@@ -153,8 +153,9 @@ class SmtpServer {
  private:
   enum class State { kCommand, kData, kDataDiscard, kAuth };
   void Command(std::string_view line, std::string* out);
-  // A command that moves no message on (RSET, NOOP, ...) outside a
-  // transaction: past max_junk_commands, a 421, the session ends, true.
+  // Counts a command that moves no message on (RSET, NOOP, ...) outside
+  // a transaction; past max_junk_commands it answers 421, ends the
+  // session and returns true.
   bool TooMuchJunk(std::string* out);
   void Hello(const std::string& verb, std::string_view args, std::string* out);
   void DataCommand(std::string_view args, std::string* out);
