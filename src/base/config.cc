@@ -136,6 +136,32 @@ Setter FilePath(std::string Config::*field) {
   };
 }
 
+// A host or domain name; what names it in the error ("domain", "host name").
+Setter HostName(std::string Config::*field, const char* what) {
+  return [field, what](std::string_view v, Config* c) {
+    if (!ValidHostName(v)) return BadValue("bad " + std::string(what) + " '" + std::string(v) + "'");
+    c->*field = v;
+    return Status::Ok();
+  };
+}
+
+// Free text, taken as written (the rest of the line, trimmed).
+Setter Text(std::string Config::*field) {
+  return [field](std::string_view v, Config* c) {
+    c->*field = v;
+    return Status::Ok();
+  };
+}
+
+// A byte count, with K, M or G (powers of 1024).
+Setter Size(uint64_t Config::*field) {
+  return [field](std::string_view v, Config* c) {
+    if (!ParseSize(v, &(c->*field)))
+      return BadValue("bad size '" + std::string(v) + "' (a number of bytes, or with K, M or G)");
+    return Status::Ok();
+  };
+}
+
 bool IsHex(std::string_view s) {
   for (char ch : s)
     if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) return false;
@@ -175,12 +201,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
   static const auto* setters = new std::map<std::string, Setter, std::less<>>{
       {"spool_dir", [](std::string_view v, Config* c) { return SetPath(v, &c->spool_dir, "spool_dir"); }},
       {"aliases", [](std::string_view v, Config* c) { return SetPath(v, &c->aliases, "aliases"); }},
-      {"domain",
-       [](std::string_view v, Config* c) {
-         if (!ValidHostName(v)) return BadValue("bad domain '" + std::string(v) + "'");
-         c->domain = v;
-         return Status::Ok();
-       }},
+      {"domain", HostName(&Config::domain, "domain")},
       {"smarthost",
        [](std::string_view v, Config* c) {
          // Repeating the key adds hosts, in order.
@@ -203,17 +224,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          c->tls_min_version = v;
          return Status::Ok();
        }},
-      {"helo_name",
-       [](std::string_view v, Config* c) {
-         if (!ValidHostName(v)) return BadValue("bad host name '" + std::string(v) + "'");
-         c->helo_name = v;
-         return Status::Ok();
-       }},
-      {"auth_user",
-       [](std::string_view v, Config* c) {
-         c->auth_user = v;
-         return Status::Ok();
-       }},
+      {"helo_name", HostName(&Config::helo_name, "host name")},
+      {"auth_user", Text(&Config::auth_user)},
       {"auth_password_file",
        [](std::string_view v, Config* c) {
          // %d/NAME: a systemd credential, expanded where the secret is
@@ -227,11 +239,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          }
          return FilePath(&Config::auth_password_file)(v, c);
        }},
-      {"auth_password_command",
-       [](std::string_view v, Config* c) {
-         c->auth_password_command = v;
-         return Status::Ok();
-       }},
+      {"auth_password_command", Text(&Config::auth_password_command)},
       {"auth_mechanisms",
        [](std::string_view v, Config* c) {
          c->auth_mechanisms.clear();
@@ -331,18 +339,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"timeout_data_init", Duration(&Config::timeout_data_init, 1, 86400)},
       {"timeout_data_block", Duration(&Config::timeout_data_block, 1, 86400)},
       {"timeout_data_done", Duration(&Config::timeout_data_done, 1, 86400)},
-      {"spool_min_free",
-       [](std::string_view v, Config* c) {
-         if (!ParseSize(v, &c->spool_min_free))
-           return BadValue("bad size '" + std::string(v) + "' (a number of bytes, or with K, M or G)");
-         return Status::Ok();
-       }},
-      {"message_size_limit",
-       [](std::string_view v, Config* c) {
-         if (!ParseSize(v, &c->message_size_limit))
-           return BadValue("bad size '" + std::string(v) + "' (a number of bytes, or with K, M or G)");
-         return Status::Ok();
-       }},
+      {"spool_min_free", Size(&Config::spool_min_free)},
+      {"message_size_limit", Size(&Config::message_size_limit)},
   };
   return *setters;
 }

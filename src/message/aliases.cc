@@ -186,6 +186,17 @@ std::string DeliveryTargetProblem(std::string_view target) {
   return "";
 }
 
+// A target address must pass the envelope checks every recipient passes;
+// a bad one is reported, quoted as written, and left out, while the
+// entry's other targets stay.
+bool UsableTarget(std::string_view name, std::string_view written, const std::string& address, int line,
+                  std::vector<AliasProblem>* problems) {
+  Status st = CheckEnvelopeAddress(address);
+  if (st.ok()) return true;
+  AddProblem(problems, line, "alias " + Quoted(name) + ": target " + Quoted(written) + ": " + st.message());
+  return false;
+}
+
 // Sendmail's "\user": deliver to user without aliasing it further. Kept
 // with its backslash so that Expand can treat it as a final recipient.
 void AddUnaliasedTarget(std::string_view name, std::string_view target, int line,
@@ -198,13 +209,7 @@ void AddUnaliasedTarget(std::string_view name, std::string_view target, int line
     return;
   }
   std::string address = list.mailboxes.front().addr_spec();
-  Status st = CheckEnvelopeAddress(address);
-  if (!st.ok()) {
-    AddProblem(problems, line,
-               "alias " + Quoted(name) + ": target " + Quoted(target) + ": " +
-                   st.message());
-    return;
-  }
+  if (!UsableTarget(name, target, address, line, problems)) return;
   targets->push_back("\\" + address);
 }
 
@@ -221,14 +226,7 @@ void AddAddressTargets(std::string_view name, std::string_view addresses, int li
   }
   for (const Mailbox& mb : list.mailboxes) {
     std::string address = mb.addr_spec();
-    Status st = CheckEnvelopeAddress(address);
-    if (!st.ok()) {
-      AddProblem(problems, line,
-                 "alias " + Quoted(name) + ": target " + Quoted(address) + ": " +
-                     st.message());
-      continue;
-    }
-    targets->push_back(std::move(address));
+    if (UsableTarget(name, address, address, line, problems)) targets->push_back(std::move(address));
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <optional>
+
 #include "relay/message/address.h"
 #include "relay/smtp/sasl.h"
 #include "relay/base/strings.h"
@@ -47,26 +49,104 @@ bool ValidXText(std::string_view s) {
   return true;
 }
 
+// A MAIL or RCPT parameter: KEY (upper case) and the text after "=".
+struct Param {
+  std::string key;
+  std::string value;
+};
+
+// The address and parameters of a MAIL or RCPT command.
+struct PathCommand {
+  std::string path;
+  std::vector<Param> params;
+};
+
 // "FROM:<addr> PARAMS" (case-insensitive keyword, optional space after the
-// colon as many clients send) -> addr and the parameter words.
-bool PathAndParams(std::string_view args, std::string_view keyword, std::string* path,
-                   std::vector<std::string>* params) {
-  if (!StartsWithIgnoreCase(args, keyword)) return false;
+// colon as many clients send) -> addr and the parameter words. Source
+// routes (<@a,@b:user@c>) are dropped, as RFC 5321 allows.
+std::optional<PathCommand> ParsePathCommand(std::string_view args, std::string_view keyword) {
+  if (!StartsWithIgnoreCase(args, keyword)) return std::nullopt;
   args.remove_prefix(keyword.size());
   args = Trim(args);
-  if (args.empty() || args[0] != '<') return false;
+  if (args.empty() || args[0] != '<') return std::nullopt;
   size_t close = args.find('>');
-  if (close == std::string_view::npos) return false;
-  *path = std::string(args.substr(1, close - 1));
-  for (std::string_view w : Split(Trim(args.substr(close + 1)), ' '))
-    if (!w.empty()) params->emplace_back(w);
+  if (close == std::string_view::npos) return std::nullopt;
+  PathCommand cmd;
+  cmd.path = std::string(args.substr(1, close - 1));
+  if (!cmd.path.empty() && cmd.path[0] == '@' && cmd.path.find(':') != std::string::npos)
+    cmd.path = cmd.path.substr(cmd.path.find(':') + 1);
+  for (std::string_view w : Split(Trim(args.substr(close + 1)), ' ')) {
+    if (w.empty()) continue;
+    size_t eq = w.find('=');
+    cmd.params.push_back({Upper(w.substr(0, eq)), eq == std::string_view::npos ? "" : std::string(w.substr(eq + 1))});
+  }
+  return cmd;
+}
+
+// The refusal of an address ParseEnvelopePath rejected: it names the
+// address (printable, cut short) and what is wrong with it.
+std::string BadAddress(const char* reply, const std::string& path, const Status& s) {
+  return std::string(reply) + " <" + Printable(path.substr(0, 100)) + ">: " + s.message() + "\r\n";
+}
+
+// ENVID (RFC 3461 4.4): xtext that decodes to printable ASCII. Refused at
+// MAIL, not after the data, because it must fit an envelope record.
+bool ParseEnvid(const std::string& value, std::string* envid) {
+  std::string decoded = ValidXText(value) ? XTextDecode(value) : "";
+  bool printable = !decoded.empty();
+  for (char c : decoded) printable &= c >= 0x21 && c <= 0x7e;
+  if (!printable || value.size() > 100) return false;
+  *envid = decoded;
   return true;
 }
 
-// Source routes (<@a,@b:user@c>) are ignored, as RFC 5321 allows.
-void DropSourceRoute(std::string* path) {
-  if (!path->empty() && (*path)[0] == '@' && path->find(':') != std::string::npos)
-    *path = path->substr(path->find(':') + 1);
+// NOTIFY (RFC 3461 4.1): NEVER alone, or a list of SUCCESS, FAILURE, DELAY.
+bool ValidNotify(const std::string& n) {
+  bool ok = !n.empty();
+  for (std::string_view item : Split(n, ','))
+    ok &= item == "NEVER" ? n == "NEVER" : (item == "SUCCESS" || item == "FAILURE" || item == "DELAY");
+  return ok;
+}
+
+// ORCPT (RFC 3461 4.2): "type;xtext". False when malformed; *orcpt is set
+// only for an rfc822 address that fits a queue-file record, since only
+// that is passed on and named in a DSN; other types are dropped.
+bool ParseOrcpt(const std::string& value, std::string* orcpt) {
+  size_t semi = value.find(';');
+  if (semi == std::string::npos || !ValidXText(value.substr(semi + 1)) || value.size() > 500) return false;
+  std::string decoded = XTextDecode(value.substr(semi + 1));
+  bool printable = !decoded.empty();
+  for (char c : decoded) printable &= static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+  if (EqualsIgnoreCase(value.substr(0, semi), "rfc822") && printable) *orcpt = decoded;
+  return true;
+}
+
+// One RCPT parameter (RFC 3461 NOTIFY and ORCPT); false when it is
+// refused, with the reply in *out.
+bool RcptParam(const Param& prm, std::string* notify, std::string* orcpt, std::string* out) {
+  if (prm.key == "NOTIFY") {
+    std::string n = Upper(prm.value);
+    if (!ValidNotify(n)) {
+      *out += "501 5.5.4 bad NOTIFY parameter\r\n";
+      return false;
+    }
+    *notify = n;
+  } else if (prm.key == "ORCPT") {
+    if (!ParseOrcpt(prm.value, orcpt)) {
+      *out += "501 5.5.4 bad ORCPT parameter\r\n";
+      return false;
+    }
+  } else {
+    *out += "555 5.5.4 unsupported parameter " + Printable(prm.key) + "\r\n";
+    return false;
+  }
+  return true;
+}
+
+// A message the backend could not take: 451 when it may work later, 554
+// when it never will.
+std::string StoreRefusal(const Status& s) {
+  return (s.temporary() ? "451 4.3.0 " : "554 5.6.0 ") + Printable(s.message()) + "\r\n";
 }
 
 bool IsLetDig(char c) {
@@ -121,6 +201,11 @@ void SmtpServer::Reset() {
   if (state_ == State::kData || state_ == State::kDataDiscard) backend_->Abort();
   state_ = State::kCommand;
   in_mail_ = false;
+  NewTransaction();
+}
+
+void SmtpServer::NewTransaction() {
+  // The HELO name holds for the session, not for one message.
   std::string helo = t_.helo;
   t_ = MailTransaction();
   t_.helo = helo;
@@ -205,35 +290,36 @@ void SmtpServer::CountErrors(std::string& out, size_t from) {
 }
 
 void SmtpServer::DataLine(std::string_view line, bool crlf, std::string* out) {
-  if (line == "." && crlf && prev_crlf_ && at_line_start_) {
-    // The end of the data. Only CR LF "." CR LF: see the header.
-    bool discard = state_ == State::kDataDiscard;
-    state_ = State::kCommand;
-    in_mail_ = false;
-    if (discard) {
-      backend_->Abort();
-      *out += data_error_.kind() == Status::Kind::kDataErr && data_error_.message().find("size") != std::string::npos
-                  ? "552 5.3.4 message size exceeds the limit\r\n"
-                  : (data_error_.temporary() ? "451 4.3.0 " : "554 5.6.0 ") + Printable(data_error_.message()) + "\r\n";
-    } else {
-      std::string id;
-      Status s = backend_->End(&id);
-      if (s.ok()) {
-        ++accepted_;
-        *out += "250 2.0.0 Ok: queued as " + id + "\r\n";
-      } else {
-        backend_->Abort();
-        *out += (s.temporary() ? "451 4.3.0 " : "554 5.6.0 ") + Printable(s.message()) + "\r\n";
-      }
-    }
-    std::string helo = t_.helo;
-    t_ = MailTransaction();
-    t_.helo = helo;
-    return;
-  }
+  // The end of the data. Only CR LF "." CR LF: see the header.
+  if (line == "." && crlf && prev_crlf_ && at_line_start_) return EndOfData(out);
   std::string l(line);
   l += "\r\n";  // a bare LF becomes CRLF
   DataPiece(l, out);
+}
+
+void SmtpServer::EndOfData(std::string* out) {
+  bool discard = state_ == State::kDataDiscard;
+  state_ = State::kCommand;
+  in_mail_ = false;
+  if (discard) {
+    // Refused on the way (too large, or the backend failed): said only
+    // now, as the client reads no reply before the dot.
+    backend_->Abort();
+    *out += data_error_.kind() == Status::Kind::kDataErr && data_error_.message().find("size") != std::string::npos
+                ? "552 5.3.4 message size exceeds the limit\r\n"
+                : StoreRefusal(data_error_);
+  } else {
+    std::string id;
+    Status s = backend_->End(&id);
+    if (s.ok()) {
+      ++accepted_;
+      *out += "250 2.0.0 Ok: queued as " + id + "\r\n";
+    } else {
+      backend_->Abort();
+      *out += StoreRefusal(s);
+    }
+  }
+  NewTransaction();
 }
 
 void SmtpServer::DataPiece(std::string_view piece, std::string* out) {
@@ -255,156 +341,156 @@ void SmtpServer::Command(std::string_view line, std::string* out) {
   std::string_view verb_text = line.substr(0, line.find(' '));
   std::string verb = Upper(verb_text);
   std::string_view args = verb_text.size() < line.size() ? Trim(line.substr(verb_text.size())) : "";
-  auto junk = [&] {
-    if (!in_mail_ && ++junk_ > p_.max_junk_commands) {
-      *out += "421 4.7.0 " + p_.hostname + " too many commands without mail; closing\r\n";
-      closed_ = true;
-      return true;
-    }
-    return false;
-  };
-  if (verb == "EHLO" || verb == "HELO") {
-    if (args.empty()) {
-      *out += "501 5.5.4 " + verb + " needs a host name\r\n";
-      return;
-    }
-    Reset();
-    // Only a domain or an address literal may go into Received.
-    bool valid = ValidHeloArgument(args);
-    t_.helo = valid ? std::string(args) : "";
-    if (!valid) ignored_helo_ = Printable(std::string(args.substr(0, 255)));
-    have_helo_ = true;
-    if (verb == "HELO") {
-      *out += "250 " + p_.hostname + "\r\n";
-      return;
-    }
-    out->append("250-").append(p_.hostname).append("\r\n250-PIPELINING\r\n250-SIZE");
-    if (p_.size_limit) out->append(" ").append(std::to_string(p_.size_limit));
-    out->append("\r\n");
-    if (p_.offer_starttls && !tls_active_) out->append("250-STARTTLS\r\n");
-    if (auth_offered()) out->append("250-AUTH PLAIN LOGIN\r\n");
-    out->append("250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n");
-  } else if (verb == "MAIL") {
-    Mail(args, out);
-  } else if (verb == "RCPT") {
-    Rcpt(args, out);
-  } else if (verb == "DATA") {
-    if (!args.empty()) *out += "501 5.5.4 DATA takes no argument\r\n";
-    else if (!in_mail_) *out += "503 5.5.1 need MAIL command\r\n";
-    else if (t_.recipients.empty()) *out += "554 5.5.1 no valid recipients\r\n";
-    else {
-      Status s = backend_->Begin(t_);
-      if (!s.ok()) {
-        *out += (s.temporary() ? "451 4.3.0 " : "554 5.6.0 ") + Printable(s.message()) + "\r\n";
-        Reset();
-        return;
-      }
-      data_bytes_ = 0;
-      at_line_start_ = true;
-      data_error_ = Status::Ok();
-      state_ = State::kData;
-      *out += "354 End data with <CR><LF>.<CR><LF>\r\n";
-    }
-  } else if (verb == "STARTTLS" && p_.offer_starttls) {
-    if (junk()) return;
-    StartTls(args, out);
-  } else if (verb == "AUTH" && auth_) {
-    if (junk()) return;
-    Auth(args, out);
-  } else if (verb == "RSET") {
-    if (junk()) return;
-    Reset();
-    *out += "250 2.0.0 Ok\r\n";
-  } else if (verb == "NOOP") {
-    if (junk()) return;
-    *out += "250 2.0.0 Ok\r\n";
-  } else if (verb == "VRFY") {
-    if (junk()) return;
-    *out += "252 2.0.0 Cannot VRFY, but will accept and attempt delivery\r\n";
-  } else if (verb == "QUIT") {
+  if (verb == "EHLO" || verb == "HELO") return Hello(verb, args, out);
+  if (verb == "MAIL") return Mail(args, out);
+  if (verb == "RCPT") return Rcpt(args, out);
+  if (verb == "DATA") return DataCommand(args, out);
+  if (verb == "QUIT") {
     *out += "221 2.0.0 Bye\r\n";
     Reset();
     closed_ = true;
+    return;
+  }
+  // Everything else moves no message on: a client that sends only these
+  // is held to max_junk_commands.
+  if (TooMuchJunk(out)) return;
+  if (verb == "STARTTLS" && p_.offer_starttls) {
+    StartTls(args, out);
+  } else if (verb == "AUTH" && auth_) {
+    Auth(args, out);
+  } else if (verb == "RSET") {
+    Reset();
+    *out += "250 2.0.0 Ok\r\n";
+  } else if (verb == "NOOP") {
+    *out += "250 2.0.0 Ok\r\n";
+  } else if (verb == "VRFY") {
+    *out += "252 2.0.0 Cannot VRFY, but will accept and attempt delivery\r\n";
   } else {
-    if (junk()) return;
     *out += "502 5.5.2 command not recognized\r\n";
   }
 }
 
+bool SmtpServer::TooMuchJunk(std::string* out) {
+  // Inside a transaction the client is sending mail: nothing is counted.
+  if (in_mail_ || ++junk_ <= p_.max_junk_commands) return false;
+  *out += "421 4.7.0 " + p_.hostname + " too many commands without mail; closing\r\n";
+  closed_ = true;
+  return true;
+}
+
+void SmtpServer::Hello(const std::string& verb, std::string_view args, std::string* out) {
+  if (args.empty()) {
+    *out += "501 5.5.4 " + verb + " needs a host name\r\n";
+    return;
+  }
+  Reset();
+  // Only a domain or an address literal may go into Received.
+  bool valid = ValidHeloArgument(args);
+  t_.helo = valid ? std::string(args) : "";
+  if (!valid) ignored_helo_ = Printable(std::string(args.substr(0, 255)));
+  have_helo_ = true;
+  if (verb == "HELO") {
+    *out += "250 " + p_.hostname + "\r\n";
+    return;
+  }
+  out->append("250-").append(p_.hostname).append("\r\n250-PIPELINING\r\n250-SIZE");
+  if (p_.size_limit) out->append(" ").append(std::to_string(p_.size_limit));
+  out->append("\r\n");
+  // STARTTLS once, and AUTH only under TLS: see the header.
+  if (p_.offer_starttls && !tls_active_) out->append("250-STARTTLS\r\n");
+  if (auth_offered()) out->append("250-AUTH PLAIN LOGIN\r\n");
+  out->append("250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 DSN\r\n");
+}
+
+void SmtpServer::DataCommand(std::string_view args, std::string* out) {
+  if (!args.empty()) {
+    *out += "501 5.5.4 DATA takes no argument\r\n";
+  } else if (!in_mail_) {
+    *out += "503 5.5.1 need MAIL command\r\n";
+  } else if (t_.recipients.empty()) {
+    *out += "554 5.5.1 no valid recipients\r\n";
+  } else if (Status s = backend_->Begin(t_); !s.ok()) {
+    // Nothing can be stored: the client starts again from MAIL.
+    *out += StoreRefusal(s);
+    Reset();
+  } else {
+    data_bytes_ = 0;
+    at_line_start_ = true;
+    data_error_ = Status::Ok();
+    state_ = State::kData;
+    *out += "354 End data with <CR><LF>.<CR><LF>\r\n";
+  }
+}
+
+const char* SmtpServer::MailRefusal() const {
+  if (!have_helo_) return "503 5.5.1 send HELO/EHLO first\r\n";
+  if (in_mail_) return "503 5.5.1 nested MAIL command\r\n";
+  // Beyond loopback the client must be known before it may send mail.
+  if (p_.require_auth && !tls_active_) return "530 5.7.0 Must issue a STARTTLS command first\r\n";
+  if (p_.require_auth && auth_user_.empty()) return "530 5.7.0 Authentication required\r\n";
+  return nullptr;
+}
+
 void SmtpServer::Mail(std::string_view args, std::string* out) {
-  if (!have_helo_) {
-    *out += "503 5.5.1 send HELO/EHLO first\r\n";
+  if (const char* refusal = MailRefusal()) {
+    *out += refusal;
     return;
   }
-  if (in_mail_) {
-    *out += "503 5.5.1 nested MAIL command\r\n";
-    return;
-  }
-  if (p_.require_auth && !tls_active_) {
-    *out += "530 5.7.0 Must issue a STARTTLS command first\r\n";
-    return;
-  }
-  if (p_.require_auth && auth_user_.empty()) {
-    *out += "530 5.7.0 Authentication required\r\n";
-    return;
-  }
-  std::string path;
-  std::vector<std::string> params;
-  if (!PathAndParams(args, "FROM:", &path, &params)) {
+  std::optional<PathCommand> cmd = ParsePathCommand(args, "FROM:");
+  if (!cmd) {
     *out += "501 5.5.4 syntax: MAIL FROM:<address>\r\n";
     return;
   }
-  DropSourceRoute(&path);
-  if (!path.empty()) {
-    Status s = ParseEnvelopePath(path, &path);
+  // <> is the null sender of bounces and stays empty.
+  if (!cmd->path.empty()) {
+    Status s = ParseEnvelopePath(cmd->path, &cmd->path);
     if (!s.ok()) {
-      *out += "501 5.1.7 bad sender address <" + Printable(path.substr(0, 100)) + ">: " + s.message() + "\r\n";
+      *out += BadAddress("501 5.1.7 bad sender address", cmd->path, s);
       return;
     }
   }
-  for (const std::string& prm : params) {
-    std::string key = Upper(prm.substr(0, prm.find('=')));
-    std::string val = prm.find('=') == std::string::npos ? "" : prm.substr(prm.find('=') + 1);
-    if (key == "SIZE") {
-      uint64_t n = std::strtoull(val.c_str(), nullptr, 10);
-      if (p_.size_limit && n > p_.size_limit) {
-        *out += "552 5.3.4 message size exceeds the limit\r\n";
-        return;
-      }
-    } else if (key == "BODY") {
-      std::string b = Upper(val);
-      if (b != "7BIT" && b != "8BITMIME") {
-        *out += "501 5.5.4 bad BODY parameter\r\n";
-        return;
-      }
-      t_.body = b;
-    } else if (key == "RET") {
-      std::string r = Upper(val);
-      if (r != "FULL" && r != "HDRS") {
-        *out += "501 5.5.4 bad RET parameter\r\n";
-        return;
-      }
-      t_.ret = r;
-    } else if (key == "ENVID") {
-      std::string envid = ValidXText(val) ? XTextDecode(val) : "";
-      bool printable = !envid.empty();
-      for (char c : envid) printable &= c >= 0x21 && c <= 0x7e;
-      // Refused here, not after the data: it must fit an envelope record.
-      if (!printable || val.size() > 100) {
-        *out += "501 5.5.4 bad ENVID parameter\r\n";
-        return;
-      }
-      t_.envid = envid;
-    } else if (key != "SMTPUTF8" && key != "AUTH") {
-      *out += "555 5.5.4 unsupported parameter " + Printable(key) + "\r\n";
-      return;
-    }
-  }
-  t_.sender = path;
+  for (const Param& prm : cmd->params)
+    if (!MailParam(prm.key, prm.value, out)) return;
+  t_.sender = cmd->path;
   t_.tls = tls_active_;
   t_.auth_user = auth_user_;
   in_mail_ = true;
   *out += "250 2.1.0 Ok\r\n";
+}
+
+bool SmtpServer::MailParam(const std::string& key, const std::string& val, std::string* out) {
+  if (key == "SIZE") {
+    // RFC 1870: a message declared too large is refused before its data.
+    uint64_t n = std::strtoull(val.c_str(), nullptr, 10);
+    if (p_.size_limit && n > p_.size_limit) {
+      *out += "552 5.3.4 message size exceeds the limit\r\n";
+      return false;
+    }
+  } else if (key == "BODY") {
+    std::string b = Upper(val);
+    if (b != "7BIT" && b != "8BITMIME") {
+      *out += "501 5.5.4 bad BODY parameter\r\n";
+      return false;
+    }
+    t_.body = b;
+  } else if (key == "RET") {
+    std::string r = Upper(val);
+    if (r != "FULL" && r != "HDRS") {
+      *out += "501 5.5.4 bad RET parameter\r\n";
+      return false;
+    }
+    t_.ret = r;
+  } else if (key == "ENVID") {
+    if (!ParseEnvid(val, &t_.envid)) {
+      *out += "501 5.5.4 bad ENVID parameter\r\n";
+      return false;
+    }
+  } else if (key != "SMTPUTF8" && key != "AUTH") {
+    // SMTPUTF8 needs nothing more from relay; AUTH= (RFC 4954 5) is ignored.
+    *out += "555 5.5.4 unsupported parameter " + Printable(key) + "\r\n";
+    return false;
+  }
+  return true;
 }
 
 void SmtpServer::Rcpt(std::string_view args, std::string* out) {
@@ -412,20 +498,18 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     *out += "503 5.5.1 need MAIL command\r\n";
     return;
   }
-  std::string path;
-  std::vector<std::string> params;
-  if (!PathAndParams(args, "TO:", &path, &params)) {
+  std::optional<PathCommand> cmd = ParsePathCommand(args, "TO:");
+  if (!cmd) {
     *out += "501 5.5.4 syntax: RCPT TO:<address>\r\n";
     return;
   }
-  DropSourceRoute(&path);
-  if (path.empty()) {
+  if (cmd->path.empty()) {
     *out += "553 5.1.3 bad recipient address: <> is no recipient\r\n";
     return;
   }
-  Status bad = ParseEnvelopePath(path, &path);
+  Status bad = ParseEnvelopePath(cmd->path, &cmd->path);
   if (!bad.ok()) {
-    *out += "501 5.1.3 bad recipient address <" + Printable(path.substr(0, 100)) + ">: " + bad.message() + "\r\n";
+    *out += BadAddress("501 5.1.3 bad recipient address", cmd->path, bad);
     return;
   }
   if (t_.recipients.size() >= p_.max_recipients) {
@@ -433,37 +517,9 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     return;
   }
   std::string orcpt, notify;
-  for (const std::string& prm : params) {
-    std::string key = Upper(prm.substr(0, prm.find('=')));
-    std::string val = prm.find('=') == std::string::npos ? "" : prm.substr(prm.find('=') + 1);
-    if (key == "NOTIFY") {
-      std::string n = Upper(val);
-      bool ok = !n.empty();
-      for (std::string_view item : Split(n, ','))
-        ok &= item == "NEVER" ? n == "NEVER" : (item == "SUCCESS" || item == "FAILURE" || item == "DELAY");
-      if (!ok) {
-        *out += "501 5.5.4 bad NOTIFY parameter\r\n";
-        return;
-      }
-      notify = n;
-    } else if (key == "ORCPT") {
-      // Kept (and passed on, and named in a DSN) only as an rfc822
-      // address that fits a queue-file record; other types are dropped.
-      size_t semi = val.find(';');
-      if (semi == std::string::npos || !ValidXText(val.substr(semi + 1)) || val.size() > 500) {
-        *out += "501 5.5.4 bad ORCPT parameter\r\n";
-        return;
-      }
-      std::string decoded = XTextDecode(val.substr(semi + 1));
-      bool printable = !decoded.empty();
-      for (char c : decoded) printable &= static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-      if (EqualsIgnoreCase(val.substr(0, semi), "rfc822") && printable) orcpt = decoded;
-    } else {
-      *out += "555 5.5.4 unsupported parameter " + Printable(key) + "\r\n";
-      return;
-    }
-  }
-  t_.recipients.push_back(path);
+  for (const Param& prm : cmd->params)
+    if (!RcptParam(prm, &notify, &orcpt, out)) return;
+  t_.recipients.push_back(cmd->path);
   t_.orcpts.push_back(orcpt);
   t_.notifies.push_back(notify);
   *out += "250 2.1.5 Ok\r\n";

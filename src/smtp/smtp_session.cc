@@ -9,6 +9,17 @@ bool HasNonAscii(std::string_view s) {
   return false;
 }
 
+// An address beyond ASCII needs the server's SMTPUTF8 (RFC 6531).
+bool NeedsSmtpUtf8(const MessageJob& job) {
+  bool utf8 = HasNonAscii(job.sender);
+  for (const std::string& r : job.recipients) utf8 |= HasNonAscii(r);
+  return utf8;
+}
+
+// What a refusal means for a recipient: a 5xx is for good, anything
+// else may work on a later try.
+RcptState RefusalState(const Reply& r) { return r.permanent() ? RcptState::kBounced : RcptState::kDeferred; }
+
 }  // namespace
 
 std::string XText(std::string_view s) {
@@ -77,7 +88,7 @@ void SmtpSession::SendEhlo() {
 void SmtpSession::SessionFail(const std::string& why) {
   if (session_error_.empty()) session_error_ = why;
   if (state_ == State::kInMessage || state_ == State::kDot || state_ == State::kRset) {
-    FailAll(RcptState::kDeferred, "4.4.0", why, false);
+    SetOutcomes(RcptState::kDeferred, "4.4.0", why, false);
     has_outcome_ = true;
   }
   // A polite QUIT; nothing else is ever sent after a failure.
@@ -265,9 +276,7 @@ std::string SmtpSession::MailCommand() const {
   // BODY=8BITMIME for 8-bit content, or when the sender declared it (-B);
   // only 8-bit content needs it, so only that is downgraded or bounced.
   if ((job_.eight_bit || job_.declared_8bitmime) && caps_.eightbitmime) cmd += " BODY=8BITMIME";
-  bool utf8 = HasNonAscii(job_.sender);
-  for (const std::string& r : job_.recipients) utf8 |= HasNonAscii(r);
-  if (utf8 && caps_.smtputf8) cmd += " SMTPUTF8";
+  if (NeedsSmtpUtf8(job_) && caps_.smtputf8) cmd += " SMTPUTF8";
   if (caps_.dsn && !job_.dsn_ret.empty()) cmd += " RET=" + job_.dsn_ret;
   if (caps_.dsn && !job_.envid.empty()) cmd += " ENVID=" + XText(job_.envid);
   return cmd;
@@ -291,39 +300,34 @@ void SmtpSession::SendMessage(const MessageJob& job) {
   expect_.clear();
 
   // What the server said it cannot take is bounced before MAIL.
-  bool utf8 = HasNonAscii(job.sender);
-  for (const std::string& r : job.recipients) utf8 |= HasNonAscii(r);
   downgrade_ = job.eight_bit && !caps_.eightbitmime;
   if (caps_.size_limit > 0 && WireSize() > caps_.size_limit) {
-    FailAll(RcptState::kBounced, "5.3.4",
+    SetOutcomes(RcptState::kBounced, "5.3.4",
             "message size " + std::to_string(WireSize()) + (downgrade_ ? " (converted to 7-bit)" : "") +
                 " exceeds the server's limit of " + std::to_string(caps_.size_limit) + " bytes",
             false);
     return FinishMessage();
   }
   if (downgrade_ && !job.can_downgrade) {
-    FailAll(RcptState::kBounced, "5.6.3",
+    SetOutcomes(RcptState::kBounced, "5.6.3",
             "the message has 8-bit content the server cannot take (no 8BITMIME) and it cannot be "
             "converted to 7-bit without damage",
             false);
     return FinishMessage();
   }
-  if (utf8 && !caps_.smtputf8) {
-    FailAll(RcptState::kBounced, "5.6.7",
+  if (NeedsSmtpUtf8(job) && !caps_.smtputf8) {
+    SetOutcomes(RcptState::kBounced, "5.6.7",
             "an address needs SMTPUTF8 and the server does not support it", false);
     return FinishMessage();
   }
   state_ = State::kInMessage;
   want_ = Want::kReply;
-  Send(MailCommand());
-  expect_.push_back(Expect::kMail);
+  SendExpecting(MailCommand(), Expect::kMail);
+  // With PIPELINING the whole envelope goes at once; without it, each
+  // reply sends the next command (OnMailReply, OnRcptReply).
   if (caps_.pipelining) {
-    for (size_t i = 0; i < job_.recipients.size(); ++i) {
-      Send(RcptCommand(i));
-      expect_.push_back(Expect::kRcpt);
-    }
-    Send("DATA");
-    expect_.push_back(Expect::kData);
+    for (size_t i = 0; i < job_.recipients.size(); ++i) SendExpecting(RcptCommand(i), Expect::kRcpt);
+    SendExpecting("DATA", Expect::kData);
   }
 }
 
@@ -331,62 +335,19 @@ void SmtpSession::HandleMessageReply(const Reply& r) {
   if (expect_.empty()) return SessionFail("unexpected reply from server: " + r.Text());
   Expect e = expect_.front();
   expect_.erase(expect_.begin());
-  bool pipelined = caps_.pipelining;
   switch (e) {
     case Expect::kMail:
-      mail_ok_ = r.code / 100 == 2;
-      if (!mail_ok_)
-        FailAll(r.permanent() ? RcptState::kBounced : RcptState::kDeferred, r.dsn(),
-                "MAIL FROM: " + r.Text(), false);
-      if (!pipelined) {
-        if (mail_ok_) {
-          Send(RcptCommand(next_rcpt_send_++));
-          expect_.push_back(Expect::kRcpt);
-        } else {
-          Send("RSET");
-          expect_.push_back(Expect::kRset);
-        }
-      }
-      return;
-    case Expect::kRcpt: {
-      size_t i = next_rcpt_reply_++;
-      if (mail_ok_ && i < outcome_.size()) {
-        RcptOutcome& o = outcome_[i];
-        o.dsn = r.dsn();
-        o.reason = r.Text();
-        o.state = r.code / 100 == 2 ? RcptState::kAccepted
-                                    : r.permanent() ? RcptState::kBounced : RcptState::kDeferred;
-      }
-      if (!pipelined) {
-        if (next_rcpt_send_ < job_.recipients.size()) {
-          Send(RcptCommand(next_rcpt_send_++));
-          expect_.push_back(Expect::kRcpt);
-        } else {
-          bool any = false;
-          for (const RcptOutcome& o : outcome_) any |= o.state == RcptState::kAccepted;
-          Send(any ? "DATA" : "RSET");
-          expect_.push_back(any ? Expect::kData : Expect::kRset);
-        }
-      }
-      return;
-    }
+      return OnMailReply(r);
+    case Expect::kRcpt:
+      return OnRcptReply(r);
     case Expect::kData:
       data_ok_ = r.code == 354;
-      if (!data_ok_ && mail_ok_)
-        FailAll(r.permanent() ? RcptState::kBounced : RcptState::kDeferred, r.dsn(),
-                "DATA: " + r.Text(), true);
+      if (!data_ok_ && mail_ok_) SetOutcomes(RefusalState(r), r.dsn(), "DATA: " + r.Text(), true);
       return AfterEnvelopeReplies();
-    case Expect::kDot: {
-      RcptState s = r.code / 100 == 2 ? RcptState::kDone
-                                      : r.permanent() ? RcptState::kBounced : RcptState::kDeferred;
-      for (RcptOutcome& o : outcome_) {
-        if (o.state != RcptState::kAccepted) continue;
-        o.state = s;
-        o.dsn = r.dsn();
-        o.reason = r.Text();
-      }
+    case Expect::kDot:
+      // The final reply for every recipient the server accepted.
+      SetOutcomes(r.code / 100 == 2 ? RcptState::kDone : RefusalState(r), r.dsn(), r.Text(), true);
       return FinishMessage();
-    }
     case Expect::kRset:
       FinishMessage();
       if (!r.positive()) SessionFail("RSET: " + r.Text());
@@ -396,10 +357,39 @@ void SmtpSession::HandleMessageReply(const Reply& r) {
   }
 }
 
-void SmtpSession::AfterEnvelopeReplies() {
+void SmtpSession::OnMailReply(const Reply& r) {
+  mail_ok_ = r.code / 100 == 2;
+  if (!mail_ok_) SetOutcomes(RefusalState(r), r.dsn(), "MAIL FROM: " + r.Text(), false);
+  if (caps_.pipelining) return;  // RCPT and DATA are on their way already
+  if (mail_ok_) SendExpecting(RcptCommand(next_rcpt_send_++), Expect::kRcpt);
+  else SendExpecting("RSET", Expect::kRset);
+}
+
+void SmtpSession::OnRcptReply(const Reply& r) {
+  // Replies come in the order the RCPTs went out. After a refused MAIL
+  // (pipelined RCPTs) every outcome is already set and stays.
+  size_t i = next_rcpt_reply_++;
+  if (mail_ok_ && i < outcome_.size()) {
+    RcptOutcome& o = outcome_[i];
+    o.dsn = r.dsn();
+    o.reason = r.Text();
+    o.state = r.code / 100 == 2 ? RcptState::kAccepted : RefusalState(r);
+  }
+  if (caps_.pipelining) return;
+  // One at a time: the next RCPT, then DATA if anyone was accepted.
+  if (next_rcpt_send_ < job_.recipients.size()) SendExpecting(RcptCommand(next_rcpt_send_++), Expect::kRcpt);
+  else if (AnyAccepted()) SendExpecting("DATA", Expect::kData);
+  else SendExpecting("RSET", Expect::kRset);
+}
+
+bool SmtpSession::AnyAccepted() const {
   bool any = false;
   for (const RcptOutcome& o : outcome_) any |= o.state == RcptState::kAccepted;
-  if (data_ok_ && any && mail_ok_) {
+  return any;
+}
+
+void SmtpSession::AfterEnvelopeReplies() {
+  if (data_ok_ && AnyAccepted() && mail_ok_) {
     state_ = State::kBody;
     want_ = Want::kBody;
     return;
@@ -407,13 +397,11 @@ void SmtpSession::AfterEnvelopeReplies() {
   if (data_ok_) {
     // The server said 354 although no recipient was accepted (possible
     // with pipelining): end the empty transaction at once.
-    Send(".");
-    expect_.push_back(Expect::kDot);
+    SendExpecting(".", Expect::kDot);
     state_ = State::kDot;
     return;
   }
-  Send("RSET");
-  expect_.push_back(Expect::kRset);
+  SendExpecting("RSET", Expect::kRset);
   state_ = State::kRset;
 }
 
@@ -438,8 +426,8 @@ void SmtpSession::FinishMessage() {
   want_ = Want::kMessage;
 }
 
-void SmtpSession::FailAll(RcptState state, const std::string& dsn, const std::string& reason,
-                          bool only_accepted) {
+void SmtpSession::SetOutcomes(RcptState state, const std::string& dsn, const std::string& reason,
+                              bool only_accepted) {
   for (RcptOutcome& o : outcome_) {
     bool hit = only_accepted ? o.state == RcptState::kAccepted
                              : (o.state == RcptState::kPending || o.state == RcptState::kAccepted);
@@ -457,7 +445,7 @@ void SmtpSession::OnConnectionLost(const std::string& why) {
     for (const RcptOutcome& o : outcome_) possible_duplicate_ |= o.state == RcptState::kAccepted;
   }
   if (in_message) {
-    FailAll(RcptState::kDeferred, "4.4.2", "lost connection: " + why, false);
+    SetOutcomes(RcptState::kDeferred, "4.4.2", "lost connection: " + why, false);
     has_outcome_ = true;
   }
   if (state_ != State::kQuit && session_error_.empty()) session_error_ = why;

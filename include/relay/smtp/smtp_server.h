@@ -153,11 +153,27 @@ class SmtpServer {
  private:
   enum class State { kCommand, kData, kDataDiscard, kAuth };
   void Command(std::string_view line, std::string* out);
+  // Counts a command that moves no message on (RSET, NOOP, ...) outside
+  // a transaction; past max_junk_commands it answers 421, ends the
+  // session and returns true.
+  bool TooMuchJunk(std::string* out);
+  void Hello(const std::string& verb, std::string_view args, std::string* out);
+  void DataCommand(std::string_view args, std::string* out);
   void DataLine(std::string_view line, bool crlf, std::string* out);
+  // The final dot: commits the message, or refuses what was refused on
+  // the way, and starts a new transaction.
+  void EndOfData(std::string* out);
   void DataPiece(std::string_view piece, std::string* out);
+  // The reply that refuses MAIL in this state, or null.
+  const char* MailRefusal() const;
   void Mail(std::string_view args, std::string* out);
+  // One MAIL parameter (KEY upper case); false when it is refused, with
+  // the reply in *out.
+  bool MailParam(const std::string& key, const std::string& value, std::string* out);
   void Rcpt(std::string_view args, std::string* out);
   void Reset();
+  // A new MailTransaction that keeps the HELO name.
+  void NewTransaction();
   void Reply(const char* text, std::string* out);
   // A reply starting at out[from] that is an error counts toward
   // max_errors; at the limit, a 421 follows and the session ends.

@@ -138,13 +138,23 @@ class SmtpSession {
     out_ += line + "\r\n";
     ++replies_due_;
   }
+  // A command in a message, whose reply HandleMessageReply awaits as e.
+  void SendExpecting(const std::string& line, Expect e) {
+    Send(line);
+    expect_.push_back(e);
+  }
   // A reply arrived with none due: ends the session (see OnReply).
   void ProtocolError(const Reply& r);
   void HandleSessionReply(const Reply& r);
   void HandleMessageReply(const Reply& r);
+  void OnMailReply(const Reply& r);
+  void OnRcptReply(const Reply& r);
+  bool AnyAccepted() const;  // a recipient awaits the data
   void AfterEnvelopeReplies();
   void FinishMessage();
-  void FailAll(RcptState state, const std::string& dsn, const std::string& reason, bool only_accepted);
+  // Sets the outcome of the recipients still open (pending or accepted),
+  // or with only_accepted of those the server accepted.
+  void SetOutcomes(RcptState state, const std::string& dsn, const std::string& reason, bool only_accepted);
   std::string MailCommand() const;
   std::string RcptCommand(size_t i) const;
   // The bytes the body will have on the wire (0: a conversion not measured).
