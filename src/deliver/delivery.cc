@@ -14,8 +14,6 @@
 #include "relay/deliver/bounce.h"
 #include "relay/deliver/connection.h"
 #include "relay/message/downgrade.h"
-#include "relay/base/credentials.h"
-#include "relay/deliver/sasl_cyrus.h"
 #include "relay/queue/queue_id.h"
 #include "relay/base/strings.h"
 #include "relay/message/wire_form.h"

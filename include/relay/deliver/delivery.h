@@ -5,7 +5,6 @@
 #define RELAY_DELIVER_DELIVERY_H_
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
