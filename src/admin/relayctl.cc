@@ -5,9 +5,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,7 +21,7 @@
 #include "relay/admin/import.h"
 #include "relay/queue/privileges.h"
 #include "relay/deliver/resolver.h"
-#include "relay/deliver/sasl_cyrus.h"
+#include "relay/deliver/smarthost_client.h"
 #include "relay/smtp/smtp_session.h"
 #include "relay/queue/spool.h"
 #include "relay/base/strings.h"
@@ -75,104 +75,14 @@ std::string Advice(const std::string& err) {
   return "";
 }
 
-struct Probe {
-  std::unique_ptr<Connection> conn;
-  ReplyParser parser;
-  Status ReadReply(Reply* r, int timeout_ms) {
-    std::string err;
-    ReplyParser::Result res;
-    while ((res = parser.Next(r, &err)) == ReplyParser::Result::kNeedMore) {
-      std::string data;
-      Status s = conn->Read(&data, timeout_ms);
-      if (!s.ok()) return s;
-      parser.Feed(data);
-    }
-    if (res == ReplyParser::Result::kError) return Status::TempFail("protocol error: " + err);
-    return Status::Ok();
+// relayctl test's steps, from what the smarthost client sees.
+class StepPrinter : public SmarthostClient::Observer {
+ public:
+  void Connected(const std::string& peer, int64_t ms) override {
+    Step("connect", peer + " (" + std::to_string(ms) + " ms)");
   }
-};
-
-int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& sender,
-                  const std::string& rcpt, const std::string& hostname) {
-  int timeout = static_cast<int>(cfg.timeout_command * 1000);
-  std::printf("== smarthost %s port %u, tls %s\n", h.host.c_str(), h.effective_port(), TlsModeName(h.tls));
-  std::vector<SockAddr> addrs;
-  Status s = Resolve(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &addrs);
-  if (!s.ok()) return Failed("resolve", s.message(), Advice(s.message()));
-  std::string list;
-  for (const SockAddr& a : addrs) list += (list.empty() ? "" : ", ") + a.text;
-  Step("resolve", h.host + " -> " + list);
-  Probe p;
-  std::string peer;
-  auto t0 = std::chrono::steady_clock::now();
-  s = Connection::Open(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &p.conn, &peer);
-  if (!s.ok()) return Failed("connect", s.message(), Advice(s.message()));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  Step("connect", peer + " (" + std::to_string(ms) + " ms)");
-  std::unique_ptr<TlsContext> tls;
-  if (h.tls != TlsMode::kNone) {
-    s = TlsContext::Create(cfg, &tls);
-    if (!s.ok()) return Failed("tls", s.message(), "check tls_ca_file, tls_ca_dir and the client certificate");
-  }
-  if (h.tls == TlsMode::kSmtps) {
-    std::string info;
-    s = p.conn->StartTls(tls.get(), h.host, timeout, &info);
-    if (!s.ok()) return Failed("tls", s.message(), Advice(s.message()));
-    Step("tls", info);
-  }
-  std::unique_ptr<SaslClientFactory> sasl;
-  if (!cfg.auth_user.empty()) {
-    std::string secret;
-    s = LoadSecret(cfg, &secret);
-    if (!s.ok()) return Failed("secret", s.message(), Advice("secret"));
-    Connection* c = p.conn.get();
-    sasl = NewSaslFactory(cfg.auth_user, secret, cfg.auth_mechanisms, h.host,
-                          [c](std::string* n, std::string* d) { return c->ChannelBinding(n, d); });
-    std::fill(secret.begin(), secret.end(), '\0');
-  }
-  SessionParams sp;
-  sp.helo_name = cfg.helo_name.empty() ? hostname : cfg.helo_name;
-  sp.require_tls = h.tls != TlsMode::kNone;
-  sp.tls_active = h.tls == TlsMode::kSmtps;
-  sp.sasl = sasl.get();
-  std::string plain_why;
-  sp.auth_without_tls = AuthWithoutTlsAllowed(cfg.auth_without_tls, h, p.conn->loopback(), &plain_why);
-  if (sasl && !plain_why.empty()) return Failed("session", plain_why, Advice(plain_why));
-  SmtpSession session(sp);
-  for (;;) {
-    std::string out = session.TakeOutput();
-    Stage stage = session.stage();
-    if (!out.empty()) {
-      s = p.conn->Write(out, timeout);
-      if (!s.ok()) session.OnConnectionLost(s.message());
-    }
-    SmtpSession::Want want = session.want();
-    if (want == SmtpSession::Want::kMessage) break;
-    if (want == SmtpSession::Want::kClosed) {
-      std::string why = session.session_error();
-      return Failed("session", why, Advice(why));
-    }
-    if (want == SmtpSession::Want::kTlsHandshake) {
-      if (p.parser.buffered() > 0) {
-        session.OnConnectionLost("server sent data after its STARTTLS reply");
-        continue;
-      }
-      std::string info;
-      s = p.conn->StartTls(tls.get(), h.host, timeout, &info);
-      if (!s.ok()) {
-        session.OnConnectionLost(s.message());
-        continue;
-      }
-      Step("starttls", info);
-      session.OnTlsUp();
-      continue;
-    }
-    Reply r;
-    s = p.ReadReply(&r, timeout);
-    if (!s.ok()) {
-      session.OnConnectionLost(s.message());
-      continue;
-    }
+  void TlsUp(const std::string& info, bool at_connect) override { Step(at_connect ? "tls" : "starttls", info); }
+  void Received(const Reply& r, Stage stage) override {
     if (stage == Stage::kGreeting) Step("greeting", r.Text());
     if (stage == Stage::kEhlo && r.positive()) {
       std::string caps;
@@ -180,17 +90,28 @@ int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& send
       Step("ehlo", caps.empty() ? "(no extensions)" : caps);
     }
     if (stage == Stage::kAuth && r.code != 334) Step("auth", r.Text());
-    session.OnReply(r);
   }
-  if (session.authenticated()) Step("login", "ok as " + cfg.auth_user);
-  else if (!cfg.auth_user.empty()) Step("login", "not done");
-  else Step("login", "no credentials configured (auth_user)");
-  // MAIL and RCPT, then RSET and QUIT: nothing is sent.
+};
+
+// The step of the bring-up that failed, why, and what to change.
+int BringUpFailed(SmarthostClient::Step step, const std::string& why) {
+  switch (step) {
+    case SmarthostClient::Step::kConnect: return Failed("connect", why, Advice(why));
+    case SmarthostClient::Step::kTlsSetup:
+      return Failed("tls", why, "check tls_ca_file, tls_ca_dir and the client certificate");
+    case SmarthostClient::Step::kTls: return Failed("tls", why, Advice(why));
+    case SmarthostClient::Step::kSecret: return Failed("secret", why, Advice("secret"));
+    case SmarthostClient::Step::kSession: break;
+  }
+  return Failed("session", why, Advice(why));
+}
+
+// MAIL and RCPT, then RSET and QUIT: nothing is sent.
+int ProbeAddresses(SmarthostClient* client, const Smarthost& h, const std::string& sender, const std::string& rcpt) {
   for (const std::string& cmd : {"MAIL FROM:<" + sender + ">", "RCPT TO:<" + rcpt + ">", std::string("RSET"),
                                  std::string("QUIT")}) {
-    s = p.conn->Write(cmd + "\r\n", timeout);
     Reply r;
-    if (s.ok()) s = p.ReadReply(&r, timeout);
+    Status s = client->Command(cmd, &r);
     if (!s.ok()) return Failed(cmd.substr(0, 4), s.message(), Advice(s.message()));
     Step(cmd.substr(0, 4) == "MAIL" ? "mail" : cmd.substr(0, 4) == "RCPT" ? "rcpt" : ToLower(cmd), r.Text());
     if (!r.positive() && cmd.substr(0, 4) != "QUIT")
@@ -200,6 +121,26 @@ int TestSmarthost(const Config& cfg, const Smarthost& h, const std::string& send
   }
   std::printf("== %s works: mail to %s would be accepted\n", h.host.c_str(), rcpt.c_str());
   return 0;
+}
+
+// Brings up the connection to h as a delivery does (SmarthostClient),
+// showing each step, then asks whether it would take mail to rcpt.
+int TestSmarthost(const Config& cfg, SmarthostClient* client, const Smarthost& h, const std::string& sender,
+                  const std::string& rcpt) {
+  std::printf("== smarthost %s port %u, tls %s\n", h.host.c_str(), h.effective_port(), TlsModeName(h.tls));
+  std::vector<SockAddr> addrs;
+  Status s = Resolve(h.host, h.effective_port(), static_cast<int>(cfg.timeout_connect * 1000), &addrs);
+  if (!s.ok()) return Failed("resolve", s.message(), Advice(s.message()));
+  std::string list;
+  for (const SockAddr& a : addrs) list += (list.empty() ? "" : ", ") + a.text;
+  Step("resolve", h.host + " -> " + list);
+  SmarthostClient::Step step;
+  s = client->Open(h, &step);
+  if (!s.ok()) return BringUpFailed(step, s.message());
+  if (client->session()->authenticated()) Step("login", "ok as " + cfg.auth_user);
+  else if (!cfg.auth_user.empty()) Step("login", "not done");
+  else Step("login", "no credentials configured (auth_user)");
+  return ProbeAddresses(client, h, sender, rcpt);
 }
 
 // listen_allow: the listener's certificate and key load, the users file
@@ -239,16 +180,11 @@ void CheckRemoteListener(const Config& cfg, Secret secret, Problem problem) {
                 cfg.listen_auth_failure_limit, static_cast<long long>(cfg.listen_auth_failure_window));
 }
 
-int Check(const Config& cfg) {
-  int problems = 0;
-  auto problem = [&](const std::string& what) {
-    std::printf("problem: %s\n", what.c_str());
-    ++problems;
-  };
-  std::printf("config   %s: ok\n", cfg.path.empty() ? "(defaults: file missing)" : cfg.path.c_str());
-  if (cfg.smarthosts.empty()) problem("no smarthost: set smarthost = host[:port] in relay.conf");
-  // auth_without_tls where relay will refuse it: say so now, not at the
-  // first deferral.
+using ProblemSink = std::function<void(const std::string&)>;
+
+// auth_without_tls where relay will refuse it: say so now, not at the
+// first deferral.
+void WarnAuthWithoutTls(const Config& cfg) {
   for (const Smarthost& h : cfg.smarthosts) {
     if (!cfg.auth_without_tls || cfg.auth_user.empty() || h.tls != TlsMode::kNone || h.effective_port() < 1024)
       continue;
@@ -256,6 +192,9 @@ int Check(const Config& cfg) {
                 "above first and would get the password; use a port below 1024 or TLS\n",
                 h.host.c_str(), static_cast<unsigned>(h.effective_port()));
   }
+}
+
+void CheckAliases(const Config& cfg, const ProblemSink& problem) {
   std::vector<AliasProblem> ps;
   Aliases unused;
   Status as = LoadAliasesFile(Env::Default(), cfg.aliases, &unused, &ps);
@@ -265,8 +204,12 @@ int Check(const Config& cfg) {
   } else {
     problem("cannot read " + cfg.aliases);
   }
-  // A secret relayd reads: its mode, and owned by the spool's owner,
-  // which relayd runs as.
+}
+
+// The secrets relayd reads (auth_password_file, and the listener's key
+// and users file): their mode, and owned by the spool's owner, which
+// relayd runs as.
+void CheckSecrets(const Config& cfg, const ProblemSink& problem) {
   // Run by another user, the owner checks would compare against the wrong
   // uid (and suggest chowning the secret to whoever ran this): say whom
   // to run it as instead.
@@ -302,6 +245,9 @@ int Check(const Config& cfg) {
       std::printf("secret   %s: ok\n", path.c_str());
   }
   if (!cfg.listen_allow.empty()) CheckRemoteListener(cfg, secret, problem);
+}
+
+void CheckSpoolDirs(const Config& cfg, const ProblemSink& problem) {
   SpoolPaths paths(cfg.spool_dir);
   struct Dir {
     std::string path;
@@ -322,6 +268,20 @@ int Check(const Config& cfg) {
       problem(buf);
     }
   }
+}
+
+int Check(const Config& cfg) {
+  int problems = 0;
+  ProblemSink problem = [&](const std::string& what) {
+    std::printf("problem: %s\n", what.c_str());
+    ++problems;
+  };
+  std::printf("config   %s: ok\n", cfg.path.empty() ? "(defaults: file missing)" : cfg.path.c_str());
+  if (cfg.smarthosts.empty()) problem("no smarthost: set smarthost = host[:port] in relay.conf");
+  WarnAuthWithoutTls(cfg);
+  CheckAliases(cfg, problem);
+  CheckSecrets(cfg, problem);
+  CheckSpoolDirs(cfg, problem);
   std::printf("%d problem%s\n", problems, problems == 1 ? "" : "s");
   return problems ? EX_CONFIG : 0;
 }
@@ -336,6 +296,42 @@ int Usage(FILE* to = stderr) {
                "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n"
                "       relayctl [-C FILE] import [--write] [--secret-file PATH] [--from PEER] FILE|DIR\n");
   return to == stderr ? EX_USAGE : 0;
+}
+
+// One line on stderr, the status's exit code.
+int Fail(const Status& s) {
+  std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
+  return s.exit_code();
+}
+
+// relayctl test [-f SENDER] ADDRESS: each smarthost in the order a
+// delivery tries them, until one would take the mail.
+int RunTest(const Config& cfg, const std::string& config, const std::vector<std::string>& args) {
+  std::string sender, rcpt;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "-f" && i + 1 < args.size()) sender = args[++i];
+    else rcpt = args[i];
+  }
+  if (rcpt.empty()) return Usage();
+  // A %d/ credential with no $CREDENTIALS_DIRECTORY is a configuration
+  // error, as it is for relayd, not a smarthost that fails the test.
+  std::string secret_path;
+  Status s;
+  if (cfg.auth_password_command.empty() && !cfg.auth_password_file.empty() &&
+      !(s = SecretFilePath(cfg, &secret_path)).ok())
+    return Fail(s);
+  if (!(s = DropToSpoolOwner(cfg)).ok()) return Fail(s);
+  HostNames host = GetHostNames(Env::Default());
+  std::string domain = MailDomain(Env::Default(), cfg.domain, host);
+  if (sender.empty()) sender = "postmaster@" + domain;
+  if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
+  StepPrinter printer;
+  SmarthostClient client(cfg, cfg.helo_name.empty() ? host.fqdn : cfg.helo_name, nullptr, &printer);
+  HostHealth fresh;  // nothing is known to be down: the configured order
+  int rc = 1;
+  for (const Smarthost* h : FailoverOrder(cfg.smarthosts, fresh))
+    if ((rc = TestSmarthost(cfg, &client, *h, sender, rcpt)) == 0) break;
+  return rc == 0 ? 0 : EX_UNAVAILABLE;
 }
 
 }  // namespace
@@ -360,49 +356,14 @@ int RunRelayctl(int argc, char** argv) {
     }
   Config cfg;
   Status s = LoadConfig(Env::Default(), config, &cfg);
-  if (!s.ok()) {
-    std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
-    return s.exit_code();
-  }
+  if (!s.ok()) return Fail(s);
   if (args[0] == "check") return Check(cfg);
   if (IsAdminCommand(args[0])) {
     // Queue commands work on the spool as its owner (root becomes relay).
-    s = DropToSpoolOwner(cfg);
-    if (!s.ok()) {
-      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
-      return s.exit_code();
-    }
+    if (!(s = DropToSpoolOwner(cfg)).ok()) return Fail(s);
     return AdminCommand(args[0], std::vector<std::string>(args.begin() + 1, args.end()), cfg);
   }
-  if (args[0] == "test") {
-    std::string sender, rcpt;
-    for (size_t i = 1; i < args.size(); ++i) {
-      if (args[i] == "-f" && i + 1 < args.size()) sender = args[++i];
-      else rcpt = args[i];
-    }
-    if (rcpt.empty()) return Usage();
-    // A %d/ credential with no $CREDENTIALS_DIRECTORY is a configuration
-    // error, as it is for relayd, not a smarthost that fails the test.
-    std::string secret_path;
-    if (cfg.auth_password_command.empty() && !cfg.auth_password_file.empty() &&
-        !(s = SecretFilePath(cfg, &secret_path)).ok()) {
-      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
-      return s.exit_code();
-    }
-    s = DropToSpoolOwner(cfg);
-    if (!s.ok()) {
-      std::fprintf(stderr, "relayctl: %s\n", s.message().c_str());
-      return s.exit_code();
-    }
-    HostNames host = GetHostNames(Env::Default());
-    std::string domain = MailDomain(Env::Default(), cfg.domain, host);
-    if (sender.empty()) sender = "postmaster@" + domain;
-    if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
-    int rc = 1;
-    for (const Smarthost& h : cfg.smarthosts)
-      if ((rc = TestSmarthost(cfg, h, sender, rcpt, host.fqdn)) == 0) break;
-    return rc == 0 ? 0 : EX_UNAVAILABLE;
-  }
+  if (args[0] == "test") return RunTest(cfg, config, args);
   return Usage();
 }
 

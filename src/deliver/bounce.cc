@@ -3,6 +3,10 @@
 #include "relay/message/header.h"
 #include "relay/base/strings.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 namespace relay {
@@ -167,6 +171,56 @@ std::string BounceHead(const BounceParams& p) {
 }
 
 std::string BounceTail(const BounceParams& p) { return "\r\n--" + Boundary(p) + "--\r\n"; }
+
+bool BounceEnvelope(const Envelope& original, const std::vector<std::string>& postmaster,
+                    const std::string& id, int64_t now_micros, int64_t uid, Envelope* out) {
+  Envelope b;
+  if (!original.sender.empty()) {
+    b.recipients.push_back({original.sender, ""});
+  } else if (!original.double_bounce) {
+    // A bounce is never bounced: it goes to the postmaster.
+    for (const std::string& a : postmaster) b.recipients.push_back({a, ""});
+    b.double_bounce = true;
+  } else {
+    return false;
+  }
+  b.id = id;
+  b.arrival_micros = now_micros;
+  b.uid = uid;
+  b.sender = "";
+  *out = std::move(b);
+  return true;
+}
+
+bool BounceHeadersOnly(const BounceOriginal& o, int64_t bounce_size_limit) {
+  return o.env->dsn_ret == "HDRS" || o.eight_bit || o.content_size > static_cast<uint64_t>(bounce_size_limit);
+}
+
+Status WriteBounce(const BounceParams& p, const BounceOriginal& o,
+                   const std::function<Status(std::string_view)>& sink) {
+  Status s = sink(BounceHead(p));
+  uint64_t len = o.content_size;
+  off_t off = static_cast<off_t>(o.content_offset);
+  std::string buf;
+  bool header_done = false;
+  while (s.ok() && len > 0 && !header_done) {
+    buf.resize(std::min<uint64_t>(len, 65536));
+    ssize_t n = pread(o.fd, buf.data(), buf.size(), off);
+    if (n <= 0) return Status::FromErrno(n < 0 ? errno : EIO, "read queue file");
+    buf.resize(static_cast<size_t>(n));
+    if (p.headers_only) {
+      size_t end = buf.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        buf.resize(end + 2);
+        header_done = true;
+      }
+    }
+    s = sink(buf);
+    off += n;
+    len -= static_cast<uint64_t>(n);
+  }
+  return s.ok() ? sink(BounceTail(p)) : s;
+}
 
 std::string LifetimeText(int64_t seconds) {
   if (seconds <= 0) return "0 seconds";

@@ -78,8 +78,9 @@ DropReply Begin(std::string_view payload, uint64_t mode) {
   for (char c : id) valid = valid && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'V'));
   if (!valid) return {EINVAL, kStepRequest};
   DropReply r;
-  std::snprintf(g_temp, sizeof g_temp, "%s/tmp/%.19s", g_spool, id.data());
-  std::snprintf(g_final, sizeof g_final, "%s/queue/%.19s", g_spool, id.data());
+  const SpoolPaths paths(g_spool);  // static copies: the signal handler unlinks g_temp
+  std::snprintf(g_temp, sizeof g_temp, "%s", paths.tmp_file(id).c_str());
+  std::snprintf(g_final, sizeof g_final, "%s", paths.queue_file(id).c_str());
   g_fd = open(g_temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
   if (g_fd < 0) r = Fail(kStepCreate), g_temp[0] = '\0';  // not ours to remove
   if (g_fd >= 0) flock(g_fd, LOCK_EX | LOCK_NB);  // relayd's sweep of tmp/ leaves it alone
@@ -112,7 +113,7 @@ DropReply Commit() {
   }
   if (r.err == 0) {
     g_temp[0] = '\0';
-    int dir = open((std::string(g_spool) + "/queue").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dir = open(SpoolPaths(g_spool).queue().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0 || fsync(dir) != 0) r = Fail(dir < 0 ? kStepOpenDir : kStepFsyncDir);
     if (dir >= 0) close(dir);
     if (r.err != 0) unlink(g_final);  // visible, but not durable: taken back
@@ -123,7 +124,7 @@ DropReply Commit() {
 
 DropReply FlushTrigger(std::string_view payload) {
   if (payload != g_spool) return {EXDEV, kStepSpool};
-  int fd = open((std::string(g_spool) + "/queue/.flush").c_str(),
+  int fd = open(SpoolPaths(g_spool).trigger(Trigger::kFlush).c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0604);
   if (fd < 0 && errno != EEXIST) return Fail(kStepFlush);
   if (fd >= 0) close(fd);

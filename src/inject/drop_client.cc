@@ -94,7 +94,7 @@ Status DropClient::Call(DropOp op, uint64_t arg, std::string_view payload) {
 Status DropClient::Begin(const std::string& id, mode_t mode, bool* exists) {
   Abort();
   id_ = id;
-  temp_path_ = paths_.tmp() + "/" + id;
+  temp_path_ = paths_.tmp_file(id);
   buf_.clear();
   size_ = reserved_ = 0;
   std::string payload = paths_.root + '\0' + id;
@@ -150,7 +150,7 @@ Status DropFlushTrigger(int fd, const SpoolPaths& paths) {
   Status s = Exchange(fd, kDropFlush, 0, paths.root, &r);
   if (s.ok() && r.step == kStepSpool) return SpoolMismatch(paths);
   if (s.ok() && r.err != 0)
-    s = Status::FromErrno(r.err, "cannot ask relayd to flush the queue: " + paths.queue() + "/.flush");
+    s = Status::FromErrno(r.err, "cannot ask relayd to flush the queue: " + paths.trigger(Trigger::kFlush));
   return s;
 }
 

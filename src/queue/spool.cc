@@ -137,6 +137,36 @@ void QueueWriter::Abort() {
   temp_path_.clear();
 }
 
+Status CommitRelayMessage(Env* env, const SpoolPaths& paths, const Envelope& e,
+                          const std::function<Status(const ContentSink&)>& write_content) {
+  std::string head;
+  Status s = EncodeHead(e, &head);
+  if (!s.ok()) return s;
+  QueueWriter w(env, paths);
+  bool exists = false;
+  s = w.Begin(e.id, 0600, &exists);
+  if (s.ok()) s = w.Append(head);
+  bool eight_bit = false;
+  if (s.ok()) {
+    s = write_content([&](std::string_view piece) {
+      for (char c : piece) eight_bit |= static_cast<unsigned char>(c) >= 0x80;
+      return w.Append(piece);
+    });
+  }
+  if (s.ok()) s = w.Append(EncodeTrailer({w.Size() - head.size(), eight_bit}));
+  if (s.ok()) s = w.Commit();
+  return s;
+}
+
+Status KeepInFailed(Env* env, const SpoolPaths& paths, const std::string& id, std::string* kept) {
+  std::string to = paths.failed_file(id);
+  Status s = env->RenameFile(paths.queue_file(id), to);
+  if (!s.ok()) return s;
+  env->RenameFile(paths.state_file(id), paths.failed_state_file(id));
+  *kept = to;
+  return env->SyncDir(paths.failed());
+}
+
 Status ReadQueueHead(int fd, uint64_t file_size, Envelope* env, size_t* head_size,
                      Trailer* trailer, bool* complete) {
   *complete = false;

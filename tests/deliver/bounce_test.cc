@@ -1,6 +1,11 @@
 #include "relay/deliver/bounce.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "testutil/temp_dir.h"
 
 namespace relay {
 namespace {
@@ -108,6 +113,92 @@ TEST(Bounce, LifetimeText) {
   EXPECT_EQ(LifetimeText(1), "1 second");
   EXPECT_EQ(LifetimeText(0), "0 seconds");
   EXPECT_EQ(LifetimeText(86400 + 1), "1 day 1 second");
+}
+
+TEST(Bounce, EnvelopeGoesToTheSenderOrThePostmaster) {
+  Envelope o;
+  o.sender = "alice@example.com";
+  Envelope b;
+  ASSERT_TRUE(BounceEnvelope(o, {"root@example.com"}, "B1", 7, 42, &b));
+  EXPECT_EQ(b.id, "B1");
+  EXPECT_EQ(b.sender, "");
+  EXPECT_EQ(b.arrival_micros, 7);
+  EXPECT_EQ(b.uid, 42);
+  ASSERT_EQ(b.recipients.size(), 1u);
+  EXPECT_EQ(b.recipients[0].address, "alice@example.com");
+  EXPECT_FALSE(b.double_bounce);
+
+  o.sender = "";  // a bounce: its notice goes to the postmaster
+  ASSERT_TRUE(BounceEnvelope(o, {"root@example.com", "admin@example.com"}, "B2", 7, 42, &b));
+  ASSERT_EQ(b.recipients.size(), 2u);
+  EXPECT_EQ(b.recipients[1].address, "admin@example.com");
+  EXPECT_TRUE(b.double_bounce);
+
+  o.double_bounce = true;  // a notice to the postmaster: never bounced again
+  EXPECT_FALSE(BounceEnvelope(o, {"root@example.com"}, "B3", 7, 42, &b));
+}
+
+TEST(Bounce, HeadersOnlyWhenAskedEightBitOrTooBig) {
+  Envelope e;
+  BounceOriginal o{&e, -1, 0, 100, false};
+  EXPECT_FALSE(BounceHeadersOnly(o, 100));
+  o.content_size = 101;
+  EXPECT_TRUE(BounceHeadersOnly(o, 100));
+  o.content_size = 100;
+  o.eight_bit = true;
+  EXPECT_TRUE(BounceHeadersOnly(o, 100));
+  o.eight_bit = false;
+  e.dsn_ret = "HDRS";
+  EXPECT_TRUE(BounceHeadersOnly(o, 100));
+  e.dsn_ret = "FULL";
+  EXPECT_FALSE(BounceHeadersOnly(o, 100));
+}
+
+// The whole notice: head, the original copied from its file (or its
+// header only), tail; a read error stops it.
+TEST(Bounce, WriteBounceCopiesTheOriginalFromItsFile) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/q";
+  std::string prefix = "HEADRECORDS\n";
+  std::string content = "Subject: s\r\n..dot\r\n\r\nbody\r\n";
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs((prefix + content + "TRAILER").c_str(), f);
+  std::fclose(f);
+  FILE* r = std::fopen(path.c_str(), "r");
+  ASSERT_NE(r, nullptr);
+  Envelope e;
+  e.id = "ORIG";
+  BounceParams p;
+  p.reporting_host = "h.example.com";
+  p.bounce_id = "B1";
+  p.original = &e;
+  BounceOriginal o{&e, fileno(r), prefix.size(), content.size(), false};
+  std::string out;
+  auto sink = [&](std::string_view piece) {
+    out += piece;
+    return Status::Ok();
+  };
+  ASSERT_TRUE(WriteBounce(p, o, sink).ok());
+  EXPECT_EQ(out, BounceHead(p) + content + BounceTail(p));
+  out.clear();
+  p.headers_only = true;
+  ASSERT_TRUE(WriteBounce(p, o, sink).ok());
+  EXPECT_EQ(out, BounceHead(p) + "Subject: s\r\n..dot\r\n" + BounceTail(p));
+  out.clear();
+  p.headers_only = false;
+  o.content_size = 1000;  // the file ends early: a read error, no tail
+  EXPECT_FALSE(WriteBounce(p, o, sink).ok());
+  EXPECT_EQ(out.find(BounceTail(p)), std::string::npos);
+  o.content_size = content.size();
+  int calls = 0;
+  Status refused = WriteBounce(p, o, [&](std::string_view) {
+    ++calls;
+    return Status::TempFail("disk full");
+  });
+  EXPECT_EQ(refused.message(), "disk full");
+  EXPECT_EQ(calls, 1);  // nothing more after the sink's refusal
+  std::fclose(r);
 }
 
 }  // namespace

@@ -235,5 +235,98 @@ TEST_F(DeliveryTest, ExpiryNamesALifetimeUnderAnHour) {
   EXPECT_EQ(bounce.find("0 hours"), std::string::npos);
 }
 
+// ApplyOutcomes, Record's decision with no I/O: one row per branch.
+struct OutcomeRow {
+  const char* name;
+  RcptOutcome in;
+  std::string notify;
+  bool expired;
+  Verdict verdict;
+  RcptStatus::Kind kind;  // the recipient's state afterwards
+  std::string dsn;        // kept in the state (pending ones only)
+  std::string reason_start;
+};
+
+TEST(ApplyOutcomesTest, EachBranch) {
+  constexpr int64_t kLifetime = 5 * 86400;
+  const OutcomeRow rows[] = {
+      {"done", {RcptState::kDone, "2.0.0", "250 ok"}, "", false, Verdict::kDone, RcptStatus::Kind::kDone, "", ""},
+      {"done, expired", {RcptState::kDone, "2.0.0", "250 ok"}, "", true, Verdict::kDone, RcptStatus::Kind::kDone,
+       "", ""},
+      {"deferred", {RcptState::kDeferred, "4.2.0", "450 later"}, "", false, Verdict::kDeferred,
+       RcptStatus::Kind::kPending, "4.2.0", "450 later"},
+      {"deferred, expired: 4.x.x kept", {RcptState::kDeferred, "4.2.0", "450 later"}, "", true, Verdict::kBounce,
+       RcptStatus::Kind::kPending, "4.2.0", "message expired after 5 days in the queue; last error: 450 later"},
+      {"deferred, expired, no code: 4.4.7", {RcptState::kDeferred, "", "timed out"}, "", true, Verdict::kBounce,
+       RcptStatus::Kind::kPending, "4.4.7", "message expired after 5 days"},
+      {"deferred, expired, odd code: 4.4.7", {RcptState::kDeferred, "5.0.0", "x"}, "", true, Verdict::kBounce,
+       RcptStatus::Kind::kPending, "4.4.7", "message expired after 5 days"},
+      {"bounced", {RcptState::kBounced, "5.1.1", "550 no such user"}, "", false, Verdict::kBounce,
+       RcptStatus::Kind::kPending, "5.1.1", "550 no such user"},
+      {"bounced, NOTIFY=FAILURE", {RcptState::kBounced, "5.1.1", "550 no"}, "SUCCESS, failure", false,
+       Verdict::kBounce, RcptStatus::Kind::kPending, "5.1.1", "550 no"},
+      {"bounced, NOTIFY=NEVER", {RcptState::kBounced, "5.1.1", "550 no"}, "NEVER", false,
+       Verdict::kBouncedSilently, RcptStatus::Kind::kBounced, "", ""},
+      {"bounced, NOTIFY=SUCCESS,DELAY", {RcptState::kBounced, "5.1.1", "550 no"}, "SUCCESS,DELAY", false,
+       Verdict::kBouncedSilently, RcptStatus::Kind::kBounced, "", ""},
+      {"deferred, NOTIFY=NEVER", {RcptState::kDeferred, "4.2.0", "450 later"}, "NEVER", false, Verdict::kDeferred,
+       RcptStatus::Kind::kPending, "4.2.0", "450 later"},
+      {"deferred, expired, NOTIFY=NEVER", {RcptState::kDeferred, "4.2.0", "450 later"}, "NEVER", true,
+       Verdict::kBouncedSilently, RcptStatus::Kind::kBounced, "", ""},
+  };
+  for (const OutcomeRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    Envelope env;
+    env.arrival_micros = 1000000000000;
+    // An untried recipient first: only the attempted one may change.
+    env.recipients = {{"other@x.org", ""}, {"r@x.org", ""}};
+    env.recipients[1].notify = row.notify;
+    int64_t now = env.arrival_micros + (row.expired ? kLifetime : kLifetime - 1) * 1000000;
+    DeliveryState state;
+    state.rcpts.assign(2, RcptStatus{RcptStatus::Kind::kPending, "4.0.0", "before"});
+    std::vector<RcptOutcome> outcomes = {row.in};
+    std::vector<Verdict> v = ApplyOutcomes(env, {1}, now, kLifetime, &outcomes, &state);
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0], row.verdict);
+    EXPECT_EQ(state.rcpts[1].kind, row.kind);
+    EXPECT_EQ(state.rcpts[1].dsn, row.dsn);
+    EXPECT_EQ(state.rcpts[1].reason.rfind(row.reason_start, 0), 0u) << state.rcpts[1].reason;
+    EXPECT_EQ(state.rcpts[0].kind, RcptStatus::Kind::kPending);
+    EXPECT_EQ(state.rcpts[0].reason, "before");
+    // The outcome that is logged says the same.
+    if (row.verdict == Verdict::kBounce) {
+      EXPECT_EQ(outcomes[0].dsn, row.dsn);
+      EXPECT_EQ(outcomes[0].state, RcptState::kBounced);
+    }
+  }
+}
+
+TEST(ApplyOutcomesTest, SettleBouncesQueuedOrNot) {
+  std::vector<size_t> idx = {0, 1, 2};
+  std::vector<Verdict> v = {Verdict::kBounce, Verdict::kDeferred, Verdict::kDone};
+  std::vector<RcptOutcome> out = {{RcptState::kBounced, "5.1.1", "550 no such user"},
+                                  {RcptState::kDeferred, "4.2.0", "450 later"},
+                                  {RcptState::kDone, "2.0.0", "250 ok"}};
+  DeliveryState st;
+  st.rcpts = {{RcptStatus::Kind::kPending, "5.1.1", "550 no such user"},
+              {RcptStatus::Kind::kPending, "4.2.0", "450 later"},
+              {RcptStatus::Kind::kDone, "", ""}};
+  DeliveryState failed = st;
+  SettleBounces(idx, v, out, Status::Ok(), &st);
+  EXPECT_EQ(st.rcpts[0].kind, RcptStatus::Kind::kBounced);
+  EXPECT_EQ(st.rcpts[0].reason, "");
+  EXPECT_EQ(st.rcpts[1].kind, RcptStatus::Kind::kPending);
+  EXPECT_EQ(st.rcpts[1].dsn, "4.2.0");
+  EXPECT_EQ(st.pending(), 1u);
+
+  SettleBounces(idx, v, out, Status::TempFail("disk full"), &failed);
+  EXPECT_EQ(failed.rcpts[0].kind, RcptStatus::Kind::kPending);
+  EXPECT_EQ(failed.rcpts[0].dsn, "4.3.0");
+  EXPECT_EQ(failed.rcpts[0].reason,
+            "permanent failure (550 no such user), but the bounce could not be queued: disk full");
+  EXPECT_EQ(failed.rcpts[1].dsn, "4.2.0");
+  EXPECT_EQ(failed.pending(), 2u);
+}
+
 }  // namespace
 }  // namespace relay

@@ -95,4 +95,42 @@ send four d@x.test; four=$(ls "$T/spool/queue" | sort | tail -1)
 grep -q "^next [1-9]" "$T/spool/state/$four" && ok "deferred with a next attempt" || bad "no state for the deferral"
 $RC retry "$four" > /dev/null && grep -q "^next 0$" "$T/spool/state/$four" && ok "retry makes it due now" || bad "retry"
 $RC flush > /dev/null && [ -e "$T/spool/queue/.flush" ] && ok "flush leaves the trigger for relayd" || bad "flush"
+# relayctl test brings the smarthost up with the delivery's code
+# (deliver/smarthost_client): the same checks and the same timeouts.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+chmod 644 "$T/key.pem" "$T/cert.pem"
+# probe NAME TLS SCRIPT [relay.conf lines]: relayctl test against
+# tests/fault_server.py, output in $T/rt.out, exit code in $rc.
+probe() {
+  tlsopt=""; [ "$2" = starttls ] && tlsopt="--tls-cert $T/cert.pem --tls-key $T/key.pem"
+  rm -f "$T/fs.ready"
+  # shellcheck disable=SC2086
+  /usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs.ready" --max-seconds 60 \
+    $tlsopt --script-inline "$3" > /dev/null 2>&1 &
+  fsp=$!
+  wait_for 10 test -s "$T/fs.ready"
+  sed '/^smarthost/d; /^timeout_/d; /^tls_ca_file/d' "$CONF" > "$T/t.conf"
+  printf 'smarthost = localhost:%s %s\ntls_ca_file = %s\n%s\n' "$(cat "$T/fs.ready")" "$2" "$T/cert.pem" "${4:-}" >> "$T/t.conf"
+  chmod 644 "$T/t.conf"
+  timeout 120 "$BIN/relayctl" -C "$T/t.conf" test -f s@x.test r@x.test > "$T/rt.out" 2>&1; rc=$?
+  kill $fsp 2>/dev/null; wait $fsp 2>/dev/null
+}
+probe "starttls" starttls '{}'
+[ $rc = 0 ] && ok "relayctl test over STARTTLS: exit 0" || bad "relayctl test over STARTTLS: exit $rc: $(cat "$T/rt.out")"
+contains "$T/rt.out" "starttls  TLSv1." "relayctl test: the STARTTLS step is shown"
+# Plaintext after the 220 to STARTTLS (CVE-2011-0411): refused with the
+# delivery's words.
+probe "injection" starttls '{"starttls": {"reply": "220 go ahead", "inject_after_220": "250 injected\r\n"}}'
+[ $rc = 69 ] && ok "relayctl test, STARTTLS injection: exit 69" || bad "relayctl test, injection: exit $rc: $(cat "$T/rt.out")"
+contains "$T/rt.out" "FAILED: server sent data after its STARTTLS reply (possible command injection)" \
+  "relayctl test, STARTTLS injection: refused as a delivery refuses it"
+# The greeting is awaited timeout_greeting, as a delivery awaits it, not
+# timeout_command: a server that greets after 8 s fails a 2 s
+# timeout_greeting even with a long timeout_command.
+probe "slow greeting" none '{"greeting": {"reply": "220 late", "delay": 8}}' "timeout_greeting = 2s
+timeout_command = 60s"
+[ $rc = 69 ] && ok "relayctl test, slow greeting: exit 69" || bad "relayctl test, slow greeting: exit $rc: $(cat "$T/rt.out")"
+grep "FAILED" "$T/rt.out" | grep -q "timeout" && ok "relayctl test, slow greeting: a timeout (timeout_greeting)" ||
+  bad "relayctl test, slow greeting: $(cat "$T/rt.out")"
 finish

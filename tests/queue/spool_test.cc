@@ -1,9 +1,17 @@
 // What relay-deliver requires of an opened queue entry, and whose it is:
-// pure functions of a struct stat (spool.h).
+// pure functions of a struct stat (spool.h); the queue operations for
+// messages relay itself creates, in a temporary spool.
 #include "relay/queue/spool.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "testutil/temp_dir.h"
 
 namespace relay {
 namespace {
@@ -50,6 +58,64 @@ TEST(Spool, SubmitterIsTheOwnerUnlessTheRelayUser) {
   EXPECT_EQ(SubmitterUid(Stat(S_IFREG | 0604, 1, 0), relay, 1000), 0);        // root's file is root's
   EXPECT_EQ(SubmitterUid(Stat(S_IFREG | 0600, 1, relay), relay, 1000), 1000);  // the listener's client
   EXPECT_EQ(SubmitterUid(Stat(S_IFREG | 0600, 1, relay), relay, -1), -1);
+}
+
+TEST(Spool, CommitRelayMessageWritesACompleteEntry) {
+  testing::TempDir dir;
+  SpoolPaths paths(dir.path());
+  ASSERT_TRUE(CreatePrivateSpool(Env::Default(), paths).ok());
+  Envelope e;
+  e.id = "6610AAE723F5700TMGJ";
+  e.recipients = {{"alice@example.com", ""}};
+  for (bool eight_bit : {false, true}) {
+    SCOPED_TRACE(eight_bit);
+    std::string second = eight_bit ? "caf\xc3\xa9\r\n" : "cafe\r\n";
+    ASSERT_TRUE(CommitRelayMessage(Env::Default(), paths, e, [&](const ContentSink& sink) {
+                  Status s = sink("Subject: s\r\n\r\n");
+                  return s.ok() ? sink(second) : s;
+                }).ok());
+    QueueEntryInfo info;
+    ASSERT_TRUE(ReadQueueEntryInfo(paths.queue_file(e.id), &info).ok());
+    EXPECT_TRUE(info.complete);
+    EXPECT_EQ(info.content_size, 14 + second.size());
+    EXPECT_EQ(info.envelope.recipients[0].address, "alice@example.com");
+    int fd = OpenQueueFile(paths.queue_file(e.id));
+    ASSERT_GE(fd, 0);
+    struct stat st;
+    ASSERT_EQ(fstat(fd, &st), 0);
+    Envelope env;
+    size_t head_size;
+    Trailer t;
+    bool complete;
+    ASSERT_TRUE(ReadQueueHead(fd, static_cast<uint64_t>(st.st_size), &env, &head_size, &t, &complete).ok());
+    close(fd);
+    EXPECT_EQ(t.eight_bit, eight_bit);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    ASSERT_EQ(std::remove(paths.queue_file(e.id).c_str()), 0);
+  }
+  // The content's failure: nothing committed, nothing left in tmp/.
+  Status s = CommitRelayMessage(Env::Default(), paths, e,
+                                [](const ContentSink&) { return Status::TempFail("read queue file"); });
+  EXPECT_EQ(s.message(), "read queue file");
+  EXPECT_TRUE(dir.List("queue").empty());
+  EXPECT_TRUE(dir.List("tmp").empty());
+}
+
+TEST(Spool, KeepInFailedMovesTheEntryAndItsState) {
+  testing::TempDir dir;
+  SpoolPaths paths(dir.path());
+  ASSERT_TRUE(CreatePrivateSpool(Env::Default(), paths).ok());
+  std::ofstream(paths.queue_file("ID1")) << "entry";
+  std::ofstream(paths.state() + "/ID1") << "state";
+  std::string kept;
+  ASSERT_TRUE(KeepInFailed(Env::Default(), paths, "ID1", &kept).ok());
+  EXPECT_EQ(kept, paths.failed() + "/ID1");
+  EXPECT_EQ(dir.List("failed"), (std::vector<std::string>{"ID1", "ID1.state"}));
+  EXPECT_TRUE(dir.List("queue").empty());
+  EXPECT_TRUE(dir.List("state").empty());
+  kept.clear();
+  EXPECT_FALSE(KeepInFailed(Env::Default(), paths, "ID1", &kept).ok());  // gone
+  EXPECT_EQ(kept, "");
 }
 
 }  // namespace

@@ -13,10 +13,12 @@
 #define RELAY_DELIVER_BOUNCE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "relay/base/status.h"
 #include "relay/queue/queue_file.h"
 
 namespace relay {
@@ -44,6 +46,34 @@ struct BounceParams {
 
 std::string BounceHead(const BounceParams& p);
 std::string BounceTail(const BounceParams& p);
+
+// The message a notice is about, as it lies in its queue file.
+struct BounceOriginal {
+  const Envelope* env = nullptr;
+  int fd = -1;                  // the queue file, open for reading
+  uint64_t content_offset = 0;  // where its content starts in the file
+  uint64_t content_size = 0;
+  bool eight_bit = false;
+};
+
+// The envelope of a notice about original: from <>, to the original's
+// sender, or for a bounce (sender <>) to the postmaster's addresses,
+// marked as a double bounce. False when original is itself a notice to
+// the postmaster: that is never bounced again (the caller keeps it).
+bool BounceEnvelope(const Envelope& original, const std::vector<std::string>& postmaster,
+                    const std::string& id, int64_t now_micros, int64_t uid, Envelope* out);
+
+// Whether the notice carries only the original's header: RET=HDRS, an
+// 8-bit original (the failure may be exactly that the path does not carry
+// 8-bit data), or one larger than bounce_size_limit.
+bool BounceHeadersOnly(const BounceOriginal& o, int64_t bounce_size_limit);
+
+// Hands the whole notice in wire form to sink, piece by piece: BounceHead,
+// the original (or its header, p.headers_only) read from its queue file
+// and copied as it is (already in wire form), BounceTail. Memory stays
+// bounded whatever the original's size.
+Status WriteBounce(const BounceParams& p, const BounceOriginal& o,
+                   const std::function<Status(std::string_view)>& sink);
 
 // An address for Final-Recipient and Original-Recipient: "rfc822; a@x"
 // when it is ASCII, else RFC 6533's "utf-8; " with the utf-8-addr-xtext

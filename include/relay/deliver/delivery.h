@@ -5,7 +5,6 @@
 #define RELAY_DELIVER_DELIVERY_H_
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +15,7 @@
 #include "relay/queue/delivery_state.h"
 #include "relay/base/env.h"
 #include "relay/base/log.h"
+#include "relay/deliver/smarthost_client.h"
 #include "relay/queue/queue_file.h"
 #include "relay/smtp/smtp_reply.h"
 #include "relay/smtp/smtp_session.h"
@@ -25,7 +25,6 @@ namespace relay {
 
 class Connection;
 class TlsContext;
-class HostHealth;
 struct DeliveryStats;
 
 // One queue entry opened for delivery.
@@ -62,22 +61,6 @@ struct DeliveryContext {
   std::string domain = {};
 };
 
-// Which smarthosts failed recently, shared by the workers: a host that
-// failed is skipped for kHostPenaltySeconds so that the next messages go
-// straight to one that works; it is tried again after that (or at once if
-// every host is marked down).
-class HostHealth {
- public:
-  static constexpr int64_t kHostPenaltySeconds = 60;
-  void MarkDown(const std::string& host);
-  void MarkUp(const std::string& host);
-  bool IsDown(const std::string& host) const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, int64_t> down_until_;  // micros
-};
-
 // The last success and the last failure of a delivery run, for
 // relayctl status (written to state/.status at the end of each run).
 struct DeliveryStats {
@@ -106,11 +89,38 @@ struct AttemptResult {
   std::string corrupt;
 };
 
+// What Record decided for one attempted recipient.
+enum class Verdict {
+  kDone,             // the smarthost took it
+  kDeferred,         // still pending, tried again later
+  kBounce,           // failed: a failure notice is to be queued
+  kBouncedSilently,  // failed, and its NOTIFY asks for no failure notice
+};
+
+// The decision of Record, with no I/O. For each attempted recipient
+// (idx: indices into env.recipients, outcomes in the same order): a
+// deferral of a message that has been queued queue_lifetime seconds or
+// more at now_micros becomes a bounce (the reason says it expired; a
+// 4.x.x code is kept, else 4.4.7). state->rcpts is updated: done;
+// bounced when the recipient's NOTIFY is given without FAILURE (RFC 3461
+// 4.1: no notice, as Postfix does); otherwise still pending with the dsn
+// and reason, a bounce included until its notice is queued
+// (SettleBounces). Returns one verdict per position in idx.
+std::vector<Verdict> ApplyOutcomes(const Envelope& env, const std::vector<size_t>& idx, int64_t now_micros,
+                                   int64_t queue_lifetime, std::vector<RcptOutcome>* outcomes,
+                                   DeliveryState* state);
+
+// After the failure notice for the kBounce positions was queued (queued
+// is OK) or not: those recipients are bounced, or stay pending with 4.3.0
+// and a reason that says why (no bounce, no forgetting).
+void SettleBounces(const std::vector<size_t>& idx, const std::vector<Verdict>& verdicts,
+                   const std::vector<RcptOutcome>& outcomes, const Status& queued, DeliveryState* state);
+
 // A worker's SMTP connection, reused across messages.
-class Deliverer {
+class Deliverer : private SmarthostClient::Observer {
  public:
   Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls);
-  ~Deliverer();
+  ~Deliverer() override;
 
   // Delivers the pending recipients of m. On a connection-level failure
   // *site_error is set (and the message deferred with it). A queue-only
@@ -134,38 +144,35 @@ class Deliverer {
   // True from the sending of a message's final dot until its reply (or
   // the connection's loss): the window in which breaking off could make
   // a duplicate.
-  bool in_final() const { return in_final_; }
+  bool in_final() const { return client_.in_final(); }
   int messages_sent() const { return messages_on_conn_; }
 
  private:
   Status EnsureSession(std::string* error);
-  bool Drive(LoadedMessage* m);
+  // Sends m to the smarthost for the recipients idx, as job, and records
+  // the outcome.
+  AttemptResult Send(LoadedMessage* m, const std::vector<size_t>& idx, const MessageJob& job);
   Status QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
                      std::string* bounce_id);
-  void SetConnection(std::unique_ptr<Connection> c);
-  // Enters the final window (the dot and its reply) unless already
-  // aborted (then false: the dot must not be sent); LeaveFinal ends it,
-  // and breaks the connection if an Abort came meanwhile.
-  bool EnterFinal();
-  void LeaveFinal();
-  int TimeoutMs(Stage stage) const;
+  // Record's I/O: the log lines and stats of an attempt, the removal of a
+  // finished entry (false if it could not be removed), the state file.
+  void LogOutcomes(const LoadedMessage& m, const std::vector<size_t>& idx,
+                   const std::vector<RcptOutcome>& outcomes, const std::vector<Verdict>& verdicts, int64_t now);
+  bool RemoveEntry(const LoadedMessage& m);
+  AttemptResult SaveProgress(LoadedMessage* m, int64_t now);
   AttemptResult NotWireForm(const std::string& why);
   // Sends the content converted to quoted-printable (downgrade.h).
-  Status WriteDowngraded(LoadedMessage* m, int block_ms);
+  Status WriteDowngraded(const LoadedMessage& m, Connection* conn, int block_ms);
+
+  // SmarthostClient::Observer: the transcript and TLS lines of the log.
+  void TlsUp(const std::string& info, bool at_connect) override;
+  void Sent(std::string_view out, Stage stage) override;
+  void Received(const Reply& r, Stage stage) override;
 
   DeliveryContext ctx_;
-  std::shared_ptr<TlsContext> tls_;
-  std::unique_ptr<Connection> conn_;
-  std::unique_ptr<SaslClientFactory> sasl_;  // outlives session_
-  std::unique_ptr<SmtpSession> session_;
-  ReplyParser parser_;
-  std::string peer_;  // host[addr]:port
-  std::string session_host_;  // the smarthost's name, for TLS checks
+  SmarthostClient client_;
   int messages_on_conn_ = 0;
-  std::string not_wire_form_;  // set by Drive when the content check failed
-  std::atomic<bool> aborted_{false};
-  std::atomic<bool> in_final_{false};  // set and cleared under conn_mu_
-  std::mutex conn_mu_;  // conn_ is replaced by the worker, aborted by the main thread
+  std::string not_wire_form_;  // set by the body writer when the content check failed
 };
 
 }  // namespace relay

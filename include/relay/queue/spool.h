@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -151,6 +152,20 @@ class QueueWriter : public MessageSink {
   std::unique_ptr<WritableFile> file_;
   bool committed_ = false;
 };
+
+// Queues a message relay itself creates (a bounce), owned by the spool's
+// owner (mode 0600): e's head, then the content, in wire form, that
+// write_content hands to its sink piece by piece, then the trailer (the
+// size and the 8-bit flag measured here), committed as QueueWriter does.
+using ContentSink = std::function<Status(std::string_view)>;
+Status CommitRelayMessage(Env* env, const SpoolPaths& paths, const Envelope& e,
+                          const std::function<Status(const ContentSink&)>& write_content);
+
+// Moves entry id, which can be neither delivered nor bounced (a notice to
+// the postmaster that failed), to failed/ for the admin, its delivery
+// state beside it (ID.state), and syncs failed/. *kept names where,
+// once the entry is moved (even if the sync then fails).
+Status KeepInFailed(Env* env, const SpoolPaths& paths, const std::string& id, std::string* kept);
 
 // What mailq shows of one entry. Reads only the head and the trailer.
 struct QueueEntryInfo {
