@@ -125,6 +125,14 @@ Status CheckSecretFile(const std::string& path, const std::string& key) {
   return Status::Ok();
 }
 
+Status CheckConfiguredSecret(const Config& cfg) {
+  if (cfg.auth_password_file.empty()) return Status::Ok();
+  std::string path;
+  Status s = SecretFilePath(cfg, &path);
+  if (s.ok()) s = CheckSecretFile(path);
+  return s;
+}
+
 Status LoadSecret(const Config& cfg, std::string* secret) {
   secret->clear();
   if (!cfg.auth_password_command.empty()) {

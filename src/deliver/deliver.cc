@@ -136,12 +136,8 @@ int RunDeliver(int argc, char** argv) {
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   // A secret others can read is refused, naming the mode to set.
-  if (!cfg.auth_password_file.empty()) {
-    std::string secret_path;
-    s = SecretFilePath(cfg, &secret_path);
-    if (s.ok()) s = CheckSecretFile(secret_path);
-    if (!s.ok()) return Fail(s.message(), s.exit_code());
-  }
+  s = CheckConfiguredSecret(cfg);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
   signal(SIGPIPE, SIG_IGN);
   // One delivery run at a time per spool (a run started by hand waits for
   // the daemon's, and the other way round): two runs would send the same

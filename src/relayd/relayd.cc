@@ -450,12 +450,8 @@ int RunRelayd(int argc, char** argv) {
   if (!s.ok()) return Fail(s.message(), EX_OSERR);
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
-  if (!cfg.auth_password_file.empty()) {
-    std::string secret_path;
-    s = SecretFilePath(cfg, &secret_path);
-    if (s.ok()) s = CheckSecretFile(secret_path);
-    if (!s.ok()) return Fail(s.message(), s.exit_code());
-  }
+  s = CheckConfiguredSecret(cfg);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
   // The listener's secrets are read per client by relay-smtpd; a wrong
   // owner or mode is refused here, at start, not at the first client.
   if (!cfg.listen_allow.empty()) {

@@ -30,6 +30,11 @@ Status SecretFilePath(const Config& cfg, std::string* path);
 // chmod to run. A Config-kind status on failure.
 Status CheckSecretFile(const std::string& path, const std::string& key = "auth_password_file");
 
+// At start (relayd, relay-deliver): when auth_password_file is set, the
+// file it names (SecretFilePath) passes CheckSecretFile, so a secret
+// others can read stops the program at once instead of at each delivery.
+Status CheckConfiguredSecret(const Config& cfg);
+
 // Loads the secret for one connection: the file's first line, or the first
 // line of auth_password_command's output. The command runs through /bin/sh
 // as the relay user with an empty environment (PATH only) and no access to
