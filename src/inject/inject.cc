@@ -95,11 +95,14 @@ std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
     const std::string& a = addrs[i];
     std::string original = Qualified(a, local.domain);
     if (originals && i < originals->size() && !(*originals)[i].empty()) original = (*originals)[i];
+    // ORCPT is advisory (RFC 3461 4.2): one the queue file could not keep
+    // (over 320 octets once qualified, say) is left out, not the message.
+    if (!CheckEnvelopeAddress(original).ok()) original.clear();
     std::string notify = default_notify;
     if (notifies && i < notifies->size() && !(*notifies)[i].empty()) notify = (*notifies)[i];
     for (std::string& r : aliases->Expand(a, local)) {
       if (!seen.insert(ToLower(r)).second) continue;
-      Recipient rcpt{r, EqualsIgnoreCase(r, original) ? "" : original, notify};
+      Recipient rcpt{r, original.empty() || EqualsIgnoreCase(r, original) ? "" : original, notify};
       out.push_back(std::move(rcpt));
     }
   }
@@ -249,6 +252,9 @@ Status Injector::ResolveEnvelope() {
     Status s = CheckEnvelopeAddress(r.address);
     if (!s.ok()) return Status::DataErr("alias expansion gave a bad address: " + s.message());
   }
+  // The reader's own checks: what is refused here is refused before 250.
+  Status s = CheckEnvelope(envelope_);
+  if (!s.ok()) return Status::DataErr("the envelope cannot be queued: " + s.message());
   return Status::Ok();
 }
 

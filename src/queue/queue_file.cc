@@ -95,6 +95,8 @@ Status CheckAddressRecord(std::string_view key, std::string_view value) {
                          "': " + s.message());
 }
 
+}  // namespace
+
 // The values that go into MAIL and RCPT parameters as they are (ENVID and
 // ORCPT are xtext-encoded when sent, so only their addresses are checked).
 Status CheckEnvelope(const Envelope& env) {
@@ -120,8 +122,6 @@ Status CheckEnvelope(const Envelope& env) {
     return Status::DataErr("queue file record 'body " + Printable(env.body_type) + "' is not 7BIT or 8BITMIME");
   return Status::Ok();
 }
-
-}  // namespace
 
 Status EncodeHead(const Envelope& env, std::string* out) {
   out->clear();

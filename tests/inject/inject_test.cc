@@ -253,6 +253,23 @@ TEST_F(InjectTest, OrcptFromSmtpIsStored) {
       << r.file;
 }
 
+// What the injector commits, the queue reader takes back: an ORCPT it
+// could not keep (over 320 octets once qualified, from a catch-all alias
+// or from an SMTP client's ORCPT=) is left out, and the message is queued
+// for its recipients instead of being lost to corrupt/ at delivery.
+TEST_F(InjectTest, AnOrcptTheReaderWouldRefuseIsLeftOut) {
+  aliases_ = Aliases::Parse("*: catchall@example.net\n", nullptr);
+  const std::string local(315, 'o');  // 327 octets with "@example.com"
+  orcpts_ = {"", std::string(400, 'p') + "@x.test"};
+  Result r = Run({"-i", local, "b@x.org"}, "\nb\n");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_NE(r.file.find("rcpt catchall@example.net\nrcpt b@x.org\ncontent\n"), std::string::npos) << r.file;
+  Envelope env;
+  size_t head_size = 0;
+  bool incomplete = true;
+  EXPECT_TRUE(ParseHead(r.file, &env, &head_size, &incomplete).ok());
+}
+
 TEST_F(InjectTest, ReceivedForAnAuthenticatedClient) {
   received_from_ = "c.test (unknown [192.0.2.2])";
   received_auth_ = "alice";

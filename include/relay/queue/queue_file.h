@@ -109,6 +109,10 @@ std::string EncodeTrailer(const Trailer& t);
 // record (a CR, a space, a second command) is a DataErr, never sent.
 Status ParseHead(std::string_view data, Envelope* env, size_t* head_size,
                  bool* incomplete);
+// The envelope checks of ParseHead on their own. The injector runs them
+// before it writes a head, so that nothing it commits (and answers 250 or
+// exits 0 for) is refused by the reader later and lost to corrupt/.
+Status CheckEnvelope(const Envelope& env);
 // Parses the last bytes of a file (at least the whole trailer line).
 Status ParseTrailer(std::string_view tail, Trailer* t, size_t* trailer_size);
 
