@@ -326,8 +326,18 @@ printf 'root: admin@example.net\n' >> "$C/etc/aliases"
 echo body | inch 30 mail -s subject root > "$T/mail.out" 2>&1 && ok "mail -s subject root (exit 0)" || bad "mail: $(cat "$T/mail.out")"
 q=$(ls "$C/var/spool/relay/queue" | head -1)
 [ -n "$q" ] && ok "the message is queued ($q)" || bad "nothing in the queue"
-[ -n "$q" ] && [ "$(inch 10 stat -c %G "/var/spool/relay/queue/$q")" = relaydrop ] \
-  && ok "the queue file has group relaydrop (sendmail ran setgid)" || bad "queue file group: $(inch 10 stat -c %G "/var/spool/relay/queue/$q" 2>&1)"
+# root needs no group: it gives relaydrop up and writes its own file,
+# readable by the relay user (sendmail(8), SECURITY); the file's owner is
+# the submitter the runner believes.
+[ -n "$q" ] && [ "$(inch 10 stat -c '%U %a' "/var/spool/relay/queue/$q")" = "root 604" ] \
+  && ok "root's queue file is root's, mode 604" || bad "root's queue file: $(inch 10 stat -c '%U %G %a' "/var/spool/relay/queue/$q" 2>&1)"
+# Anyone else: the setgid sendmail's privileged child writes it with the
+# group relaydrop, while the process that parsed the message has none.
+echo body | inch 30 setpriv --reuid=65534 --regid=65534 --clear-groups /usr/sbin/sendmail root > "$T/nobody.out" 2>&1 \
+  && ok "nobody: sendmail root (exit 0)" || bad "nobody's sendmail: $(cat "$T/nobody.out")"
+q2=$(ls "$C/var/spool/relay/queue" | grep -vx "$q" | head -1)
+[ -n "$q2" ] && [ "$(inch 10 stat -c '%U %G' "/var/spool/relay/queue/$q2")" = "nobody relaydrop" ] \
+  && ok "nobody's queue file has group relaydrop (sendmail ran setgid)" || bad "nobody's queue file: $(inch 10 stat -c '%U %G %a' "/var/spool/relay/queue/$q2" 2>&1)"
 inch 60 /usr/sbin/relayd --once > "$T/relayd.out" 2>&1; rc=$?
 [ $rc = 0 ] && ok "relayd --once (exit 0)" || bad "relayd --once: exit $rc: $(cat "$T/relayd.out")"
 wait_for 10 grep -q 'admin@example.net' "$T/sink.out" && ok "the sink got a message for admin@example.net" \
