@@ -17,7 +17,6 @@
 #include "relay/base/config.h"
 #include "relay/deliver/connection.h"
 #include "relay/base/credentials.h"
-#include "relay/base/host.h"
 #include "relay/admin/import.h"
 #include "relay/queue/privileges.h"
 #include "relay/deliver/resolver.h"
@@ -321,12 +320,11 @@ int RunTest(const Config& cfg, const std::string& config, const std::vector<std:
       !(s = SecretFilePath(cfg, &secret_path)).ok())
     return Fail(s);
   if (!(s = DropToSpoolOwner(cfg)).ok()) return Fail(s);
-  HostNames host = GetHostNames(Env::Default());
-  std::string domain = MailDomain(Env::Default(), cfg.domain, host);
-  if (sender.empty()) sender = "postmaster@" + domain;
+  LocalNames names = GetLocalNames(cfg);
+  if (sender.empty()) sender = "postmaster@" + names.domain;
   if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
   StepPrinter printer;
-  SmarthostClient client(cfg, cfg.helo_name.empty() ? host.fqdn : cfg.helo_name, nullptr, &printer);
+  SmarthostClient client(cfg, cfg.helo_name.empty() ? names.host.fqdn : cfg.helo_name, nullptr, &printer);
   HostHealth fresh;  // nothing is known to be down: the configured order
   int rc = 1;
   for (const Smarthost* h : FailoverOrder(cfg.smarthosts, fresh))

@@ -150,11 +150,11 @@ int Bounce(const Config& cfg, const std::string& id) {
   Logger log(cfg.log);
   Aliases aliases;
   LoadAliasesFile(Env::Default(), cfg.aliases, &aliases, nullptr);
-  HostNames host = GetHostNames(Env::Default());
+  LocalNames names = GetLocalNames(cfg);
   std::atomic<bool> dirty{false};
   HostHealth hosts;
-  DeliveryContext ctx{&cfg, &p, &aliases, host.fqdn, &log, &dirty, &hosts};
-  ctx.domain = MailDomain(Env::Default(), cfg.domain, host);
+  DeliveryContext ctx{&cfg, &p, &aliases, names.host.fqdn, &log, &dirty, &hosts};
+  ctx.domain = names.domain;
   Deliverer d(ctx, nullptr);
   std::vector<size_t> idx;
   std::vector<RcptOutcome> out;
@@ -223,6 +223,13 @@ bool IsAdminCommand(const std::string& cmd) {
   for (const char* c : {"queue", "show", "flush", "retry", "hold", "release", "delete", "bounce", "status"})
     if (cmd == c) return true;
   return false;
+}
+
+LocalNames GetLocalNames(const Config& cfg) {
+  LocalNames n;
+  n.host = GetHostNames(Env::Default());
+  n.domain = MailDomain(Env::Default(), cfg.domain, n.host);
+  return n;
 }
 
 int AdminCommand(const std::string& cmd, const std::vector<std::string>& args, const Config& cfg) {

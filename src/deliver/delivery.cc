@@ -51,61 +51,6 @@ const char* StatusWord(RcptState s) {
 
 }  // namespace
 
-LoadedMessage::~LoadedMessage() {
-  if (fd >= 0) close(fd);
-}
-
-Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m) {
-  m->id = id;
-  std::string path = paths.queue_file(id);
-  m->fd = OpenQueueFile(path);
-  if (m->fd < 0) {
-    if (errno == ELOOP) return Status::DataErr("queue entry is a symbolic link");
-    return Status::FromErrno(errno, "open " + path);
-  }
-  struct stat st, dir;
-  if (fstat(m->fd, &st) != 0) return Status::FromErrno(errno, "stat " + path);
-  if (stat(paths.queue().c_str(), &dir) != 0) return Status::FromErrno(errno, "stat " + paths.queue());
-  Status s = CheckQueueFileStat(st);
-  if (!s.ok()) return s;
-  size_t head_size = 0;
-  bool complete = false;
-  s = ReadQueueHead(m->fd, static_cast<uint64_t>(st.st_size), &m->env, &head_size, &m->trailer, &complete);
-  if (!s.ok()) return s;
-  if (!complete) return Status::DataErr("queue file has no end record matching its size");
-  m->env.uid = SubmitterUid(st, dir.st_uid, m->env.uid);
-  m->content_offset = head_size;
-  if (m->env.id != id) return Status::DataErr("queue file id does not match its name");
-  if (m->trailer.eight_bit) {
-    // Only the header block decides whether a 7-bit downgrade is possible.
-    std::string hdr(std::min<uint64_t>(m->trailer.content_size, (1u << 20) + 65536), '\0');
-    ssize_t got = pread(m->fd, hdr.data(), hdr.size(), static_cast<off_t>(head_size));
-    if (got > 0) {
-      hdr.resize(static_cast<size_t>(got));
-      size_t end = hdr.find("\r\n\r\n");
-      if (end != std::string::npos) hdr.resize(end + 4);
-      m->can_downgrade = CanDowngrade(hdr);
-    }
-  }
-
-  std::string text;
-  bool missing = false;
-  s = Env::Default()->ReadFile(paths.state_file(id), &text, &missing);
-  if (missing) {
-    m->state = DeliveryState();
-    m->state.rcpts.assign(m->env.recipients.size(), RcptStatus());
-    return Status::Ok();
-  }
-  if (!s.ok()) return s;
-  if (!ParseState(text, m->env.recipients.size(), &m->state).ok()) {
-    // A damaged state file loses only progress: start again from the queue
-    // file (possible duplicates, no loss).
-    m->state = DeliveryState();
-    m->state.rcpts.assign(m->env.recipients.size(), RcptStatus());
-  }
-  return Status::Ok();
-}
-
 Deliverer::Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls)
     : ctx_(std::move(ctx)),
       client_(*ctx_.cfg, ctx_.cfg->helo_name.empty() ? ctx_.hostname : ctx_.cfg->helo_name, std::move(tls),

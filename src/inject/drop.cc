@@ -1,12 +1,10 @@
-// The privileged part of sendmail (see relay/inject/drop.h): after the
-// fork, this file is all that runs with the spool group. System calls
-// only, no relay library code, no parser but for one relay.conf key.
+// sendmail's privileged part (relay/inject/drop.h): with drop_config.cc, all that
+// the child of SplitOffDropper runs, the one process that keeps the spool group.
 #include "relay/inject/drop.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -14,21 +12,23 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace relay {
 namespace {
 
 char g_spool[2048];  // spool_dir, as this process read it (a longer one: refused)
-char g_temp[4096];   // tmp/<id> while it is ours to remove (signal-safe)
-char g_final[4096];  // queue/<id>
-int g_fd = -1;       // the open tmp/<id>
-uint64_t g_size = 0, g_reserved = 0;
-DropReply g_error;   // the first failed write, told with the next reply
-
-sigset_t g_signals;  // held off but while waiting for a request: g_temp is always right
+sigset_t g_signals;  // held off but while waiting for a request: g.temp is always right
+struct Entry {
+  char temp[4096] = "";   // tmp/<id> while it is ours to remove (signal-safe)
+  char final[4096] = "";  // queue/<id>
+  int fd = -1;            // the open tmp/<id>
+  uint64_t size = 0, reserved = 0;
+  DropReply error;  // the first failed write, told with the next reply
+} g;
 
 void OnSignal(int) {
-  if (g_temp[0] != '\0') unlink(g_temp);
+  if (g.temp[0] != '\0') unlink(g.temp);
   _exit(EX_TEMPFAIL);
 }
 
@@ -41,84 +41,55 @@ bool Full(int fd, char* p, size_t n, bool reading) {
   return true;
 }
 
-DropReply Fail(int32_t step) { return DropReply{errno, step}; }
-
-// spool_dir as ParseConfig reads it: the value of its last line. Each
-// request names the parent's spool_dir, refused unless it is this one.
-bool ReadSpoolDir(const char* config) {
-  std::snprintf(g_spool, sizeof g_spool, "/var/spool/relay");
-  FILE* f = std::fopen(config, "re");
-  char line[4096];
-  while (f && std::fgets(line, sizeof line, f)) {
-    char* p = line + std::strspn(line, " \t");
-    if (std::strncmp(p, "spool_dir", 9) != 0 || *(p += 9 + std::strspn(p + 9, " \t")) != '=') continue;
-    p += 1 + std::strspn(p + 1, " \t");
-    size_t n = std::strlen(p);
-    while (n > 0 && std::strchr(" \t\r\n", p[n - 1])) --n;
-    if (n > 0) std::snprintf(g_spool, sizeof g_spool, "%.*s", static_cast<int>(n), p);
-  }
-  return f ? std::fclose(f) == 0 : errno == ENOENT;
-}
-
 void Abort() {
-  if (g_fd >= 0) close(g_fd);
-  if (g_temp[0] != '\0') unlink(g_temp);
-  g_temp[0] = '\0';
-  g_fd = -1;
-  g_size = g_reserved = 0;
-  g_error = DropReply();
+  if (g.fd >= 0) close(g.fd);
+  if (g.temp[0] != '\0') unlink(g.temp);
+  g = Entry();
 }
 
 // payload: spool_dir '\0' id; the id as IsQueueId has it (no '/', no "..").
 DropReply Begin(std::string_view payload, uint64_t mode) {
-  Abort();
   std::string_view id = payload.substr(std::min(payload.size(), payload.find('\0') + 1));
   if (payload.substr(0, payload.find('\0')) != g_spool) return {EXDEV, kStepSpool};
   bool valid = id.size() == 19 && (mode == 0600 || mode == 0604);
   for (char c : id) valid = valid && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'V'));
   if (!valid) return {EINVAL, kStepRequest};
-  DropReply r;
-  const SpoolPaths paths(g_spool);  // static copies: the signal handler unlinks g_temp
-  std::snprintf(g_temp, sizeof g_temp, "%s", paths.tmp_file(id).c_str());
-  std::snprintf(g_final, sizeof g_final, "%s", paths.queue_file(id).c_str());
-  g_fd = open(g_temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (g_fd < 0) r = Fail(kStepCreate), g_temp[0] = '\0';  // not ours to remove
-  if (g_fd >= 0) flock(g_fd, LOCK_EX | LOCK_NB);  // relayd's sweep of tmp/ leaves it alone
-  if (g_fd >= 0 && fchmod(g_fd, static_cast<mode_t>(mode)) != 0) r = Fail(kStepChmod);  // past the umask
-  if (r.err != 0) Abort();
-  return r;
-}
-
-DropReply Reserve(uint64_t want) {
-  if (g_error.err != 0) return g_error;  // no file: fallocate says EBADF
-  if (want > g_reserved && fallocate(g_fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(want)) != 0)
-    return errno == EOPNOTSUPP || errno == ENOSYS ? DropReply{} : Fail(kStepReserve);
-  g_reserved = std::max(want, g_reserved);
+  const SpoolPaths paths(g_spool);  // static copies: the signal handler unlinks g.temp
+  std::snprintf(g.final, sizeof g.final, "%s", paths.queue_file(id).c_str());
+  g.fd = open(paths.tmp_file(id).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              static_cast<mode_t>(mode));
+  if (g.fd < 0) return {errno, kStepCreate};  // and not ours to remove
+  std::snprintf(g.temp, sizeof g.temp, "%s", paths.tmp_file(id).c_str());
+  flock(g.fd, LOCK_EX | LOCK_NB);  // relayd's sweep of tmp/ leaves it alone
+  if (fchmod(g.fd, static_cast<mode_t>(mode)) != 0) return {errno, kStepChmod};  // past the umask
   return {};
 }
 
-// QueueWriter::Commit's steps.
+DropReply Reserve(uint64_t want) {
+  if (g.error.err != 0 || want <= g.reserved) return g.error;  // no file: fallocate says EBADF
+  if (fallocate(g.fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(want)) != 0)
+    return errno == EOPNOTSUPP || errno == ENOSYS ? DropReply() : DropReply{errno, kStepReserve};
+  g.reserved = want;
+  return {};
+}
+
+// QueueWriter::Commit's steps; file systems without renameat2 get link + unlink.
 DropReply Commit() {
-  DropReply r = g_error;  // no file: fdatasync says EBADF
-  if (r.err == 0 && g_reserved > g_size && ftruncate(g_fd, static_cast<off_t>(g_size)) != 0)
-    r = Fail(kStepTruncate);
-  if (r.err == 0 && fdatasync(g_fd) != 0) r = Fail(kStepFsync);
-  if (r.err == 0 && close(g_fd) != 0) r = Fail(kStepClose);
-  if (r.err == 0) g_fd = -1;
-  // renameat2 keeps one link; file systems without it get link + unlink.
-  if (r.err == 0 && renameat2(AT_FDCWD, g_temp, AT_FDCWD, g_final, RENAME_NOREPLACE) != 0) {
-    if (errno != EINVAL && errno != ENOSYS) r = Fail(kStepRename);
-    else if (link(g_temp, g_final) != 0) r = Fail(kStepLink);
-    else if (unlink(g_temp) != 0) r = Fail(kStepUnlink);
+  if (g.error.err != 0) return g.error;  // no file: fdatasync says EBADF
+  if (g.reserved > g.size && ftruncate(g.fd, static_cast<off_t>(g.size)) != 0) return {errno, kStepTruncate};
+  if (fdatasync(g.fd) != 0) return {errno, kStepFsync};
+  if (close(std::exchange(g.fd, -1)) != 0) return {errno, kStepClose};
+  if (renameat2(AT_FDCWD, g.temp, AT_FDCWD, g.final, RENAME_NOREPLACE) != 0) {
+    if (errno != EINVAL && errno != ENOSYS) return {errno, kStepRename};
+    if (link(g.temp, g.final) != 0) return {errno, kStepLink};
+    if (unlink(g.temp) != 0) return {errno, kStepUnlink};
   }
-  if (r.err == 0) {
-    g_temp[0] = '\0';
-    int dir = open(SpoolPaths(g_spool).queue().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0 || fsync(dir) != 0) r = Fail(dir < 0 ? kStepOpenDir : kStepFsyncDir);
-    if (dir >= 0) close(dir);
-    if (r.err != 0) unlink(g_final);  // visible, but not durable: taken back
-  }
-  Abort();
+  g.temp[0] = '\0';
+  int dir = open(SpoolPaths(g_spool).queue().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DropReply r = dir >= 0 && fsync(dir) == 0 ? DropReply()
+                                            : DropReply{errno, dir < 0 ? kStepOpenDir : kStepFsyncDir};
+  if (dir >= 0) close(dir);
+  if (r.err != 0) unlink(g.final);  // visible, but not durable: taken back
   return r;
 }
 
@@ -126,71 +97,53 @@ DropReply FlushTrigger(std::string_view payload) {
   if (payload != g_spool) return {EXDEV, kStepSpool};
   int fd = open(SpoolPaths(g_spool).trigger(Trigger::kFlush).c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0604);
-  if (fd < 0 && errno != EEXIST) return Fail(kStepFlush);
   if (fd >= 0) close(fd);
-  return {};
+  return fd < 0 && errno != EEXIST ? DropReply{errno, kStepFlush} : DropReply();  // one there already: fine
 }
 
-[[noreturn]] void Serve(int fd) {
-  std::string payload;
-  char head[13];  // op, 64-bit argument, 32-bit payload length
-  for (;;) {
-    uint64_t arg;
-    uint32_t len = 0;
-    sigprocmask(SIG_UNBLOCK, &g_signals, nullptr);
-    bool got = Full(fd, head, sizeof head, true);
-    if (got) std::memcpy(&arg, head + 1, sizeof arg), std::memcpy(&len, head + 9, sizeof len);
-    payload.resize(std::min(len, 1u << 20));
-    got = got && len <= (1u << 20) && Full(fd, payload.data(), len, true);
-    sigprocmask(SIG_BLOCK, &g_signals, nullptr);
-    if (!got) break;
-    DropReply r = {EINVAL, kStepRequest};
-    if (head[0] == kDropWrite) {
-      if (g_fd >= 0 && g_error.err == 0 && !Full(g_fd, payload.data(), len, false)) g_error = Fail(kStepWrite);
-      g_size += len;
-      continue;
-    }
-    if (head[0] == kDropBegin) r = Begin(payload, arg);
-    if (head[0] == kDropReserve) r = Reserve(arg);
-    if (head[0] == kDropCommit) r = Commit();
-    if (head[0] == kDropAbort) Abort(), r = DropReply();
-    if (head[0] == kDropFlush) r = FlushTrigger(payload);
-    if (!Full(fd, reinterpret_cast<char*>(&r), sizeof r, false)) break;
-  }
-  Abort();  // end of file before a commit: the parent is gone
-  _exit(0);
+// A failed Begin, and every Commit, leave no entry; Write has no answer.
+DropReply Answer(char op, uint64_t arg, std::string_view payload) {
+  if (op == kDropReserve) return Reserve(arg);
+  if (op == kDropFlush) return FlushTrigger(payload);
+  if (op != kDropBegin && op != kDropCommit && op != kDropAbort) return {EINVAL, kStepRequest};
+  if (op == kDropBegin) Abort();  // a Begin starts afresh
+  DropReply r = op == kDropBegin ? Begin(payload, arg) : op == kDropCommit ? Commit() : DropReply();
+  if (op != kDropBegin || r.err != 0) Abort();
+  return r;
 }
 
 }  // namespace
 
-bool SplitOffDropper(const char* config_path, int* fd, pid_t* pid) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
-  if ((*pid = fork()) == 0) {
-    close(sv[0]);  // or the parent's end would never be seen to close
-    int null = open("/dev/null", O_RDWR);  // never the caller's standard input
-    for (int i = 0; i <= 2; ++i) dup2(null, i);
-    struct sigaction sa = {};
-    sa.sa_handler = OnSignal;
-    sigfillset(&sa.sa_mask);
-    sigemptyset(&g_signals);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr), sigaddset(&g_signals, sig);
+void RunDropper(const int sv[2], const char* config_path) {
+  close(sv[0]);  // or the parent's end would never be seen to close
+  int null = open("/dev/null", O_RDWR);  // never the caller's standard input
+  for (int i = 0; i <= 2; ++i) dup2(null, i);
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigfillset(&sa.sa_mask);
+  sigemptyset(&g_signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr), sigaddset(&g_signals, sig);
+  sigprocmask(SIG_BLOCK, &g_signals, nullptr);
+  if (!ReadDropSpoolDir(config_path, g_spool, sizeof g_spool)) _exit(EX_CONFIG);
+  std::string payload;
+  for (char head[13];;) {  // op, 64-bit argument, 32-bit payload length
+    uint64_t arg;
+    uint32_t len = 0;
+    sigprocmask(SIG_UNBLOCK, &g_signals, nullptr);
+    bool got = Full(sv[1], head, sizeof head, true);
+    if (got) std::memcpy(&arg, head + 1, sizeof arg), std::memcpy(&len, head + 9, sizeof len);
+    payload.resize(std::min(len, 1u << 20));
+    got = got && len <= (1u << 20) && Full(sv[1], payload.data(), len, true);
     sigprocmask(SIG_BLOCK, &g_signals, nullptr);
-    if (!ReadSpoolDir(config_path)) _exit(EX_CONFIG);
-    Serve(sv[1]);
+    if (!got) break;
+    if (head[0] == kDropWrite && g.fd >= 0 && g.error.err == 0 && !Full(g.fd, payload.data(), len, false))
+      g.error = {errno, kStepWrite};
+    g.size += head[0] == kDropWrite ? len : 0;
+    DropReply r = Answer(head[0], arg, payload);
+    if (head[0] != kDropWrite && !Full(sv[1], reinterpret_cast<char*>(&r), sizeof r, false)) break;
   }
-  int err = errno;
-  close(sv[1]);
-  gid_t g = getgid();
-  uid_t u = getuid();
-  if (*pid < 0 || setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0) {
-    err = *pid < 0 ? err : errno;
-    close(sv[0]);
-    errno = err;
-    return false;
-  }
-  *fd = sv[0];
-  return true;
+  Abort();  // end of file before a commit: the parent is gone
+  _exit(0);
 }
 
 }  // namespace relay

@@ -1,6 +1,7 @@
 // The unprivileged side of sendmail's split (see relay/inject/drop.h): a
 // MessageSink that sends what QueueWriter would write to the child that
 // holds the spool group, and words its failures as QueueWriter does.
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -152,6 +153,25 @@ Status DropFlushTrigger(int fd, const SpoolPaths& paths) {
   if (s.ok() && r.err != 0)
     s = Status::FromErrno(r.err, "cannot ask relayd to flush the queue: " + paths.trigger(Trigger::kFlush));
   return s;
+}
+
+// The parent's side of the split; the child runs drop.cc alone.
+bool SplitOffDropper(const char* config_path, int* fd, pid_t* pid) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  if ((*pid = fork()) == 0) RunDropper(sv, config_path);
+  int err = errno;
+  close(sv[1]);
+  gid_t g = getgid();
+  uid_t u = getuid();
+  if (*pid < 0 || setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0) {
+    err = *pid < 0 ? err : errno;
+    close(sv[0]);
+    errno = err;
+    return false;
+  }
+  *fd = sv[0];
+  return true;
 }
 
 }  // namespace relay

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 #include "relay/base/env.h"
 #include "relay/queue/queue_file.h"
@@ -123,6 +126,125 @@ TEST_F(Operations, WakeCreatesTheTriggerOnceAndAgainIsFine) {
   Status s = WakeRelayd(missing, Trigger::kWake);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(missing.trigger(Trigger::kWake)), std::string::npos) << s.message();
+}
+
+// LoadMessage, what relay-deliver and relayctl bounce open: an entry as
+// relay wrote it loads, with the submitter the kernel says; anything else
+// is refused (DataErr: to corrupt/; TempFail: later) with a line that
+// names what was wrong, and a FIFO does not block.
+class Load : public Operations {
+ protected:
+  static constexpr char kId[] = "6610AAE723F5700TMGJ";
+  // The bytes of an entry for id with the recorded uid.
+  static std::string Entry(const std::string& id, int64_t uid) {
+    Envelope e;
+    e.id = id;
+    e.uid = uid;
+    e.sender = "a@example.org";
+    e.recipients = {{"b@example.org", ""}, {"c@example.org", ""}};
+    std::string head;
+    EXPECT_TRUE(EncodeHead(e, &head).ok());
+    std::string content = "Subject: x\r\n\r\nbody\r\n";
+    return head + content + EncodeTrailer(Trailer{content.size(), false});
+  }
+  void Write(const std::string& path, const std::string& bytes, mode_t mode = 0600) {
+    ASSERT_TRUE(Env::Default()->WriteFileAtomic(path, bytes, mode).ok());
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+  }
+  // Loads kId, expecting a refusal of this kind naming words.
+  void Refusal(Status::Kind kind, const std::string& words) {
+    LoadedMessage m;
+    Status s = LoadMessage(paths_, kId, &m);
+    EXPECT_EQ(s.kind(), kind) << s.message();
+    EXPECT_NE(s.message().find(words), std::string::npos) << s.message();
+  }
+};
+
+TEST_F(Load, AnEntryRelayWroteLoadsWithItsState) {
+  Write(paths_.queue_file(kId), Entry(kId, 1234), 0604);
+  LoadedMessage m;
+  ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+  EXPECT_EQ(m.id, kId);
+  EXPECT_GE(m.fd, 0);
+  EXPECT_EQ(m.env.recipients.size(), 2u);
+  EXPECT_EQ(m.env.uid, 1234) << "a file of the spool's owner: the record speaks";
+  EXPECT_GT(m.content_offset, 0u);
+  EXPECT_EQ(m.trailer.content_size, std::string("Subject: x\r\n\r\nbody\r\n").size());
+  EXPECT_EQ(m.state.rcpts.size(), 2u) << "no state file: every recipient pending";
+
+  DeliveryState st;
+  st.rcpts.resize(2);
+  st.attempts = 4;
+  Write(paths_.state_file(kId), EncodeState(st));
+  LoadedMessage again;
+  ASSERT_TRUE(LoadMessage(paths_, kId, &again).ok());
+  EXPECT_EQ(again.state.attempts, 4);
+}
+
+TEST_F(Load, AFifoIsRefusedWithoutWaitingForAWriter) {
+  ASSERT_EQ(mkfifo(paths_.queue_file(kId).c_str(), 0600), 0);
+  Refusal(Status::Kind::kDataErr, "not a regular file");
+}
+
+TEST_F(Load, ASymbolicLinkIsRefusedNotFollowed) {
+  Write(paths_.tmp_file(kId), Entry(kId, 1000));
+  ASSERT_EQ(symlink(paths_.tmp_file(kId).c_str(), paths_.queue_file(kId).c_str()), 0);
+  Refusal(Status::Kind::kDataErr, "symbolic link");
+  ASSERT_EQ(unlink(paths_.queue_file(kId).c_str()), 0);
+  ASSERT_EQ(symlink("/nonexistent", paths_.queue_file(kId).c_str()), 0);
+  Refusal(Status::Kind::kDataErr, "symbolic link");
+}
+
+TEST_F(Load, TwoLinksAreACommitUnderWayMoreAreRefused) {
+  Write(paths_.queue_file(kId), Entry(kId, 1000));
+  ASSERT_EQ(link(paths_.queue_file(kId).c_str(), paths_.tmp_file(kId).c_str()), 0);
+  Refusal(Status::Kind::kTempFail, "still being committed");
+  ASSERT_EQ(link(paths_.queue_file(kId).c_str(), (dir_.path() + "/third").c_str()), 0);
+  Refusal(Status::Kind::kDataErr, "extra hard links");
+}
+
+TEST_F(Load, AFileOthersMayWriteIsRefused) {
+  for (mode_t mode : {0620, 0602, 0666}) {
+    Write(paths_.queue_file(kId), Entry(kId, 1000), mode);
+    Refusal(Status::Kind::kDataErr, "writable by group or others");
+  }
+}
+
+TEST_F(Load, ATruncatedEntryIsRefused) {
+  std::string bytes = Entry(kId, 1000);
+  const std::string trailer = EncodeTrailer(Trailer{std::string("Subject: x\r\n\r\nbody\r\n").size(), false});
+  for (size_t cut : {size_t{1}, trailer.size() / 2, trailer.size(), trailer.size() + 5}) {
+    Write(paths_.queue_file(kId), bytes.substr(0, bytes.size() - cut));
+    LoadedMessage m;
+    Status s = LoadMessage(paths_, kId, &m);
+    EXPECT_EQ(s.kind(), Status::Kind::kDataErr) << "cut " << cut << ": " << s.message();
+  }
+  Write(paths_.queue_file(kId), bytes.substr(0, bytes.size() - trailer.size()));
+  Refusal(Status::Kind::kDataErr, "no end record matching its size");
+}
+
+TEST_F(Load, AnEntryUnderAnotherIdIsRefused) {
+  Write(paths_.queue_file(kId), Entry("6610AAE723F5700TMGK", 1000));
+  Refusal(Status::Kind::kDataErr, "does not match its name");
+}
+
+TEST_F(Load, AMissingEntryNamesItsPath) {
+  Refusal(Status::Kind::kTempFail, paths_.queue_file(kId));
+}
+
+// Postfix's pickup: the submitter is the file's owner, whatever uid the
+// file records, unless the spool's owner wrote it. Needs root to chown.
+TEST_F(Load, TheSubmitterIsTheOwnerNotTheRecord) {
+  if (geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  Write(paths_.queue_file(kId), Entry(kId, 0), 0604);  // nobody's file, forging "uid 0"
+  ASSERT_EQ(chown(paths_.queue_file(kId).c_str(), 65534, 65534), 0);
+  LoadedMessage m;
+  ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+  EXPECT_EQ(m.env.uid, 65534);
+  Write(paths_.queue_file(kId), Entry(kId, 4321), 0604);  // written by the spool's owner (root)
+  LoadedMessage own;
+  ASSERT_TRUE(LoadMessage(paths_, kId, &own).ok());
+  EXPECT_EQ(own.env.uid, 4321) << "the spool owner's file: its record speaks";
 }
 
 }  // namespace

@@ -8,8 +8,18 @@
 #include <vector>
 
 #include "relay/base/config.h"
+#include "relay/base/host.h"
 
 namespace relay {
+
+// The host's names and the mail domain (relay.conf's domain, else
+// /etc/mailname, else the FQDN), for relayctl bounce and relayctl test:
+// relayctl derives the domain here only. The Config is not changed.
+struct LocalNames {
+  HostNames host;
+  std::string domain;
+};
+LocalNames GetLocalNames(const Config& cfg);
 
 int AdminCommand(const std::string& cmd, const std::vector<std::string>& args, const Config& cfg);
 bool IsAdminCommand(const std::string& cmd);

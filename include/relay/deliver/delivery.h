@@ -1,6 +1,7 @@
-// Delivery of queued messages by one worker: loading an entry, driving an
-// SmtpSession over a Connection, and recording the outcome durably
-// (state file, bounces, removal). Used by QueueRunner's worker threads.
+// Delivery of queued messages by one worker: an entry loaded by
+// LoadMessage (queue/operations.h), an SmtpSession driven over a
+// Connection, and the outcome recorded durably (state file, bounces,
+// removal). Used by QueueRunner's worker threads.
 #ifndef RELAY_DELIVER_DELIVERY_H_
 #define RELAY_DELIVER_DELIVERY_H_
 
@@ -16,6 +17,7 @@
 #include "relay/base/env.h"
 #include "relay/base/log.h"
 #include "relay/deliver/smarthost_client.h"
+#include "relay/queue/operations.h"
 #include "relay/queue/queue_file.h"
 #include "relay/smtp/smtp_reply.h"
 #include "relay/smtp/smtp_session.h"
@@ -27,24 +29,9 @@ class Connection;
 class TlsContext;
 struct DeliveryStats;
 
-// One queue entry opened for delivery.
-struct LoadedMessage {
-  ~LoadedMessage();
-  std::string id;
-  int fd = -1;
-  Envelope env;
-  uint64_t content_offset = 0;
-  Trailer trailer;
-  DeliveryState state;
-  bool can_downgrade = false;  // 8-bit and convertible (downgrade.h)
-};
-
 // The size in bytes of m's content after the 7-bit conversion
 // (downgrade.h), read from its queue file. A TempFail when it cannot be read.
 Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size);
-
-// Opens queue/ID and its state. A DataErr status means the entry is corrupt.
-Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m);
 
 struct DeliveryContext {
   const Config* cfg;

@@ -3,11 +3,12 @@
 //
 // A setgid sendmail run by anyone but root forks first thing, before it
 // reads an argument, the environment or standard input. The child keeps
-// the group and runs src/inject/drop.cc alone: it reads spool_dir from the
-// default relay.conf, then serves requests on a socket; the parent gives
-// up the group for good (real, effective, saved and file-system GID all
-// the caller's own) and does everything else: arguments, configuration,
-// aliases, headers, addresses, the SMTP dialogue of -bs. The child never
+// the group and runs src/inject/drop.cc and drop_config.cc alone: it
+// reads spool_dir from the default relay.conf, then serves requests on a
+// socket; the parent gives up the group for good (real, effective, saved
+// and file-system GID all the caller's own) and does everything else:
+// arguments, configuration, aliases, headers, addresses, the SMTP
+// dialogue of -bs. The child never
 // parses a message: it creates tmp/<id>, writes the bytes it is sent,
 // reserves space, fsyncs and links the entry into queue/ (the commit
 // protocol of queue/spool.h), or creates queue/.flush for sendmail -q.
@@ -55,8 +56,18 @@ struct DropReply {
 // child serves the parent until end of file and never returns. In the
 // parent, *fd is its end of the socket and *pid the child; the group is
 // gone for good. Returns false (errno set) if the split failed; the caller
-// must then give up the group itself and not queue.
+// must then give up the group itself and not queue. (In drop_client.cc:
+// with the group held, the parent only makes the socket pair, forks and
+// gives the group up.)
 bool SplitOffDropper(const char* config_path, int* fd, pid_t* pid);
+
+// The child's side, all of it in src/inject/drop.cc and drop_config.cc:
+// closes sv[0], serves requests on sv[1] and never returns.
+[[noreturn]] void RunDropper(const int sv[2], const char* config_path);
+
+// spool_dir read from config as ParseConfig reads it, into spool (size
+// bytes); the default when the file does not exist. False: unreadable.
+bool ReadDropSpoolDir(const char* config, char* spool, size_t size);
 
 // The parent's side: one entry at a time through the child on fd.
 class DropClient : public MessageSink {

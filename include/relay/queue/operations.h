@@ -1,6 +1,7 @@
 // What the rest of relay does to a queue entry, without knowing where its
-// files live: find it, read its delivery state, hold it, release it,
-// delete it, make it due now, and wake relayd (spool.h has the paths).
+// files live: load it (for delivery or relayctl bounce), find it, read its
+// delivery state, hold it, release it, delete it, make it due now, and
+// wake relayd (spool.h has the paths).
 //
 // An entry is in one of three places: queue/ (waiting for delivery),
 // hold/ (put aside by relayctl hold) or failed/ (a notice that could not
@@ -11,13 +12,32 @@
 #define RELAY_QUEUE_OPERATIONS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "relay/base/status.h"
 #include "relay/queue/delivery_state.h"
+#include "relay/queue/queue_file.h"
 #include "relay/queue/spool.h"
 
 namespace relay {
+
+// One queue entry opened for delivery (LoadMessage).
+struct LoadedMessage {
+  ~LoadedMessage();
+  std::string id;
+  int fd = -1;
+  Envelope env;
+  uint64_t content_offset = 0;
+  Trailer trailer;
+  DeliveryState state;
+  bool can_downgrade = false;  // 8-bit and convertible (downgrade.h)
+};
+
+// Opens queue/ID and its state: without following a symbolic link or
+// blocking on a FIFO, checked as CheckQueueFileStat and SubmitterUid say
+// (spool.h). A DataErr status means the entry is corrupt.
+Status LoadMessage(const SpoolPaths& paths, const std::string& id, LoadedMessage* m);
 
 enum class EntryPlace { kQueued, kHeld, kFailed };
 
