@@ -260,6 +260,7 @@ std::string SmtpServer::Feed(std::string_view data) {
     else DataLine(line, crlf, &out);
     prev_crlf_ = crlf;
     CountErrors(out, before);
+    if (data_refused_) RefusedDataPipelining(pos < buf_.size(), &out);
     // Out of DATA again: the final dot was just answered.
     if (flush_ && !command && state_ == State::kCommand) {
       if (!flush_(out)) {
@@ -274,6 +275,18 @@ std::string SmtpServer::Feed(std::string_view data) {
   if (tls_requested_) pos = buf_.size();
   buf_.erase(0, pos);
   return out;
+}
+
+void SmtpServer::RefusedDataPipelining(bool input_behind, std::string* out) {
+  data_refused_ = false;
+  if (!input_behind || closed_) return;
+  // RFC 2920 3.1: DATA ends a pipelined group, so a client must wait for
+  // its reply. What came behind a refused DATA was meant as the message:
+  // read as commands it could be a whole transaction smuggled in a form's
+  // text. It is dropped, and the session ends (as Postfix's
+  // smtpd_forbid_unauth_pipelining).
+  *out += "421 4.5.0 " + p_.hostname + " improper pipelining after a refused DATA; closing\r\n";
+  Disconnected();
 }
 
 void SmtpServer::Reply(const char* text, std::string* out) {
@@ -403,17 +416,23 @@ void SmtpServer::Hello(const std::string& verb, std::string_view args, std::stri
 }
 
 void SmtpServer::DataCommand(std::string_view args, std::string* out) {
+  // A refused DATA ends the transaction as RSET would: the client starts
+  // again from MAIL, and nothing it pipelined behind is read (Feed).
+  data_refused_ = true;
   if (!args.empty()) {
     *out += "501 5.5.4 DATA takes no argument\r\n";
+    Reset();
   } else if (!in_mail_) {
     *out += "503 5.5.1 need MAIL command\r\n";
   } else if (t_.recipients.empty()) {
     *out += "554 5.5.1 no valid recipients\r\n";
+    Reset();
   } else if (Status s = backend_->Begin(t_); !s.ok()) {
     // Nothing can be stored: the client starts again from MAIL.
     *out += StoreRefusal(s);
     Reset();
   } else {
+    data_refused_ = false;
     data_bytes_ = 0;
     at_line_start_ = true;
     data_error_ = Status::Ok();

@@ -12,7 +12,9 @@
 #  4. NOTIFY=NEVER (or without FAILURE) means no failure notice, from
 #     relayctl bounce and from a 5xx at delivery, per recipient;
 #  5. a HELO/EHLO argument that is no domain or address literal stays out
-#     of the Received header, and the log says so.
+#     of the Received header, and the log says so;
+#  6. input pipelined behind a refused DATA is never run as commands (the
+#     session ends with a 421); a client that waits for the reply goes on.
 . "$(dirname "$0")/lib.sh"
 PROBE="/usr/bin/python3 $RELAY_SRC/tests/smtp_probe.py"
 LPORT=$(free_port)
@@ -205,4 +207,25 @@ wait_for 30 sh -c "grep -q 'X-Token: ehlo-bs' '$T/fs.log'" || true
 grep '"event": "message"' "$T/fs.log" | grep "X-Token: ehlo-bs" > "$T/ehlo-bs.json"
 lacks "$T/ehlo-bs.json" "trusted.example.com" "-bs: the EHLO text is not in the message"
 contains "$T/ehlo-bs.json" "(relay, from userid $(id -u))" "-bs: Received names the submitter"
+# 6. A refused DATA with the message pipelined behind it (RFC 2920 3.1:
+#    the client must wait for the reply): the message text is not read as
+#    commands, so the "transaction" in it never happens.
+for d in bs listener; do
+  door $d "EHLO app\\r\\nMAIL FROM:<www@example.com>\\r\\nRCPT TO:<two words@x.test>\\r\\nDATA\\r\\nSubject: form\\r\\n\\r\\nRSET\\r\\nMAIL FROM:<ceo-$d@example.com>\\r\\nRCPT TO:<victim-$d@x.test>\\r\\nDATA\\r\\nX-Token: wire-$d\\r\\n\\r\\nsmuggled\\r\\n.\\r\\n.\\r\\nQUIT\\r\\n" > "$T/pipe-$d.out" 2>&1
+  o=$T/pipe-$d.out
+  contains "$o" "554 5.5.1 no valid recipients" "$d: DATA without a valid recipient refused"
+  contains "$o" "421 4.5.0 " "$d: input behind a refused DATA ends the session with a 421"
+  contains "$o" "improper pipelining after a refused DATA; closing" "$d: the 421 names the reason"
+  contains "$o" "summary: queued=0 mail_ok=1" "$d: the MAIL in the message text was never a command"
+  # A client that waits for the reply to DATA (its next bytes are a read of
+  # their own) starts again from MAIL: no "503 nested MAIL".
+  door $d "EHLO app\\r\\nMAIL FROM:<www@example.com>\\r\\nRCPT TO:<two words@x.test>\\r\\nDATA\\r\\n" \
+    "MAIL FROM:<a@x.test>\\r\\nRCPT TO:<waited-$d@x.test>\\r\\nDATA\\r\\n" \
+    "X-Token: waited-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/waited-$d.out" 2>&1
+  o=$T/waited-$d.out
+  contains "$o" "summary: queued=1 mail_ok=2" "$d: waiting after a refused DATA: the next transaction works"
+  lacks "$o" "nested MAIL" "$d: the refused DATA ended the transaction"
+  lacks "$o" "421 " "$d: a client that waits is not cut off"
+done
+
 finish

@@ -357,6 +357,83 @@ TEST_F(ServerTest, TooManyErrorsEndTheSession) {
   EXPECT_EQ(n, 20u);
 }
 
+// RFC 2920 3.1: DATA ends a pipelined group; the client must wait for its
+// reply. Bytes already received behind a refused DATA were meant as the
+// message: they are never run as commands (no transaction smuggled in a
+// message body); the session ends with a 421 naming the reason.
+TEST_F(ServerTest, InputBehindARefusedDataIsNeverACommand) {
+  const std::string smuggled =
+      "Subject: form\r\n\r\nRSET\r\nMAIL FROM:<ceo@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\n"
+      "Subject: wire\r\n\r\nsmuggled\r\n.\r\n.\r\nQUIT\r\n";
+  const struct {
+    const char* name;
+    const char* head;  // up to the refused DATA
+    const char* refusal;
+    Status begin;
+  } cases[] = {
+      {"no valid recipient", "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<two words@y>\r\nDATA\r\n",
+       "554 5.5.1 no valid recipients\r\n", Status::Ok()},
+      {"no MAIL", "EHLO c\r\nDATA\r\n", "503 5.5.1 need MAIL command\r\n", Status::Ok()},
+      {"an argument", "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA now\r\n",
+       "501 5.5.4 DATA takes no argument\r\n", Status::Ok()},
+      {"backend refuses", "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n",
+       "451 4.3.0 spool full\r\n", Status::TempFail("spool full")},
+  };
+  const std::string closing = "421 4.5.0 mx.test improper pipelining after a refused DATA; closing\r\n";
+  for (const auto& c : cases) {
+    // Whatever part of the message came in the same read as the DATA.
+    for (size_t behind : {size_t{1}, size_t{2}, size_t{15}, smuggled.size()}) {
+      SCOPED_TRACE(std::string(c.name) + ", bytes behind: " + std::to_string(behind));
+      FakeBackend b;
+      b.begin_status = c.begin;
+      SmtpServer s(params_, &b);
+      std::string out = s.Feed(std::string(c.head) + smuggled.substr(0, behind));
+      EXPECT_TRUE(out.ends_with(std::string(c.refusal) + closing)) << out;
+      EXPECT_TRUE(s.closed());
+      out += s.Feed(smuggled.substr(behind));
+      EXPECT_EQ(Count(out, "250 2.1.0"), std::string(c.head).find("MAIL") == std::string::npos ? 0u : 1u) << out;
+      EXPECT_EQ(Count(out, "queued as"), 0u) << out;
+      EXPECT_TRUE(b.messages.empty());
+      EXPECT_LE(b.begun.size(), 1u);
+      for (const MailTransaction& t : b.begun) EXPECT_EQ(t.sender, "a@x");
+    }
+  }
+}
+
+// A client that waits for the reply to DATA, as RFC 2920 says, is
+// unaffected; and a refused DATA ends the transaction as RSET would, so
+// its next MAIL begins a new one (no "503 nested MAIL").
+TEST_F(ServerTest, RefusedDataResetsTheTransaction) {
+  for (const char* head : {"MAIL FROM:<a@x>\r\nRCPT TO:<two words@y>\r\nDATA\r\n",
+                           "MAIL FROM:<a@x>\r\nDATA\r\n", "DATA\r\n",
+                           "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA x\r\n"}) {
+    SCOPED_TRACE(head);
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    s.Feed("EHLO c\r\n");
+    std::string out = s.Feed(head);
+    EXPECT_FALSE(s.closed()) << out;
+    size_t last = out.rfind("\r\n", out.size() - 3);
+    EXPECT_EQ(out[last == std::string::npos ? 0 : last + 2], '5') << out;
+    // Refused at DATA: nothing of the transaction is left for the data.
+    EXPECT_TRUE(s.Feed("RCPT TO:<c@y>\r\n").starts_with("503 5.5.1 need MAIL command"));
+    out = s.Feed("MAIL FROM:<d@x>\r\nRCPT TO:<e@y>\r\nDATA\r\n");
+    EXPECT_EQ(out, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    out = s.Feed("hi\r\n.\r\nQUIT\r\n");
+    EXPECT_EQ(out, "250 2.0.0 Ok: queued as ID1\r\n221 2.0.0 Bye\r\n");
+    ASSERT_EQ(b.begun.size(), 1u);
+    EXPECT_EQ(b.begun[0].sender, "d@x");
+    EXPECT_EQ(b.begun[0].recipients, (std::vector<std::string>{"e@y"}));
+  }
+  // A backend that refused Begin: the client may start again too.
+  FakeBackend b;
+  b.begin_status = Status::TempFail("spool full");
+  SmtpServer s(params_, &b);
+  EXPECT_TRUE(s.Feed("EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n").ends_with("451 4.3.0 spool full\r\n"));
+  EXPECT_FALSE(s.closed());
+  EXPECT_EQ(s.Feed("MAIL FROM:<a@x>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
 // relay-smtpd's policy for clients beyond loopback: TLS, then AUTH (or a
 // client certificate), before MAIL.
 class FakeAuth : public ServerAuthenticator {
