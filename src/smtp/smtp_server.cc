@@ -244,9 +244,12 @@ std::string SmtpServer::Feed(std::string_view data) {
       // In DATA, a long line goes on in pieces.
       if (!command && buf_.size() - pos > 65536) {
         // A very long line: pass it on in pieces (the injector breaks it
-        // at 998 octets), so memory stays bounded.
-        DataPiece(std::string_view(buf_).substr(pos), &out);
-        pos = buf_.size();
+        // at 998 octets), so memory stays bounded. A CR at the end is kept
+        // back: its LF may come in the next read, and that CR LF must end
+        // the line, or the "." line behind it is not seen as the end.
+        size_t end = buf_.back() == '\r' ? buf_.size() - 1 : buf_.size();
+        DataPiece(std::string_view(buf_).substr(pos, end - pos), &out);
+        pos = end;
       }
       break;
     }

@@ -14,7 +14,9 @@
 #  5. a HELO/EHLO argument that is no domain or address literal stays out
 #     of the Received header, and the log says so;
 #  6. input pipelined behind a refused DATA is never run as commands (the
-#     session ends with a 421); a client that waits for the reply goes on.
+#     session ends with a 421); a client that waits for the reply goes on;
+#  7. the end of data right behind a line over 64 KiB whose CR and LF come
+#     in different reads is seen.
 . "$(dirname "$0")/lib.sh"
 PROBE="/usr/bin/python3 $RELAY_SRC/tests/smtp_probe.py"
 LPORT=$(free_port)
@@ -227,5 +229,15 @@ for d in bs listener; do
   lacks "$o" "nested MAIL" "$d: the refused DATA ended the transaction"
   lacks "$o" "421 " "$d: a client that waits is not cut off"
 done
+
+# 7. A line of 131065 "A"s whose CR ends the second 64 KiB read of -bs
+#    and whose LF begins the third, then the end of data.
+/usr/bin/python3 -c '
+import sys
+head = b"EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<big@x.test>\r\nDATA\r\nX-Token: big\r\n\r\n"
+sys.stdout.buffer.write(head + b"A" * (131071 - len(head)) + b"\r\n.\r\nQUIT\r\n")' |
+  "$BIN/sendmail" -C "$CONF" -bs > "$T/big.out" 2>&1
+contains "$T/big.out" "250 2.0.0 Ok: queued as" "a line over 64 KiB, CR and LF in different reads: the end of data is seen"
+contains "$T/big.out" "221 2.0.0 Bye" "and QUIT behind it is a command"
 
 finish

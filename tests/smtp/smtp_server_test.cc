@@ -434,6 +434,38 @@ TEST_F(ServerTest, RefusedDataResetsTheTransaction) {
   EXPECT_EQ(s.Feed("MAIL FROM:<a@x>\r\n"), "250 2.1.0 Ok\r\n");
 }
 
+// A line over 64 KiB is passed on in pieces; a piece never ends with a
+// CR whose LF has not come yet, or the real end behind that line would
+// be missed. The segment boundary falls at every offset around the CR.
+TEST_F(ServerTest, EndOfDataAfterALongLineSplitAtItsCr) {
+  const std::string head = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: big\r\n\r\n";
+  const std::string line(70000, 'A');
+  const std::string in = head + line + "\r\n.\r\nQUIT\r\n";
+  params_.size_limit = 0;
+  size_t cr = head.size() + line.size();  // the offset of the line's CR
+  for (size_t split = cr - 3; split <= cr + 5; ++split) {
+    SCOPED_TRACE("split at " + std::to_string(split) + ", CR at " + std::to_string(cr));
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    std::string out = s.Feed(std::string_view(in).substr(0, split));
+    out += s.Feed(std::string_view(in).substr(split));
+    EXPECT_EQ(Count(out, "queued as"), 1u) << out.substr(out.size() > 300 ? out.size() - 300 : 0);
+    EXPECT_TRUE(s.closed());
+    ASSERT_EQ(b.messages.size(), 1u);
+    EXPECT_EQ(b.messages[0], "Subject: big\r\n\r\n" + line + "\r\n");
+  }
+  // Also with a dot-stuffed line behind it, and with a bare CR at the cut.
+  for (const std::string& tail : {std::string("\r\n..x\r\n.\r\n"), std::string("\r") + "B\r\n.\r\n"}) {
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    std::string out = s.Feed(head + line + tail.substr(0, 1));
+    out += s.Feed(tail.substr(1));
+    EXPECT_EQ(Count(out, "queued as"), 1u);
+    ASSERT_EQ(b.messages.size(), 1u);
+    EXPECT_EQ(b.messages[0], "Subject: big\r\n\r\n" + line + (tail[1] == '\n' ? "\r\n.x\r\n" : "\rB\r\n"));
+  }
+}
+
 // relay-smtpd's policy for clients beyond loopback: TLS, then AUTH (or a
 // client certificate), before MAIL.
 class FakeAuth : public ServerAuthenticator {
