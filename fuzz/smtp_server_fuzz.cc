@@ -68,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.hostname = "mx.test";
   p.size_limit = 2000;
   p.max_recipients = 5;
+  p.local = {"example.com", {"localhost"}};  // the length check once qualified
   p.offer_starttls = data[0] & 1;
   p.require_auth = data[0] & 2;
   bool cert = data[0] & 4;

@@ -89,6 +89,24 @@ std::string BadAddress(const char* reply, const std::string& path, const Status&
   return std::string(reply) + " <" + Printable(path.substr(0, 100)) + ">: " + s.message() + "\r\n";
 }
 
+// An address that fits until the injector qualifies it would fail the
+// whole message at the final dot, so it is refused at its command: the
+// sender as Injector::Start qualifies it (no "@": "@domain" added), a
+// recipient as the aliases do an unaliased one (no domain, or a local
+// name: the domain put in its place). Pure: only the length is checked.
+Status CheckQualifiedLength(const std::string& addr, bool recipient, const LocalPolicy& local) {
+  if (local.domain.empty()) return Status::Ok();
+  static const Aliases kNoAliases;
+  std::vector<std::string> qualified;
+  if (recipient) qualified = kNoAliases.Expand(addr, local);
+  else qualified.push_back(addr.find('@') == std::string::npos ? addr + "@" + local.domain : addr);
+  for (const std::string& q : qualified)
+    if (q.size() > kMaxAddressLength)
+      return Status::Usage("address longer than " + std::to_string(kMaxAddressLength) +
+                           " characters once qualified as ...@" + Printable(local.domain));
+  return Status::Ok();
+}
+
 // ENVID (RFC 3461 4.4): xtext that decodes to printable ASCII. Refused at
 // MAIL, not after the data, because it must fit an envelope record.
 bool ParseEnvid(const std::string& value, std::string* envid) {
@@ -466,6 +484,7 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
   // <> is the null sender of bounces and stays empty.
   if (!cmd->path.empty()) {
     Status s = ParseEnvelopePath(cmd->path, &cmd->path);
+    if (s.ok()) s = CheckQualifiedLength(cmd->path, /*recipient=*/false, p_.local);
     if (!s.ok()) {
       *out += BadAddress("501 5.1.7 bad sender address", cmd->path, s);
       return;
@@ -530,6 +549,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     return;
   }
   Status bad = ParseEnvelopePath(cmd->path, &cmd->path);
+  if (bad.ok()) bad = CheckQualifiedLength(cmd->path, /*recipient=*/true, p_.local);
   if (!bad.ok()) {
     *out += BadAddress("501 5.1.3 bad recipient address", cmd->path, bad);
     return;

@@ -16,7 +16,9 @@
 #  6. input pipelined behind a refused DATA is never run as commands (the
 #     session ends with a 421); a client that waits for the reply goes on;
 #  7. the end of data right behind a line over 64 KiB whose CR and LF come
-#     in different reads is seen.
+#     in different reads is seen;
+#  8. an address too long only once qualified with the domain is refused
+#     at its command, and the other recipients still get the message.
 . "$(dirname "$0")/lib.sh"
 PROBE="/usr/bin/python3 $RELAY_SRC/tests/smtp_probe.py"
 LPORT=$(free_port)
@@ -240,4 +242,20 @@ sys.stdout.buffer.write(head + b"A" * (131071 - len(head)) + b"\r\n.\r\nQUIT\r\n
 contains "$T/big.out" "250 2.0.0 Ok: queued as" "a line over 64 KiB, CR and LF in different reads: the end of data is seen"
 contains "$T/big.out" "221 2.0.0 Bye" "and QUIT behind it is a command"
 
+# 8. Unqualified addresses that fit until "@example.com" is added.
+U309=$(printf '%309s' '' | tr ' ' u)
+for d in bs listener; do
+  door $d "EHLO c\\r\\nMAIL FROM:<$U309>\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<long1-$d@x.test>\\r\\nRCPT TO:<$U309>\\r\\n" \
+    "RCPT TO:<long2-$d@x.test>\\r\\nDATA\\r\\nX-Token: long-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/long-$d.out" 2>&1
+  o=$T/long-$d.out
+  why=": address longer than 320 characters once qualified as ...@example.com"
+  contains "$o" "501 5.1.7 bad sender address <$(printf '%100s' '' | tr ' ' u)>$why" "$d: MAIL of 309 octets, 321 qualified: 501 5.1.7"
+  contains "$o" "501 5.1.3 bad recipient address <$(printf '%100s' '' | tr ' ' u)>$why" "$d: RCPT of 309 octets, 321 qualified: 501 5.1.3"
+  contains "$o" "summary: queued=1 mail_ok=1" "$d: the other recipients keep the message"
+  lacks "$o" "554 5.6.0" "$d: no failure at the final dot"
+done
+for d in bs listener; do
+  wait_for 30 sh -c "grep -q 'X-Token: long-$d' '$T/fs.log'" || true
+  for r in long1 long2; do contains "$T/fs.log" "RCPT TO:<$r-$d@x.test>" "$d: $r got the message"; done
+done
 finish

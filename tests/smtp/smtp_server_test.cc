@@ -466,6 +466,48 @@ TEST_F(ServerTest, EndOfDataAfterALongLineSplitAtItsCr) {
   }
 }
 
+// The injector qualifies an unqualified address (and a recipient at a
+// local name such as localhost) with the mail domain; one that is too long
+// only then is refused at its command, so the other recipients keep the
+// message rather than the whole of it failing at the dot.
+TEST_F(ServerTest, AddressTooLongOnceQualifiedIsRefusedAtItsCommand) {
+  params_.max_recipients = 20;
+  params_.max_errors = 20;
+  params_.local = LocalPolicy{"example.com", {"localhost", "host.test"}};  // "@example.com": 12 octets
+  const std::string fits(308, 'u'), over(309, 'u');
+  const std::string in = "EHLO c\r\nMAIL FROM:<" + over + ">\r\nMAIL FROM:<" + fits + ">\r\n" +
+                         "RCPT TO:<good@x.test>\r\n" + "RCPT TO:<" + over + ">\r\n" +
+                         "RCPT TO:<" + std::string(320, 'v') + ">\r\n" + "RCPT TO:<\"" + std::string(307, 'q') +
+                         "\">\r\n" + "RCPT TO:<" + std::string(310, 'w') + "@localhost>\r\n" +
+                         "RCPT TO:<" + std::string(310, 'w') + "@HOST.test>\r\n" + "RCPT TO:<" + fits + ">\r\n" +
+                         "RCPT TO:<" + std::string(300, 'l') + "@localhost>\r\n" + "RCPT TO:<" +
+                         std::string(308, 'r') + "@remote.test>\r\n" + "DATA\r\nhi\r\n.\r\n";
+  std::string out = Run(in);
+  const std::string reason = ": address longer than 320 characters once qualified as ...@example.com\r\n";
+  auto bad = [&](const char* reply, const std::string& addr) {
+    return std::string(reply) + " <" + addr.substr(0, 100) + ">" + reason;
+  };
+  EXPECT_NE(out.find("\r\n" + bad("501 5.1.7 bad sender address", over) + "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n" +
+                     bad("501 5.1.3 bad recipient address", over) +
+                     bad("501 5.1.3 bad recipient address", std::string(320, 'v')) +
+                     bad("501 5.1.3 bad recipient address", "\"" + std::string(307, 'q') + "\"") +
+                     bad("501 5.1.3 bad recipient address", std::string(310, 'w') + "@localhost") +
+                     bad("501 5.1.3 bad recipient address", std::string(310, 'w') + "@HOST.test") +
+                     "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 "),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(b_.begun.size(), 1u);
+  EXPECT_EQ(b_.begun[0].sender, fits);
+  EXPECT_EQ(b_.begun[0].recipients,
+            (std::vector<std::string>{"good@x.test", fits, std::string(300, 'l') + "@localhost",
+                                      std::string(308, 'r') + "@remote.test"}));
+  EXPECT_EQ(Count(out, "queued as"), 1u);
+  // A sender at a local name is not qualified again (as the injector does).
+  b_ = FakeBackend();
+  out = Run("EHLO c\r\nMAIL FROM:<" + std::string(310, 's') + "@localhost>\r\n");
+  EXPECT_TRUE(out.ends_with("250 2.1.0 Ok\r\n")) << out;
+}
+
 // relay-smtpd's policy for clients beyond loopback: TLS, then AUTH (or a
 // client certificate), before MAIL.
 class FakeAuth : public ServerAuthenticator {

@@ -20,6 +20,8 @@
 //  - MAIL and RCPT addresses go through ParseEnvelopePath (the parser
 //    sendmail's arguments use): a bad one is refused at its command (501
 //    5.1.7 / 501 5.1.3, naming the problem); the other recipients stay.
+//    So is one longer than kMaxAddressLength once qualified with the
+//    mail domain as the injector will (ServerParams::local).
 //  - The HELO/EHLO argument is kept for the Received header only when it
 //    is a domain or address literal (ValidHeloArgument); otherwise the
 //    reply is the same but helo stays "" and ignored_helo() has the text.
@@ -61,6 +63,7 @@
 #include <vector>
 
 #include "relay/base/status.h"
+#include "relay/message/aliases.h"
 
 namespace relay {
 
@@ -74,6 +77,11 @@ struct ServerParams {
   // Error replies (4xx, 5xx) a session may earn before it is ended with
   // a 421, as Postfix's smtpd_hard_error_limit.
   int max_errors = 20;
+  // How the injector will qualify the envelope (InjectParams::local; its
+  // domain is InjectParams::domain): an address that fits
+  // kMaxAddressLength only until it is qualified is refused at its MAIL
+  // or RCPT, not after the data. An empty domain qualifies nothing.
+  LocalPolicy local = {};
   // Beyond loopback: see the header comment.
   bool offer_starttls = false;  // the driver can run a server handshake
   bool require_auth = false;    // MAIL needs TLS, then AUTH or a client cert
