@@ -68,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.hostname = "mx.test";
   p.size_limit = 2000;
   p.max_recipients = 5;
+  p.local = {"example.com", {"localhost"}};  // the length check once qualified
   p.offer_starttls = data[0] & 1;
   p.require_auth = data[0] & 2;
   bool cert = data[0] & 4;
@@ -100,6 +101,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string out = s.Feed(std::string_view(in).substr(pos, end - pos));
     flushed += twin.Feed(std::string_view(in).substr(pos, end - pos));
     if (flushed != out || twin.closed() != s.closed()) __builtin_trap();
+    // Input behind a refused DATA ends the session: nothing is answered
+    // after the 421 that says so.
+    static const std::string kPipelining = " improper pipelining after a refused DATA; closing\r\n";
+    size_t cut = out.find(kPipelining);
+    if (cut != std::string::npos && (cut + kPipelining.size() != out.size() || !s.closed())) __builtin_trap();
     flushed.clear();
     replies += out;
     if (s.tls_requested()) {

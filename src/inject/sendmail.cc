@@ -469,6 +469,7 @@ int SmtpOnStdio(const Process& proc, const Options& opts, const Config& cfg) {
   ServerParams sp;
   sp.hostname = base.hostname;
   sp.size_limit = cfg.message_size_limit;
+  sp.local = base.local;  // addresses too long once qualified: refused at RCPT
   SmtpServer server(sp, &backend);
   bool timed_out = false;
   ServeSmtp(0, 1, &server, -1, &timed_out);

@@ -128,6 +128,7 @@ void PrepareSubmit(const Config& cfg, Env* env, const std::string& received_from
   base.received_from = received_from;
   out->server.hostname = base.hostname;
   out->server.size_limit = cfg.message_size_limit;
+  out->server.local = base.local;  // addresses too long once qualified: refused at RCPT
 }
 
 void LogIgnoredHelo(Logger* log, const std::string& client, const SmtpServer& server) {

@@ -89,6 +89,24 @@ std::string BadAddress(const char* reply, const std::string& path, const Status&
   return std::string(reply) + " <" + Printable(path.substr(0, 100)) + ">: " + s.message() + "\r\n";
 }
 
+// An address that fits until the injector qualifies it would fail the
+// whole message at the final dot, so it is refused at its command: the
+// sender as Injector::Start qualifies it (no "@": "@domain" added), a
+// recipient as the aliases do an unaliased one (no domain, or a local
+// name: the domain put in its place). Pure: only the length is checked.
+Status CheckQualifiedLength(const std::string& addr, bool recipient, const LocalPolicy& local) {
+  if (local.domain.empty()) return Status::Ok();
+  static const Aliases kNoAliases;
+  std::vector<std::string> qualified;
+  if (recipient) qualified = kNoAliases.Expand(addr, local);
+  else qualified.push_back(addr.find('@') == std::string::npos ? addr + "@" + local.domain : addr);
+  for (const std::string& q : qualified)
+    if (q.size() > kMaxAddressLength)
+      return Status::Usage("address longer than " + std::to_string(kMaxAddressLength) +
+                           " characters once qualified as ...@" + Printable(local.domain));
+  return Status::Ok();
+}
+
 // ENVID (RFC 3461 4.4): xtext that decodes to printable ASCII. Refused at
 // MAIL, not after the data, because it must fit an envelope record.
 bool ParseEnvid(const std::string& value, std::string* envid) {
@@ -244,9 +262,12 @@ std::string SmtpServer::Feed(std::string_view data) {
       // In DATA, a long line goes on in pieces.
       if (!command && buf_.size() - pos > 65536) {
         // A very long line: pass it on in pieces (the injector breaks it
-        // at 998 octets), so memory stays bounded.
-        DataPiece(std::string_view(buf_).substr(pos), &out);
-        pos = buf_.size();
+        // at 998 octets), so memory stays bounded. A CR at the end is kept
+        // back: its LF may come in the next read, and that CR LF must end
+        // the line, or the "." line behind it is not seen as the end.
+        size_t end = buf_.back() == '\r' ? buf_.size() - 1 : buf_.size();
+        DataPiece(std::string_view(buf_).substr(pos, end - pos), &out);
+        pos = end;
       }
       break;
     }
@@ -260,6 +281,7 @@ std::string SmtpServer::Feed(std::string_view data) {
     else DataLine(line, crlf, &out);
     prev_crlf_ = crlf;
     CountErrors(out, before);
+    if (data_refused_) RefusedDataPipelining(pos < buf_.size(), &out);
     // Out of DATA again: the final dot was just answered.
     if (flush_ && !command && state_ == State::kCommand) {
       if (!flush_(out)) {
@@ -274,6 +296,18 @@ std::string SmtpServer::Feed(std::string_view data) {
   if (tls_requested_) pos = buf_.size();
   buf_.erase(0, pos);
   return out;
+}
+
+void SmtpServer::RefusedDataPipelining(bool input_behind, std::string* out) {
+  data_refused_ = false;
+  if (!input_behind || closed_) return;
+  // RFC 2920 3.1: DATA ends a pipelined group, so a client must wait for
+  // its reply. What came behind a refused DATA was meant as the message:
+  // read as commands it could be a whole transaction smuggled in a form's
+  // text. It is dropped, and the session ends (as Postfix's
+  // smtpd_forbid_unauth_pipelining).
+  *out += "421 4.5.0 " + p_.hostname + " improper pipelining after a refused DATA; closing\r\n";
+  Disconnected();
 }
 
 void SmtpServer::Reply(const char* text, std::string* out) {
@@ -403,17 +437,23 @@ void SmtpServer::Hello(const std::string& verb, std::string_view args, std::stri
 }
 
 void SmtpServer::DataCommand(std::string_view args, std::string* out) {
+  // A refused DATA ends the transaction as RSET would: the client starts
+  // again from MAIL, and nothing it pipelined behind is read (Feed).
+  data_refused_ = true;
   if (!args.empty()) {
     *out += "501 5.5.4 DATA takes no argument\r\n";
+    Reset();
   } else if (!in_mail_) {
     *out += "503 5.5.1 need MAIL command\r\n";
   } else if (t_.recipients.empty()) {
     *out += "554 5.5.1 no valid recipients\r\n";
+    Reset();
   } else if (Status s = backend_->Begin(t_); !s.ok()) {
     // Nothing can be stored: the client starts again from MAIL.
     *out += StoreRefusal(s);
     Reset();
   } else {
+    data_refused_ = false;
     data_bytes_ = 0;
     at_line_start_ = true;
     data_error_ = Status::Ok();
@@ -444,6 +484,7 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
   // <> is the null sender of bounces and stays empty.
   if (!cmd->path.empty()) {
     Status s = ParseEnvelopePath(cmd->path, &cmd->path);
+    if (s.ok()) s = CheckQualifiedLength(cmd->path, /*recipient=*/false, p_.local);
     if (!s.ok()) {
       *out += BadAddress("501 5.1.7 bad sender address", cmd->path, s);
       return;
@@ -508,6 +549,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     return;
   }
   Status bad = ParseEnvelopePath(cmd->path, &cmd->path);
+  if (bad.ok()) bad = CheckQualifiedLength(cmd->path, /*recipient=*/true, p_.local);
   if (!bad.ok()) {
     *out += BadAddress("501 5.1.3 bad recipient address", cmd->path, bad);
     return;

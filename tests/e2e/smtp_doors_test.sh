@@ -12,7 +12,13 @@
 #  4. NOTIFY=NEVER (or without FAILURE) means no failure notice, from
 #     relayctl bounce and from a 5xx at delivery, per recipient;
 #  5. a HELO/EHLO argument that is no domain or address literal stays out
-#     of the Received header, and the log says so.
+#     of the Received header, and the log says so;
+#  6. input pipelined behind a refused DATA is never run as commands (the
+#     session ends with a 421); a client that waits for the reply goes on;
+#  7. the end of data right behind a line over 64 KiB whose CR and LF come
+#     in different reads is seen;
+#  8. an address too long only once qualified with the domain is refused
+#     at its command, and the other recipients still get the message.
 . "$(dirname "$0")/lib.sh"
 PROBE="/usr/bin/python3 $RELAY_SRC/tests/smtp_probe.py"
 LPORT=$(free_port)
@@ -205,4 +211,51 @@ wait_for 30 sh -c "grep -q 'X-Token: ehlo-bs' '$T/fs.log'" || true
 grep '"event": "message"' "$T/fs.log" | grep "X-Token: ehlo-bs" > "$T/ehlo-bs.json"
 lacks "$T/ehlo-bs.json" "trusted.example.com" "-bs: the EHLO text is not in the message"
 contains "$T/ehlo-bs.json" "(relay, from userid $(id -u))" "-bs: Received names the submitter"
+# 6. A refused DATA with the message pipelined behind it (RFC 2920 3.1:
+#    the client must wait for the reply): the message text is not read as
+#    commands, so the "transaction" in it never happens.
+for d in bs listener; do
+  door $d "EHLO app\\r\\nMAIL FROM:<www@example.com>\\r\\nRCPT TO:<two words@x.test>\\r\\nDATA\\r\\nSubject: form\\r\\n\\r\\nRSET\\r\\nMAIL FROM:<ceo-$d@example.com>\\r\\nRCPT TO:<victim-$d@x.test>\\r\\nDATA\\r\\nX-Token: wire-$d\\r\\n\\r\\nsmuggled\\r\\n.\\r\\n.\\r\\nQUIT\\r\\n" > "$T/pipe-$d.out" 2>&1
+  o=$T/pipe-$d.out
+  contains "$o" "554 5.5.1 no valid recipients" "$d: DATA without a valid recipient refused"
+  contains "$o" "421 4.5.0 " "$d: input behind a refused DATA ends the session with a 421"
+  contains "$o" "improper pipelining after a refused DATA; closing" "$d: the 421 names the reason"
+  contains "$o" "summary: queued=0 mail_ok=1" "$d: the MAIL in the message text was never a command"
+  # A client that waits for the reply to DATA (its next bytes are a read of
+  # their own) starts again from MAIL: no "503 nested MAIL".
+  door $d "EHLO app\\r\\nMAIL FROM:<www@example.com>\\r\\nRCPT TO:<two words@x.test>\\r\\nDATA\\r\\n" \
+    "MAIL FROM:<a@x.test>\\r\\nRCPT TO:<waited-$d@x.test>\\r\\nDATA\\r\\n" \
+    "X-Token: waited-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/waited-$d.out" 2>&1
+  o=$T/waited-$d.out
+  contains "$o" "summary: queued=1 mail_ok=2" "$d: waiting after a refused DATA: the next transaction works"
+  lacks "$o" "nested MAIL" "$d: the refused DATA ended the transaction"
+  lacks "$o" "421 " "$d: a client that waits is not cut off"
+done
+
+# 7. A line of 131065 "A"s whose CR ends the second 64 KiB read of -bs
+#    and whose LF begins the third, then the end of data.
+/usr/bin/python3 -c '
+import sys
+head = b"EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<big@x.test>\r\nDATA\r\nX-Token: big\r\n\r\n"
+sys.stdout.buffer.write(head + b"A" * (131071 - len(head)) + b"\r\n.\r\nQUIT\r\n")' |
+  "$BIN/sendmail" -C "$CONF" -bs > "$T/big.out" 2>&1
+contains "$T/big.out" "250 2.0.0 Ok: queued as" "a line over 64 KiB, CR and LF in different reads: the end of data is seen"
+contains "$T/big.out" "221 2.0.0 Bye" "and QUIT behind it is a command"
+
+# 8. Unqualified addresses that fit until "@example.com" is added.
+U309=$(printf '%309s' '' | tr ' ' u)
+for d in bs listener; do
+  door $d "EHLO c\\r\\nMAIL FROM:<$U309>\\r\\nMAIL FROM:<a@x.test>\\r\\nRCPT TO:<long1-$d@x.test>\\r\\nRCPT TO:<$U309>\\r\\n" \
+    "RCPT TO:<long2-$d@x.test>\\r\\nDATA\\r\\nX-Token: long-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/long-$d.out" 2>&1
+  o=$T/long-$d.out
+  why=": address longer than 320 characters once qualified as ...@example.com"
+  contains "$o" "501 5.1.7 bad sender address <$(printf '%100s' '' | tr ' ' u)>$why" "$d: MAIL of 309 octets, 321 qualified: 501 5.1.7"
+  contains "$o" "501 5.1.3 bad recipient address <$(printf '%100s' '' | tr ' ' u)>$why" "$d: RCPT of 309 octets, 321 qualified: 501 5.1.3"
+  contains "$o" "summary: queued=1 mail_ok=1" "$d: the other recipients keep the message"
+  lacks "$o" "554 5.6.0" "$d: no failure at the final dot"
+done
+for d in bs listener; do
+  wait_for 30 sh -c "grep -q 'X-Token: long-$d' '$T/fs.log'" || true
+  for r in long1 long2; do contains "$T/fs.log" "RCPT TO:<$r-$d@x.test>" "$d: $r got the message"; done
+done
 finish

@@ -357,6 +357,157 @@ TEST_F(ServerTest, TooManyErrorsEndTheSession) {
   EXPECT_EQ(n, 20u);
 }
 
+// RFC 2920 3.1: DATA ends a pipelined group; the client must wait for its
+// reply. Bytes already received behind a refused DATA were meant as the
+// message: they are never run as commands (no transaction smuggled in a
+// message body); the session ends with a 421 naming the reason.
+TEST_F(ServerTest, InputBehindARefusedDataIsNeverACommand) {
+  const std::string smuggled =
+      "Subject: form\r\n\r\nRSET\r\nMAIL FROM:<ceo@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\n"
+      "Subject: wire\r\n\r\nsmuggled\r\n.\r\n.\r\nQUIT\r\n";
+  const struct {
+    const char* name;
+    const char* head;  // up to the refused DATA
+    const char* refusal;
+    Status begin;
+  } cases[] = {
+      {"no valid recipient", "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<two words@y>\r\nDATA\r\n",
+       "554 5.5.1 no valid recipients\r\n", Status::Ok()},
+      {"no MAIL", "EHLO c\r\nDATA\r\n", "503 5.5.1 need MAIL command\r\n", Status::Ok()},
+      {"an argument", "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA now\r\n",
+       "501 5.5.4 DATA takes no argument\r\n", Status::Ok()},
+      {"backend refuses", "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n",
+       "451 4.3.0 spool full\r\n", Status::TempFail("spool full")},
+  };
+  const std::string closing = "421 4.5.0 mx.test improper pipelining after a refused DATA; closing\r\n";
+  for (const auto& c : cases) {
+    // Whatever part of the message came in the same read as the DATA.
+    for (size_t behind : {size_t{1}, size_t{2}, size_t{15}, smuggled.size()}) {
+      SCOPED_TRACE(std::string(c.name) + ", bytes behind: " + std::to_string(behind));
+      FakeBackend b;
+      b.begin_status = c.begin;
+      SmtpServer s(params_, &b);
+      std::string out = s.Feed(std::string(c.head) + smuggled.substr(0, behind));
+      EXPECT_TRUE(out.ends_with(std::string(c.refusal) + closing)) << out;
+      EXPECT_TRUE(s.closed());
+      out += s.Feed(smuggled.substr(behind));
+      EXPECT_EQ(Count(out, "250 2.1.0"), std::string(c.head).find("MAIL") == std::string::npos ? 0u : 1u) << out;
+      EXPECT_EQ(Count(out, "queued as"), 0u) << out;
+      EXPECT_TRUE(b.messages.empty());
+      EXPECT_LE(b.begun.size(), 1u);
+      for (const MailTransaction& t : b.begun) EXPECT_EQ(t.sender, "a@x");
+    }
+  }
+}
+
+// A client that waits for the reply to DATA, as RFC 2920 says, is
+// unaffected; and a refused DATA ends the transaction as RSET would, so
+// its next MAIL begins a new one (no "503 nested MAIL").
+TEST_F(ServerTest, RefusedDataResetsTheTransaction) {
+  for (const char* head : {"MAIL FROM:<a@x>\r\nRCPT TO:<two words@y>\r\nDATA\r\n",
+                           "MAIL FROM:<a@x>\r\nDATA\r\n", "DATA\r\n",
+                           "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA x\r\n"}) {
+    SCOPED_TRACE(head);
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    s.Feed("EHLO c\r\n");
+    std::string out = s.Feed(head);
+    EXPECT_FALSE(s.closed()) << out;
+    size_t last = out.rfind("\r\n", out.size() - 3);
+    EXPECT_EQ(out[last == std::string::npos ? 0 : last + 2], '5') << out;
+    // Refused at DATA: nothing of the transaction is left for the data.
+    EXPECT_TRUE(s.Feed("RCPT TO:<c@y>\r\n").starts_with("503 5.5.1 need MAIL command"));
+    out = s.Feed("MAIL FROM:<d@x>\r\nRCPT TO:<e@y>\r\nDATA\r\n");
+    EXPECT_EQ(out, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    out = s.Feed("hi\r\n.\r\nQUIT\r\n");
+    EXPECT_EQ(out, "250 2.0.0 Ok: queued as ID1\r\n221 2.0.0 Bye\r\n");
+    ASSERT_EQ(b.begun.size(), 1u);
+    EXPECT_EQ(b.begun[0].sender, "d@x");
+    EXPECT_EQ(b.begun[0].recipients, (std::vector<std::string>{"e@y"}));
+  }
+  // A backend that refused Begin: the client may start again too.
+  FakeBackend b;
+  b.begin_status = Status::TempFail("spool full");
+  SmtpServer s(params_, &b);
+  EXPECT_TRUE(s.Feed("EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n").ends_with("451 4.3.0 spool full\r\n"));
+  EXPECT_FALSE(s.closed());
+  EXPECT_EQ(s.Feed("MAIL FROM:<a@x>\r\n"), "250 2.1.0 Ok\r\n");
+}
+
+// A line over 64 KiB is passed on in pieces; a piece never ends with a
+// CR whose LF has not come yet, or the real end behind that line would
+// be missed. The segment boundary falls at every offset around the CR.
+TEST_F(ServerTest, EndOfDataAfterALongLineSplitAtItsCr) {
+  const std::string head = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: big\r\n\r\n";
+  const std::string line(70000, 'A');
+  const std::string in = head + line + "\r\n.\r\nQUIT\r\n";
+  params_.size_limit = 0;
+  size_t cr = head.size() + line.size();  // the offset of the line's CR
+  for (size_t split = cr - 3; split <= cr + 5; ++split) {
+    SCOPED_TRACE("split at " + std::to_string(split) + ", CR at " + std::to_string(cr));
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    std::string out = s.Feed(std::string_view(in).substr(0, split));
+    out += s.Feed(std::string_view(in).substr(split));
+    EXPECT_EQ(Count(out, "queued as"), 1u) << out.substr(out.size() > 300 ? out.size() - 300 : 0);
+    EXPECT_TRUE(s.closed());
+    ASSERT_EQ(b.messages.size(), 1u);
+    EXPECT_EQ(b.messages[0], "Subject: big\r\n\r\n" + line + "\r\n");
+  }
+  // Also with a dot-stuffed line behind it, and with a bare CR at the cut.
+  for (const std::string& tail : {std::string("\r\n..x\r\n.\r\n"), std::string("\r") + "B\r\n.\r\n"}) {
+    FakeBackend b;
+    SmtpServer s(params_, &b);
+    std::string out = s.Feed(head + line + tail.substr(0, 1));
+    out += s.Feed(tail.substr(1));
+    EXPECT_EQ(Count(out, "queued as"), 1u);
+    ASSERT_EQ(b.messages.size(), 1u);
+    EXPECT_EQ(b.messages[0], "Subject: big\r\n\r\n" + line + (tail[1] == '\n' ? "\r\n.x\r\n" : "\rB\r\n"));
+  }
+}
+
+// The injector qualifies an unqualified address (and a recipient at a
+// local name such as localhost) with the mail domain; one that is too long
+// only then is refused at its command, so the other recipients keep the
+// message rather than the whole of it failing at the dot.
+TEST_F(ServerTest, AddressTooLongOnceQualifiedIsRefusedAtItsCommand) {
+  params_.max_recipients = 20;
+  params_.max_errors = 20;
+  params_.local = LocalPolicy{"example.com", {"localhost", "host.test"}};  // "@example.com": 12 octets
+  const std::string fits(308, 'u'), over(309, 'u');
+  const std::string in = "EHLO c\r\nMAIL FROM:<" + over + ">\r\nMAIL FROM:<" + fits + ">\r\n" +
+                         "RCPT TO:<good@x.test>\r\n" + "RCPT TO:<" + over + ">\r\n" +
+                         "RCPT TO:<" + std::string(320, 'v') + ">\r\n" + "RCPT TO:<\"" + std::string(307, 'q') +
+                         "\">\r\n" + "RCPT TO:<" + std::string(310, 'w') + "@localhost>\r\n" +
+                         "RCPT TO:<" + std::string(310, 'w') + "@HOST.test>\r\n" + "RCPT TO:<" + fits + ">\r\n" +
+                         "RCPT TO:<" + std::string(300, 'l') + "@localhost>\r\n" + "RCPT TO:<" +
+                         std::string(308, 'r') + "@remote.test>\r\n" + "DATA\r\nhi\r\n.\r\n";
+  std::string out = Run(in);
+  const std::string reason = ": address longer than 320 characters once qualified as ...@example.com\r\n";
+  auto bad = [&](const char* reply, const std::string& addr) {
+    return std::string(reply) + " <" + addr.substr(0, 100) + ">" + reason;
+  };
+  EXPECT_NE(out.find("\r\n" + bad("501 5.1.7 bad sender address", over) + "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n" +
+                     bad("501 5.1.3 bad recipient address", over) +
+                     bad("501 5.1.3 bad recipient address", std::string(320, 'v')) +
+                     bad("501 5.1.3 bad recipient address", "\"" + std::string(307, 'q') + "\"") +
+                     bad("501 5.1.3 bad recipient address", std::string(310, 'w') + "@localhost") +
+                     bad("501 5.1.3 bad recipient address", std::string(310, 'w') + "@HOST.test") +
+                     "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 "),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(b_.begun.size(), 1u);
+  EXPECT_EQ(b_.begun[0].sender, fits);
+  EXPECT_EQ(b_.begun[0].recipients,
+            (std::vector<std::string>{"good@x.test", fits, std::string(300, 'l') + "@localhost",
+                                      std::string(308, 'r') + "@remote.test"}));
+  EXPECT_EQ(Count(out, "queued as"), 1u);
+  // A sender at a local name is not qualified again (as the injector does).
+  b_ = FakeBackend();
+  out = Run("EHLO c\r\nMAIL FROM:<" + std::string(310, 's') + "@localhost>\r\n");
+  EXPECT_TRUE(out.ends_with("250 2.1.0 Ok\r\n")) << out;
+}
+
 // relay-smtpd's policy for clients beyond loopback: TLS, then AUTH (or a
 // client certificate), before MAIL.
 class FakeAuth : public ServerAuthenticator {

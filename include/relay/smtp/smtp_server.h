@@ -20,9 +20,19 @@
 //  - MAIL and RCPT addresses go through ParseEnvelopePath (the parser
 //    sendmail's arguments use): a bad one is refused at its command (501
 //    5.1.7 / 501 5.1.3, naming the problem); the other recipients stay.
+//    So is one longer than kMaxAddressLength once qualified with the
+//    mail domain as the injector will (ServerParams::local).
 //  - The HELO/EHLO argument is kept for the Received header only when it
 //    is a domain or address literal (ValidHeloArgument); otherwise the
 //    reply is the same but helo stays "" and ignored_helo() has the text.
+//  - A refused DATA (501, 503, 554, or 451/554 from the backend) ends
+//    the transaction as RSET would. RFC 2920 3.1: DATA ends a pipelined
+//    group, so the client must wait for its reply; input already received
+//    behind a refused DATA (the message, which must never be read as
+//    commands) is dropped with "421 4.5.0 improper pipelining after a
+//    refused DATA" and the session ends, as Postfix's
+//    smtpd_forbid_unauth_pipelining does. A client that waits is
+//    unaffected.
 //  - Limits: recipients per message, non-transaction commands before MAIL
 //    ("junk" commands: 421 and close), message size (552 after the data).
 //  - The 250 after the final dot is sent only once the backend committed
@@ -53,6 +63,7 @@
 #include <vector>
 
 #include "relay/base/status.h"
+#include "relay/message/aliases.h"
 
 namespace relay {
 
@@ -66,6 +77,11 @@ struct ServerParams {
   // Error replies (4xx, 5xx) a session may earn before it is ended with
   // a 421, as Postfix's smtpd_hard_error_limit.
   int max_errors = 20;
+  // How the injector will qualify the envelope (InjectParams::local; its
+  // domain is InjectParams::domain): an address that fits
+  // kMaxAddressLength only until it is qualified is refused at its MAIL
+  // or RCPT, not after the data. An empty domain qualifies nothing.
+  LocalPolicy local = {};
   // Beyond loopback: see the header comment.
   bool offer_starttls = false;  // the driver can run a server handshake
   bool require_auth = false;    // MAIL needs TLS, then AUTH or a client cert
@@ -159,6 +175,9 @@ class SmtpServer {
   bool TooMuchJunk(std::string* out);
   void Hello(const std::string& verb, std::string_view args, std::string* out);
   void DataCommand(std::string_view args, std::string* out);
+  // After a refused DATA: with client input already received behind it,
+  // a 421 and the end of the session (see the header comment).
+  void RefusedDataPipelining(bool input_behind, std::string* out);
   void DataLine(std::string_view line, bool crlf, std::string* out);
   // The final dot: commits the message, or refuses what was refused on
   // the way, and starts a new transaction.
@@ -195,6 +214,7 @@ class SmtpServer {
   bool in_mail_ = false;
   int junk_ = 0;
   int errors_ = 0;
+  bool data_refused_ = false;  // the line just read was a refused DATA
   bool skip_line_ = false;  // the rest of an over-long line is dropped
   int accepted_ = 0;
   uint64_t data_bytes_ = 0;
