@@ -259,16 +259,7 @@ std::string SmtpServer::Feed(std::string_view data) {
       continue;
     }
     if (nl == std::string::npos) {
-      // In DATA, a long line goes on in pieces.
-      if (!command && buf_.size() - pos > 65536) {
-        // A very long line: pass it on in pieces (the injector breaks it
-        // at 998 octets), so memory stays bounded. A CR at the end is kept
-        // back: its LF may come in the next read, and that CR LF must end
-        // the line, or the "." line behind it is not seen as the end.
-        size_t end = buf_.back() == '\r' ? buf_.size() - 1 : buf_.size();
-        DataPiece(std::string_view(buf_).substr(pos, end - pos), &out);
-        pos = end;
-      }
+      if (!command) pos = LongDataPiece(pos, &out);
       break;
     }
     std::string_view line(buf_.data() + pos, nl - pos);
@@ -296,6 +287,17 @@ std::string SmtpServer::Feed(std::string_view data) {
   if (tls_requested_) pos = buf_.size();
   buf_.erase(0, pos);
   return out;
+}
+
+size_t SmtpServer::LongDataPiece(size_t pos, std::string* out) {
+  if (buf_.size() - pos <= 65536) return pos;
+  // A very long line in DATA: passed on in pieces (the injector breaks it
+  // at 998 octets), so memory stays bounded. A CR at the end is kept back:
+  // its LF may come in the next read, and that CR LF must end the line, or
+  // the "." line behind it is not seen as the end.
+  size_t end = buf_.back() == '\r' ? buf_.size() - 1 : buf_.size();
+  DataPiece(std::string_view(buf_).substr(pos, end - pos), out);
+  return end;
 }
 
 void SmtpServer::RefusedDataPipelining(bool input_behind, std::string* out) {
