@@ -175,11 +175,11 @@ class SmtpServer {
   bool TooMuchJunk(std::string* out);
   void Hello(const std::string& verb, std::string_view args, std::string* out);
   void DataCommand(std::string_view args, std::string* out);
-  // After a refused DATA: with client input already received behind it,
-  // a 421 and the end of the session (see the header comment).
   // In DATA, the start of a line with no LF yet: passed on once it is
   // over 64 KiB (returns the new read position), else left in buf_.
   size_t LongDataPiece(size_t pos, std::string* out);
+  // After a refused DATA: with client input already received behind it,
+  // a 421 and the end of the session (see the header comment).
   void RefusedDataPipelining(bool input_behind, std::string* out);
   void DataLine(std::string_view line, bool crlf, std::string* out);
   // The final dot: commits the message, or refuses what was refused on
