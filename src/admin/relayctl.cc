@@ -336,10 +336,11 @@ int RunTest(const Config& cfg, const std::string& config, const std::vector<std:
 
 int RunRelayctl(int argc, char** argv) {
   std::string config = RELAY_DEFAULT_CONFIG;
+  bool config_named = false;  // -C given: the file must exist (import writes it)
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "-C" && i + 1 < argc) config = argv[++i];
+    if (a == "-C" && i + 1 < argc) config = argv[++i], config_named = true;
     else args.push_back(a);
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h") return Usage();
@@ -353,7 +354,8 @@ int RunRelayctl(int argc, char** argv) {
       return 0;
     }
   Config cfg;
-  Status s = LoadConfig(Env::Default(), config, &cfg);
+  Status s = config_named ? LoadNamedConfig(Env::Default(), config, &cfg)
+                          : LoadConfig(Env::Default(), config, &cfg);
   if (!s.ok()) return Fail(s);
   if (args[0] == "check") return Check(cfg);
   if (IsAdminCommand(args[0])) {

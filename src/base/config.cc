@@ -496,4 +496,10 @@ Status LoadConfig(Env* env, const std::string& path, Config* cfg) {
   return ParseConfig(text, path, cfg);
 }
 
+Status LoadNamedConfig(Env* env, const std::string& path, Config* cfg) {
+  Status s = LoadConfig(env, path, cfg);
+  if (s.ok() && cfg->path.empty()) return Status::Config("-C " + path + ": no such configuration file");
+  return s;
+}
+
 }  // namespace relay

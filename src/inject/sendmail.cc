@@ -512,13 +512,10 @@ int RunSendmail(int argc, char** argv) {
   }
   std::string config_path = opts.config_path ? *opts.config_path : RELAY_DEFAULT_CONFIG;
   Config cfg;
-  s = LoadConfig(Env::Default(), config_path, &cfg);
+  // Only the default file may be missing (the defaults then apply).
+  s = opts.config_path ? LoadNamedConfig(Env::Default(), config_path, &cfg)
+                       : LoadConfig(Env::Default(), config_path, &cfg);
   if (!s.ok()) return Report(s);
-  // Only the default file may be missing (the defaults then apply): a -C
-  // naming no file is a mistake, and quietly using the default spool
-  // would queue mail where the caller never meant it to go.
-  if (opts.config_path && cfg.path.empty())
-    return Report(Status::Config("-C " + config_path + ": no such configuration file"));
 
   switch (opts.mode) {
     case Mode::kNoop: return 0;

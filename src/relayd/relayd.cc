@@ -51,6 +51,7 @@ constexpr int64_t kFailedRunBackoffMicros = 60LL * 1000000;
 
 struct Args {
   std::string config = RELAY_DEFAULT_CONFIG;
+  bool config_named = false;  // -C given: the file must exist
   bool once = false;
   bool flush = false;
   bool detach = false;
@@ -411,7 +412,7 @@ int Supervisor::Run() {
 bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
-    if (s == "-C" && i + 1 < argc) a->config = argv[++i];
+    if (s == "-C" && i + 1 < argc) a->config = argv[++i], a->config_named = true;
     else if (s == "--once") a->once = true;
     else if (s == "--flush" || s == "-q") a->flush = a->once = true;
     else if (s == "-d") a->detach = true;
@@ -435,6 +436,13 @@ int RunRelayd(int argc, char** argv) {
     args.config = abs;
     free(abs);
   }
+  if (args.once && args.config_named) {
+    // relay-deliver takes relayd's -C even for the default file, which may
+    // be missing: a named file that is missing is refused here.
+    Config named;
+    Status s = LoadNamedConfig(Env::Default(), args.config, &named);
+    if (!s.ok()) return Fail(s.message(), s.exit_code());
+  }
   if (args.once) {
     // One run in the foreground is relay-deliver's job.
     std::string path = DeliverPath();
@@ -442,7 +450,8 @@ int RunRelayd(int argc, char** argv) {
     return Fail("cannot run " + path + ": " + std::strerror(errno), EX_UNAVAILABLE);
   }
   Config cfg;
-  Status s = LoadConfig(Env::Default(), args.config, &cfg);
+  Status s = args.config_named ? LoadNamedConfig(Env::Default(), args.config, &cfg)
+                               : LoadConfig(Env::Default(), args.config, &cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   // Listening sockets first: port 25 needs root (or systemd's sockets).
   std::vector<Listener> listeners;

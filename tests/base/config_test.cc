@@ -583,6 +583,20 @@ TEST(Config, LoadMissingFileGivesDefaults) {
   EXPECT_EQ(c.path, "");
 }
 
+// A file named with -C must exist: the defaults would put mail in a spool
+// the caller never meant (sendmail, relayd and relayctl; issue 22).
+TEST(Config, LoadNamedMissingFileIsAConfigError) {
+  testing::TempDir dir;
+  Config c;
+  Status s = LoadNamedConfig(Env::Default(), dir.path() + "/relay.conf", &c);
+  EXPECT_EQ(s.kind(), Status::Kind::kConfig);
+  EXPECT_EQ(s.message(), "-C " + dir.path() + "/relay.conf: no such configuration file");
+  WriteFile(dir.path() + "/relay.conf", "domain = example.net\n");
+  s = LoadNamedConfig(Env::Default(), dir.path() + "/relay.conf", &c);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(c.domain, "example.net");
+}
+
 TEST(Config, LoadReadsAndParsesTheFile) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/relay.conf";

@@ -133,4 +133,11 @@ timeout_command = 60s"
 [ $rc = 69 ] && ok "relayctl test, slow greeting: exit 69" || bad "relayctl test, slow greeting: exit $rc: $(cat "$T/rt.out")"
 grep "FAILED" "$T/rt.out" | grep -q "timeout" && ok "relayctl test, slow greeting: a timeout (timeout_greeting)" ||
   bad "relayctl test, slow greeting: $(cat "$T/rt.out")"
+# A -C naming no file is a mistake, not the defaults (as sendmail -C):
+# exit 78 and one line, for relayctl and relayd alike.
+for prog in "relayctl status" "relayctl check" "relayd --once"; do
+  $BIN/$prog -C "$T/no-such.conf" > "$T/nc.out" 2>&1; rc=$?
+  [ $rc = 78 ] && [ "$(wc -l < "$T/nc.out")" = 1 ] && grep -q "no such configuration file" "$T/nc.out" \
+    && ok "$prog -C a missing file: exit 78, one line" || bad "$prog -C a missing file: exit $rc: $(cat "$T/nc.out")"
+done
 finish
