@@ -354,8 +354,7 @@ int RunRelayctl(int argc, char** argv) {
       return 0;
     }
   Config cfg;
-  Status s = config_named ? LoadNamedConfig(Env::Default(), config, &cfg)
-                          : LoadConfig(Env::Default(), config, &cfg);
+  Status s = LoadConfig(Env::Default(), config, &cfg, config_named);
   if (!s.ok()) return Fail(s);
   if (args[0] == "check") return Check(cfg);
   if (IsAdminCommand(args[0])) {

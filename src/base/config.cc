@@ -486,20 +486,15 @@ Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
   return Status::Ok();
 }
 
-Status LoadConfig(Env* env, const std::string& path, Config* cfg) {
+Status LoadConfig(Env* env, const std::string& path, Config* cfg, bool named) {
   std::string text;
   bool missing = false;
   Status s = env->ReadFile(path, &text, &missing);
+  if (missing && named) return Status::Config("-C " + path + ": no such configuration file");
   if (missing) return Status::Ok();
   if (!s.ok()) return Status::Config(s.message());
   cfg->path = path;
   return ParseConfig(text, path, cfg);
-}
-
-Status LoadNamedConfig(Env* env, const std::string& path, Config* cfg) {
-  Status s = LoadConfig(env, path, cfg);
-  if (s.ok() && cfg->path.empty()) return Status::Config("-C " + path + ": no such configuration file");
-  return s;
 }
 
 }  // namespace relay

@@ -398,8 +398,7 @@ void QueueRunner::Shutdown(int grace_ms) {
   // recipients a later run will send to again.
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, st] : unsaved_) {
-    int done = 0;
-    for (const RcptStatus& r : st.rcpts) done += r.kind != RcptStatus::Kind::kPending;
+    size_t done = st.rcpts.size() - st.pending();
     if (done > 0)
       log_->Error(id + ": stopping with delivery progress not written: " + std::to_string(done) +
                   " recipient(s) already done will be tried again (possible duplicate)");

@@ -26,10 +26,6 @@ bool HasHeader(const std::vector<HeaderField>& hs, std::string_view name) {
   return false;
 }
 
-std::string Qualified(const std::string& addr, const std::string& domain) {
-  return addr.find('@') == std::string::npos ? addr + "@" + domain : addr;
-}
-
 // A skipped element as the log shows it: a header line may be 1 MiB.
 std::string Shortened(const std::string& text) {
   constexpr size_t kMax = 200;

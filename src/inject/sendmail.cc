@@ -513,8 +513,7 @@ int RunSendmail(int argc, char** argv) {
   std::string config_path = opts.config_path ? *opts.config_path : RELAY_DEFAULT_CONFIG;
   Config cfg;
   // Only the default file may be missing (the defaults then apply).
-  s = opts.config_path ? LoadNamedConfig(Env::Default(), config_path, &cfg)
-                       : LoadConfig(Env::Default(), config_path, &cfg);
+  s = LoadConfig(Env::Default(), config_path, &cfg, opts.config_path.has_value());
   if (!s.ok()) return Report(s);
 
   switch (opts.mode) {

@@ -526,4 +526,8 @@ Status ParseEnvelopePath(std::string_view path, std::string* address) {
   return Status::Ok();
 }
 
+std::string Qualified(const std::string& addr, const std::string& domain) {
+  return addr.find('@') == std::string::npos ? addr + "@" + domain : addr;
+}
+
 }  // namespace relay

@@ -440,7 +440,7 @@ int RunRelayd(int argc, char** argv) {
     // relay-deliver takes relayd's -C even for the default file, which may
     // be missing: a named file that is missing is refused here.
     Config named;
-    Status s = LoadNamedConfig(Env::Default(), args.config, &named);
+    Status s = LoadConfig(Env::Default(), args.config, &named, true);
     if (!s.ok()) return Fail(s.message(), s.exit_code());
   }
   if (args.once) {
@@ -450,8 +450,7 @@ int RunRelayd(int argc, char** argv) {
     return Fail("cannot run " + path + ": " + std::strerror(errno), EX_UNAVAILABLE);
   }
   Config cfg;
-  Status s = args.config_named ? LoadNamedConfig(Env::Default(), args.config, &cfg)
-                               : LoadConfig(Env::Default(), args.config, &cfg);
+  Status s = LoadConfig(Env::Default(), args.config, &cfg, args.config_named);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   // Listening sockets first: port 25 needs root (or systemd's sockets).
   std::vector<Listener> listeners;

@@ -99,7 +99,7 @@ Status CheckQualifiedLength(const std::string& addr, bool recipient, const Local
   static const Aliases kNoAliases;
   std::vector<std::string> qualified;
   if (recipient) qualified = kNoAliases.Expand(addr, local);
-  else qualified.push_back(addr.find('@') == std::string::npos ? addr + "@" + local.domain : addr);
+  else qualified.push_back(Qualified(addr, local.domain));
   for (const std::string& q : qualified)
     if (q.size() > kMaxAddressLength)
       return Status::Usage("address longer than " + std::to_string(kMaxAddressLength) +
@@ -485,7 +485,7 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
   }
   // <> is the null sender of bounces and stays empty.
   if (!cmd->path.empty()) {
-    Status s = ParseEnvelopePath(cmd->path, &cmd->path);
+    Status s = ParseEnvelopePath(cmd->path, nullptr);
     if (s.ok()) s = CheckQualifiedLength(cmd->path, /*recipient=*/false, p_.local);
     if (!s.ok()) {
       *out += BadAddress("501 5.1.7 bad sender address", cmd->path, s);
@@ -550,7 +550,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     *out += "553 5.1.3 bad recipient address: <> is no recipient\r\n";
     return;
   }
-  Status bad = ParseEnvelopePath(cmd->path, &cmd->path);
+  Status bad = ParseEnvelopePath(cmd->path, nullptr);
   if (bad.ok()) bad = CheckQualifiedLength(cmd->path, /*recipient=*/true, p_.local);
   if (!bad.ok()) {
     *out += BadAddress("501 5.1.3 bad recipient address", cmd->path, bad);

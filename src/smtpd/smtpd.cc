@@ -154,7 +154,7 @@ int RunSmtpd(int argc, char** argv) {
   Stream stream(0);
   std::unique_ptr<ServerTls> tls;
   std::unique_ptr<PasswordFile> users;
-  if (s.ok()) s = LoadServerSecrets(cfg, &tls, &users);
+  s = LoadServerSecrets(cfg, &tls, &users);
   if (!s.ok()) {
     log.Error(s.message());
     stream.Write("421 4.3.0 service not available; closing\r\n", 1000);

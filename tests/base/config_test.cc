@@ -588,11 +588,11 @@ TEST(Config, LoadMissingFileGivesDefaults) {
 TEST(Config, LoadNamedMissingFileIsAConfigError) {
   testing::TempDir dir;
   Config c;
-  Status s = LoadNamedConfig(Env::Default(), dir.path() + "/relay.conf", &c);
+  Status s = LoadConfig(Env::Default(), dir.path() + "/relay.conf", &c, /*named=*/true);
   EXPECT_EQ(s.kind(), Status::Kind::kConfig);
   EXPECT_EQ(s.message(), "-C " + dir.path() + "/relay.conf: no such configuration file");
   WriteFile(dir.path() + "/relay.conf", "domain = example.net\n");
-  s = LoadNamedConfig(Env::Default(), dir.path() + "/relay.conf", &c);
+  s = LoadConfig(Env::Default(), dir.path() + "/relay.conf", &c, /*named=*/true);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(c.domain, "example.net");
 }

@@ -235,7 +235,11 @@ TEST_F(Load, AMissingEntryNamesItsPath) {
 // Postfix's pickup: the submitter is the file's owner, whatever uid the
 // file records, unless the spool's owner wrote it. Needs root to chown.
 TEST_F(Load, TheSubmitterIsTheOwnerNotTheRecord) {
-  if (geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  // The rule itself is Spool.SubmitterIsTheOwnerUnlessTheRelayUser, with
+  // no I/O; this is the load path, which needs a file of another user.
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root: the entry is given to another user (chown 65534) to show that "
+                    "the owner, not the uid record, is the submitter; CI runs as root";
   Write(paths_.queue_file(kId), Entry(kId, 0), 0604);  // nobody's file, forging "uid 0"
   ASSERT_EQ(chown(paths_.queue_file(kId).c_str(), 65534, 65534), 0);
   LoadedMessage m;

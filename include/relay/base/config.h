@@ -108,15 +108,12 @@ bool ParseDuration(std::string_view s, int64_t* seconds);
 // Parses relay.conf text. `name` is used in error messages.
 Status ParseConfig(std::string_view text, std::string_view name, Config* cfg);
 
-// Reads and parses path. A missing file means the defaults.
-Status LoadConfig(Env* env, const std::string& path, Config* cfg);
-
-// The same for a file named on the command line (-C): only the default
-// file may be missing, since a -C naming no file is a mistake, and the
-// defaults would put mail in a spool the caller never meant. A missing
-// named file is a Config-kind status (exit 78): "-C PATH: no such
+// Reads and parses path. A missing file means the defaults, unless the
+// file was named on the command line (-C, `named`): a -C naming no file
+// is a mistake, and the defaults would put mail in a spool the caller
+// never meant. That is a Config-kind status (exit 78): "-C PATH: no such
 // configuration file".
-Status LoadNamedConfig(Env* env, const std::string& path, Config* cfg);
+Status LoadConfig(Env* env, const std::string& path, Config* cfg, bool named = false);
 
 // Parses a smarthost list: "host[:port] [starttls|smtps|none]" items
 // separated by commas; IPv6 literals in brackets ("[::1]:25").

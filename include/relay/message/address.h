@@ -91,6 +91,9 @@ Status CheckEnvelopeAddress(std::string_view address);
 // outside a quoted string", "an unbalanced quote", ...).
 Status ParseEnvelopePath(std::string_view path, std::string* address);
 
+// addr with "@domain" appended when it has no '@' (an unqualified name).
+std::string Qualified(const std::string& addr, const std::string& domain);
+
 }  // namespace relay
 
 #endif  // RELAY_MESSAGE_ADDRESS_H_

@@ -351,8 +351,7 @@ Status ReadMainInDir(Env* env, const std::string& dir, std::vector<std::string> 
                            "(name the peer with --from)");
   std::string main = MainFile(*kind);
   std::string text;
-  bool missing = false;
-  Status s = env->ReadFile(dir + "/" + main, &text, &missing);
+  Status s = env->ReadFile(dir + "/" + main, &text, nullptr);
   if (!s.ok()) return Status(s).Prefixed("cannot read the " + std::string(ImportKindName(*kind)) + " configuration");
   src->files[main] = std::move(text);
   return Status::Ok();
@@ -362,8 +361,7 @@ Status ReadMainInDir(Env* env, const std::string& dir, std::vector<std::string> 
 // content, unless *kind is forced. ls is why it could not be listed.
 Status ReadMainFile(Env* env, const std::string& path, const Status& ls, ImportKind* kind, ImportSource* src) {
   std::string text;
-  bool missing = false;
-  Status s = env->ReadFile(path, &text, &missing);
+  Status s = env->ReadFile(path, &text, nullptr);
   if (!s.ok()) {
     // A directory that cannot be listed reads as "Is a directory".
     if (s.message().find(std::strerror(EISDIR)) != std::string::npos) return ls.Prefixed("cannot read");
@@ -381,7 +379,7 @@ Status ReadMainFile(Env* env, const std::string& path, const Status& ls, ImportK
   if (name != main && KindFromName(name) == *kind && name != ".msmtprc") {
     // revaliases given: read ssmtp.conf beside it.
     src->files[name] = std::move(text);
-    Status s2 = env->ReadFile(dir + "/" + main, &text, &missing);
+    Status s2 = env->ReadFile(dir + "/" + main, &text, nullptr);
     if (!s2.ok()) return s2.Prefixed("cannot read the " + std::string(ImportKindName(*kind)) + " configuration");
   }
   src->files[main] = std::move(text);
