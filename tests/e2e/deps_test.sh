@@ -36,7 +36,7 @@ printf '#!/bin/sh\ncat > /dev/null\n' > "$F/bin/debconf-set-selections"
 printf '#!/bin/sh\n[ "$1" = -u ] && echo "${FAKE_UID:-0}" && exit 0\nexec /usr/bin/id "$@"\n' > "$F/bin/id"
 chmod 755 "$F"/bin/*
 
-ALL="cmake g++ make pkg-config libssl-dev libc-ares-dev libsasl2-dev libcrypt-dev libgtest-dev python3 python3-aiosmtpd util-linux"
+ALL="cmake g++ make pkg-config libssl-dev libc-ares-dev libsasl2-dev libcrypt-dev libgtest-dev libcurl4-openssl-dev nlohmann-json3-dev python3 python3-aiosmtpd util-linux"
 # deps MODE: runs the script with the fakes; sets rc, and out/err files.
 deps() {
   : > "$F/apt.log"
