@@ -75,6 +75,11 @@ SPEC, the answer at a stage, is one of
                                     "slow@x.test": {"reply": "250 ok",
                                                     "delay": 2} } }
   (addresses compare case-insensitively, without the <>)
+  and for the mail stage the same, keyed by the MAIL FROM address, e.g. a
+  provider that takes only its account as the sender:
+  { "default": "530 5.7.60 SMTP; Client does not have permissions to send
+                as this sender", "addresses": { "me@x.test": "250 2.1.0 Ok" } }
+  ("" is the null sender <>)
   and for the starttls stage also
   { "reply": "220 go ahead", "inject_after_220": "250 injected\\r\\n" }
   the injected bytes (latin-1: "\\u00ff" is byte 0xff) go out in plain text
@@ -442,7 +447,7 @@ class Conn:
         """The SPEC for this stage now, as a dict (or None for built-in)."""
         self.counts[stage] = self.counts.get(stage, 0) + 1
         v = self.srv.stage_spec(self.n, stage)
-        if isinstance(v, dict) and stage == "rcpt" and ("addresses" in v or "default" in v):
+        if isinstance(v, dict) and stage in ("rcpt", "mail") and ("addresses" in v or "default" in v):
             addrs = {k.lower(): x for k, x in v.get("addresses", {}).items()}
             v = addrs.get((rcpt or "").lower(), v.get("default"))
         if isinstance(v, dict) and "sequence" in v:
@@ -624,7 +629,7 @@ class Conn:
                 if self.srv.script.get("enforce_size") and self.size_limit and \
                         declared is not None and declared > self.size_limit:
                     d = "552 5.3.4 Error: message file too big"
-                code = self.respond("mail", [d])
+                code = self.respond("mail", [d], self.spec("mail", addr))
                 if code.startswith("2"):
                     self.reset_txn()
                     self.mail_from, self.mail_params = addr, params

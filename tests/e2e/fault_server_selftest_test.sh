@@ -327,4 +327,25 @@ kill $p3 2> /dev/null; wait $p3 2> /dev/null
 $PY "$FS" --port 0 --script-inline '{"enforce_size": 1}' --max-seconds 5 > "$T/c4.out" 2>&1
 [ $? != 0 ] && ok "enforce_size: a non-boolean value refused" || bad "enforce_size: 1 accepted"
 
+# The mail stage keyed by the MAIL FROM address (a provider that takes
+# only its account as the sender, Microsoft's 530 5.7.60 for the rest).
+$PY "$FS" --port 0 --script-inline '{"mail": {"default": "530 5.7.60 SMTP; Client does not have permissions to send as this sender", "addresses": {"Me@X.test": "250 2.1.0 Ok", "": "250 2.1.0 null ok"}}}' \
+  --log "$T/log5.jsonl" --max-seconds 30 --ready-file "$T/ready5" > /dev/null 2>&1 &
+p5=$!
+wait_for 10 test -s "$T/ready5" || bad "mail addresses: fault_server did not start"
+$PY - "$(cat "$T/ready5")" > "$T/c5.out" 2>&1 <<'EOF'
+import smtplib, sys
+c = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.ehlo("client.test")
+print("root", c.docmd("MAIL FROM:<root@host.test>"))
+print("me", c.docmd("MAIL FROM:<me@x.test> SIZE=10"))
+c.docmd("RSET")
+print("null", c.docmd("MAIL FROM:<>"))
+c.quit()
+EOF
+contains "$T/c5.out" "root (530, b'5.7.60 SMTP; Client does not have permissions to send as this sender')" "mail addresses: another sender refused"
+contains "$T/c5.out" "me (250, b'2.1.0 Ok')" "mail addresses: the account's address taken (any case, with parameters)"
+contains "$T/c5.out" "null (250, b'2.1.0 null ok')" "mail addresses: the null sender keyed by \"\""
+kill $p5 2> /dev/null; wait $p5 2> /dev/null
+
 finish
