@@ -4,12 +4,14 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 
 #include "relay/deliver/delivery.h"
+#include "relay/deliver/rate_limit.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/base/env.h"
 #include "relay/base/host.h"
@@ -171,6 +173,41 @@ int Bounce(const Config& cfg, const std::string& id) {
   return 0;
 }
 
+// Provider limits (issue 17): each smarthost in the ledger (state/.limits)
+// or in relay.conf, its pause or limit and when it ends, and its counts.
+// Text lines, or a JSON array for status --json.
+std::string ProviderLimitsStatus(const Config& cfg, bool json, int64_t now) {
+  RateLimiter ledger = LoadLimits(SpoolPaths(cfg.spool_dir));
+  ledger.Prune(now);
+  Limits limits{cfg.smarthost_rate_limit, cfg.smarthost_daily_limit};
+  std::vector<std::string> names;
+  for (const Smarthost& h : cfg.smarthosts) names.push_back(HostKey(h));
+  for (const auto& [name, h] : ledger.hosts())
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  std::string out;
+  for (const std::string& name : names) {
+    std::string why;
+    int64_t until = ledger.NextAllowed(name, limits, now, &why);
+    int minute = ledger.CountMinute(name, now), day = ledger.CountDay(name, now);
+    if (json) {
+      out += std::string(out.empty() ? "" : ", ") + "{\"name\": " + Json(name) +
+             ", \"held_until\": " + std::to_string(until > now ? until / 1000000 : 0) +
+             ", \"held_reason\": " + Json(until > now ? why : "") + ", \"sent_last_minute\": " +
+             std::to_string(minute) + ", \"sent_last_day\": " + std::to_string(day) + "}";
+      continue;
+    }
+    out += "smarthost:    " + name + ": ";
+    if (until > now)
+      out += "held for " + std::to_string((until - now + 999999) / 1000000) + " s more (until " +
+             std::to_string(until / 1000000) + "): " + Printable(why) + "\n              ";
+    out += std::to_string(minute) + " sent in the last minute" +
+           (limits.per_minute ? " (limit " + std::to_string(limits.per_minute) + ")" : "") + ", " +
+           std::to_string(day) + " in 24 h" + (limits.per_day ? " (limit " + std::to_string(limits.per_day) + ")" : "") +
+           "\n";
+  }
+  return json ? ", \"smarthosts\": [" + out + "]" : out;
+}
+
 int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
   SpoolPaths p(cfg.spool_dir);
   // A directory that is not there counts 0 (no spool yet, as for mailq);
@@ -197,11 +234,12 @@ int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
   long long sent = run.last_sent, err_time = run.last_error_time;
   const std::string& err = run.last_error;
   bool stuck = !oldest.empty() && age > max_age;
+  std::string limits = ProviderLimitsStatus(cfg, json, now);
   if (json) {
     std::printf("{\"queued\": %zu, \"held\": %zu, \"failed\": %zu, \"oldest_id\": %s, \"oldest_age_seconds\": %lld, "
-                "\"last_sent\": %lld, \"last_error_time\": %lld, \"last_error\": %s, \"stuck\": %s}\n",
+                "\"last_sent\": %lld, \"last_error_time\": %lld, \"last_error\": %s, \"stuck\": %s%s}\n",
                 queued, held, failed, Json(oldest).c_str(), static_cast<long long>(age), sent / 1000000,
-                err_time / 1000000, Json(err).c_str(), stuck ? "true" : "false");
+                err_time / 1000000, Json(err).c_str(), stuck ? "true" : "false", limits.c_str());
   } else {
     auto ago = [&](long long micros) {
       if (micros == 0) return std::string("never");
@@ -211,6 +249,7 @@ int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
     std::printf("oldest:       %s\n", oldest.empty() ? "-" : (oldest + ", " + std::to_string(age) + " s old").c_str());
     std::printf("last sent:    %s\n", ago(sent).c_str());
     std::printf("last error:   %s%s\n", ago(err_time).c_str(), err.empty() ? "" : (": " + Printable(err)).c_str());
+    std::fputs(limits.c_str(), stdout);
     if (stuck) std::printf("STUCK: the oldest message has waited longer than %lld s\n", static_cast<long long>(max_age));
   }
   // Monitoring pages someone before mail is lost: non-zero when stuck.

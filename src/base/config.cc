@@ -313,6 +313,42 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"listen_auth_failure_limit", Count(&Config::listen_auth_failure_limit, 0, 1000)},
       {"listen_auth_failure_window", Duration(&Config::listen_auth_failure_window, 1, 30LL * 86400)},
       {"timeout_smtpd", Duration(&Config::timeout_smtpd, 1, 86400)},
+      // Issue 17 (5, 6): the sender the provider accepts; provider limits.
+      {"sender_rewrite",
+       [](std::string_view v, Config* c) {
+         if (v == "none") c->sender_rewrite = SenderRewrite::kNone;
+         else if (v == "envelope") c->sender_rewrite = SenderRewrite::kEnvelope;
+         else if (v == "envelope+header") c->sender_rewrite = SenderRewrite::kEnvelopeAndHeader;
+         else return BadValue("must be none, envelope or envelope+header");
+         return Status::Ok();
+       }},
+      {"sender_address",
+       [](std::string_view v, Config* c) {
+         size_t at = v.rfind('@');
+         if (at == 0 || at == std::string_view::npos || at + 1 == v.size() ||
+             v.find_first_of(" \t<>,;\"") != std::string_view::npos)
+           return BadValue("'" + std::string(v) + "' is not an address (write user@example.com)");
+         c->sender_address = v;
+         return Status::Ok();
+       }},
+      {"sender_map", FilePath(&Config::sender_map)},
+      {"allowed_senders",
+       [](std::string_view v, Config* c) {
+         // Repeating the key adds more; "@example.com" allows a domain.
+         std::string list(v);
+         for (char& ch : list) ch = ch == ',' ? ' ' : ch;
+         for (std::string_view a : Split(list, ' ')) {
+           if (a.empty()) continue;
+           size_t at = a.rfind('@');
+           if (at == std::string_view::npos || at + 1 == a.size())
+             return BadValue("'" + std::string(a) + "' is neither an address nor @domain");
+           c->allowed_senders.push_back(ToLower(a));
+         }
+         return Status::Ok();
+       }},
+      {"smarthost_rate_limit", Count(&Config::smarthost_rate_limit, 0, 100000)},
+      {"smarthost_daily_limit", Count(&Config::smarthost_daily_limit, 0, 100000000)},
+      {"smarthost_quota_replies", FilePath(&Config::smarthost_quota_replies)},
       {"max_connections", Count(&Config::max_connections, 1, 100)},
       {"max_messages_per_connection", Count(&Config::max_messages_per_connection, 1, 100000)},
       {"retry_min", Duration(&Config::retry_min, 1)},

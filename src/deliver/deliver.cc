@@ -25,7 +25,9 @@
 #include "relay/base/host.h"
 #include "relay/base/log.h"
 #include "relay/queue/privileges.h"
+#include "relay/deliver/quota_reply.h"
 #include "relay/deliver/runner.h"
+#include "relay/deliver/sender_rewrite.h"
 #include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
 
@@ -123,6 +125,27 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
   return 0;
 }
 
+// The sender rewrite and the quota replies of relay.conf, with their
+// files (sender_map, smarthost_quota_replies) read here: a file that
+// cannot be read or parsed is a configuration error naming it.
+Status LoadProviderPolicy(const Config& cfg, const std::string& domain, const std::string& fqdn,
+                          SenderPolicy* sender, std::vector<QuotaPattern>* quota) {
+  std::string map_text;
+  if (!cfg.sender_map.empty()) {
+    Status s = Env::Default()->ReadFile(cfg.sender_map, &map_text, nullptr);
+    if (!s.ok()) return Status::Config("sender_map " + cfg.sender_map + ": " + s.message());
+  }
+  Status s = MakeSenderPolicy(cfg, domain, fqdn, map_text, sender);
+  if (!s.ok()) return Status::Config("sender_map " + cfg.sender_map + ": " + s.message());
+  *quota = BuiltinQuotaPatterns();
+  if (cfg.smarthost_quota_replies.empty()) return Status::Ok();
+  std::string text;
+  s = Env::Default()->ReadFile(cfg.smarthost_quota_replies, &text, nullptr);
+  if (s.ok()) s = ParseQuotaPatterns(text, quota);
+  if (!s.ok()) return Status::Config("smarthost_quota_replies " + cfg.smarthost_quota_replies + ": " + s.message());
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunDeliver(int argc, char** argv) {
@@ -148,7 +171,13 @@ int RunDeliver(int argc, char** argv) {
     return Fail("cannot lock " + lock + ": " + std::strerror(errno), EX_TEMPFAIL);
   Logger log(!args.report && cfg.log == "syslog" && args.verbose ? "stderr" : cfg.log, args.verbose);
   HostNames host = GetHostNames(Env::Default());
-  QueueRunner runner(cfg, &log, host.fqdn, MailDomain(Env::Default(), cfg.domain, host));
+  std::string domain = MailDomain(Env::Default(), cfg.domain, host);
+  SenderPolicy sender;
+  std::vector<QuotaPattern> quota;
+  s = LoadProviderPolicy(cfg, domain, host.fqdn, &sender, &quota);
+  if (!s.ok()) return Fail(s.message(), s.exit_code());
+  QueueRunner runner(cfg, &log, host.fqdn, domain);
+  runner.SetProviderPolicy(std::move(sender), std::move(quota));
   if (!args.flush) runner.SetSiteFailures(args.pause.failures, args.pause.until);
   return RunOnce(&runner, args.flush, args.report);
 }

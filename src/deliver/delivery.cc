@@ -13,6 +13,8 @@
 
 #include "relay/deliver/bounce.h"
 #include "relay/deliver/connection.h"
+#include "relay/deliver/provider_limits.h"
+#include "relay/deliver/sender_rewrite.h"
 #include "relay/message/downgrade.h"
 #include "relay/queue/queue_id.h"
 #include "relay/base/strings.h"
@@ -80,13 +82,21 @@ void Deliverer::Received(const Reply& r, Stage /*stage*/) {
 namespace {
 
 // Streams m's content through a Downgrader, handing each converted piece
-// to sink; memory stays bounded whatever the message's size.
-Status ForEachDowngradedPiece(const LoadedMessage& m, const std::function<Status(const std::string&)>& sink) {
+// to sink; memory stays bounded whatever the message's size. head, when
+// not empty, goes in place of the first head_old_size bytes.
+Status ForEachDowngradedPiece(const LoadedMessage& m, const std::string& head, uint64_t head_old_size,
+                              const std::function<Status(const std::string&)>& sink) {
   Downgrader d;
   WireFormCheck check;  // the converter's input is checked as it is read
   std::string in, out;
-  uint64_t left = m.trailer.content_size;
-  off_t off = static_cast<off_t>(m.content_offset);
+  uint64_t left = m.trailer.content_size - head_old_size;
+  off_t off = static_cast<off_t>(m.content_offset + head_old_size);
+  if (!head.empty()) {
+    if (!check.Feed(head)) return Status::DataErr(check.error());
+    d.Feed(head, &out);
+    Status s = sink(out);
+    if (!s.ok()) return s;
+  }
   while (left > 0) {
     in.resize(std::min<uint64_t>(left, 65536));
     ssize_t n = pread(m.fd, in.data(), in.size(), off);
@@ -109,14 +119,14 @@ Status ForEachDowngradedPiece(const LoadedMessage& m, const std::function<Status
 }  // namespace
 
 Status Deliverer::WriteDowngraded(const LoadedMessage& m, Connection* conn, int block_ms) {
-  return ForEachDowngradedPiece(m, [&](const std::string& piece) {
+  return ForEachDowngradedPiece(m, head_new_, head_old_size_, [&](const std::string& piece) {
     return piece.empty() ? Status::Ok() : conn->Write(piece, block_ms);
   });
 }
 
-Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size) {
+Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size, const std::string& head, uint64_t head_old_size) {
   *size = 0;
-  return ForEachDowngradedPiece(m, [size](const std::string& piece) {
+  return ForEachDowngradedPiece(m, head, head_old_size, [size](const std::string& piece) {
     *size += piece.size();
     return Status::Ok();
   });
@@ -138,6 +148,10 @@ Status Deliverer::EnsureSession(std::string* error) {
   std::string errors;
   for (const Smarthost* h : FailoverOrder(ctx_.cfg->smarthosts, *ctx_.hosts)) {
     if (client_.aborted()) break;
+    // A smarthost over its provider limit is passed over while another
+    // may be used (ClearLimits waits when none may).
+    if (ctx_.limits && !ctx_.limits->Allowed(HostKey(*h), NowMicros())) continue;
+    host_key_ = HostKey(*h);
     messages_on_conn_ = 0;
     SmarthostClient::Step step;
     Status s = client_.Open(*h, &step);
@@ -196,16 +210,25 @@ AttemptResult Deliverer::Deliver(LoadedMessage* m, bool forced, std::string* sit
     later.next = NowMicros();
     return later;
   }
-  std::string err;
-  if (!EnsureSession(&err).ok()) {
-    *site_error = err;
-    return Defer(m, "4.4.1", err);
-  }
+  AttemptResult held;
+  if (!ClearLimits(m, site_error, &held)) return held;
   MessageJob job = JobFor(*m, idx);
+  if (ctx_.sender) {
+    std::string as = RewrittenSender(*ctx_.sender, m->env.sender);
+    if (!as.empty()) {
+      // Only the copy sent changes: bounces relay makes still go to the
+      // queued sender.
+      job.sender = as;
+      ctx_.log->Info(m->id + ": sender <" + Printable(m->env.sender) + "> sent as <" + Printable(as) +
+                     "> (sender_rewrite)");
+    }
+  }
+  PrepareHeader(*m);
+  if (!head_new_.empty()) job.size = job.size - head_old_size_ + head_new_.size();
   if (job.eight_bit && job.can_downgrade && !client_.session()->capabilities().eightbitmime) {
     // SIZE= must declare what will be sent: the converted message, a
     // little larger than the one in the queue.
-    Status s = MeasureDowngraded(*m, &job.downgraded_size);
+    Status s = MeasureDowngraded(*m, &job.downgraded_size, head_new_, head_old_size_);
     if (s.kind() == Status::Kind::kDataErr) return NotWireForm(s.message());
     if (!s.ok()) return Defer(m, "4.3.0", s.message());
   }
@@ -219,9 +242,18 @@ AttemptResult Deliverer::Send(LoadedMessage* m, const std::vector<size_t>& idx, 
   int block_ms = static_cast<int>(ctx_.cfg->timeout_data_block * 1000);
   bool alive = client_.Drive([&](Connection* conn) {
     WireFormCheck check;
-    Status s = session->downgrade() ? WriteDowngraded(*m, conn, block_ms)
-                                    : conn->WriteFile(m->fd, static_cast<off_t>(m->content_offset),
-                                                      m->trailer.content_size, block_ms, &check);
+    Status s;
+    if (session->downgrade()) {
+      s = WriteDowngraded(*m, conn, block_ms);
+    } else {
+      // The rewritten header block first (checked like the rest), then
+      // the queued content after the block it replaces.
+      if (!head_new_.empty()) s = check.Feed(head_new_) ? conn->Write(head_new_, block_ms)
+                                                        : Status::DataErr(check.error());
+      if (s.ok())
+        s = conn->WriteFile(m->fd, static_cast<off_t>(m->content_offset + head_old_size_),
+                            m->trailer.content_size - head_old_size_, block_ms, &check);
+    }
     // Not in wire form: the client breaks the connection before the dot;
     // the entry goes to corrupt/.
     if (s.kind() == Status::Kind::kDataErr) not_wire_form_ = s.message();
@@ -237,12 +269,19 @@ AttemptResult Deliverer::Send(LoadedMessage* m, const std::vector<size_t>& idx, 
   outcomes.resize(idx.size(), RcptOutcome{RcptState::kDeferred, "4.4.0", "no outcome from session"});
   bool dup = session->possible_duplicate();
   ++messages_on_conn_;
+  std::string quota;
+  int64_t hold = HoldForQuota(&outcomes, &quota);
   if (!alive) {
     client_.Disconnect();
-  } else if (messages_on_conn_ >= ctx_.cfg->max_messages_per_connection) {
+  } else if (hold > 0 || messages_on_conn_ >= ctx_.cfg->max_messages_per_connection) {
     Close();
   }
-  return Record(m, idx, std::move(outcomes), dup);
+  AttemptResult res = Record(m, idx, std::move(outcomes), dup, hold);
+  if (hold > 0) {
+    res.wait_until = hold;
+    res.wait_reason = quota;
+  }
+  return res;
 }
 
 AttemptResult Deliverer::NotWireForm(const std::string& why) {
@@ -338,7 +377,7 @@ void Deliverer::LogOutcomes(const LoadedMessage& m, const std::vector<size_t>& i
 }
 
 AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx,
-                                std::vector<RcptOutcome> outcomes, bool possible_duplicate) {
+                                std::vector<RcptOutcome> outcomes, bool possible_duplicate, int64_t hold_until) {
   int64_t now = NowMicros();
   std::vector<Verdict> verdicts = ApplyOutcomes(m->env, idx, now, ctx_.cfg->queue_lifetime, &outcomes, &m->state);
   LogOutcomes(*m, idx, outcomes, verdicts, now);
@@ -359,7 +398,7 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     res.removed = true;
     return res;
   }
-  return SaveProgress(m, now);
+  return SaveProgress(m, now, hold_until);
 }
 
 bool Deliverer::RemoveEntry(const LoadedMessage& m) {
@@ -375,12 +414,17 @@ bool Deliverer::RemoveEntry(const LoadedMessage& m) {
   return true;
 }
 
-AttemptResult Deliverer::SaveProgress(LoadedMessage* m, int64_t now) {
+AttemptResult Deliverer::SaveProgress(LoadedMessage* m, int64_t now, int64_t hold_until) {
   const Config& c = *ctx_.cfg;
   AttemptResult res;
-  m->state.attempts++;
-  int64_t delay = RetryDelaySeconds(m->state.attempts, c.retry_min, c.retry_max, Jitter());
-  m->state.next_attempt_micros = now + delay * 1000000;
+  if (hold_until > 0) {
+    // The provider's quota, not this message: no retry count.
+    m->state.next_attempt_micros = hold_until;
+  } else {
+    m->state.attempts++;
+    int64_t delay = RetryDelaySeconds(m->state.attempts, c.retry_min, c.retry_max, Jitter());
+    m->state.next_attempt_micros = now + delay * 1000000;
+  }
   res.next = m->state.next_attempt_micros;
   Status s = ctx_.env->WriteFileAtomic(ctx_.paths->state_file(m->id), EncodeState(m->state), 0600);
   if (!s.ok()) {
@@ -436,6 +480,94 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   *bounce_id = b.id;
   ctx_.log->Info(m->id + ": sender non-delivery notification: " + b.id);
   return Status::Ok();
+}
+
+AttemptResult Deliverer::Wait(const LoadedMessage& m, int64_t until, const std::string& why) {
+  AttemptResult res;
+  res.next = until;
+  res.wait_until = until;
+  res.wait_reason = why;
+  ctx_.log->Info(m.id + ": waits " + std::to_string((until - NowMicros() + 999999) / 1000000) +
+                 "s for the smarthost (" + Printable(why) + "); not an attempt");
+  return res;
+}
+
+bool Deliverer::ClearLimits(LoadedMessage* m, std::string* site_error, AttemptResult* held) {
+  ProviderLimits* limits = ctx_.limits;
+  int64_t now = NowMicros();
+  std::string why;
+  if (limits && !client_.ready()) {
+    // Every smarthost held: wait without connecting.
+    int64_t until = limits->EarliestAllowed(ctx_.cfg->smarthosts, now, &why);
+    if (until > now) {
+      *held = Wait(*m, until, why);
+      return false;
+    }
+  }
+  std::string err;
+  if (!EnsureSession(&err).ok()) {
+    int64_t until = 0;
+    std::string reason;
+    // A slow-down reply at the greeting, EHLO or AUTH pauses, not fails.
+    if (limits && !host_key_.empty() && limits->OnReply(host_key_, err, now, &until, &reason)) {
+      *held = Wait(*m, until, reason);
+      return false;
+    }
+    if (limits && err.empty()) {  // every host was taken to its limit meanwhile
+      *held = Wait(*m, limits->EarliestAllowed(ctx_.cfg->smarthosts, now, &why), why);
+      return false;
+    }
+    *site_error = err;
+    *held = Defer(m, "4.4.1", err);
+    return false;
+  }
+  int64_t until = 0;
+  if (limits && !limits->Acquire(host_key_, now, &until, &why)) {
+    Close();  // another worker took the last slot meanwhile
+    *held = Wait(*m, until, why);
+    return false;
+  }
+  return true;
+}
+
+int64_t Deliverer::HoldForQuota(std::vector<RcptOutcome>* outcomes, std::string* reason) {
+  if (!ctx_.limits) return 0;
+  int64_t hold = 0;
+  for (RcptOutcome& o : *outcomes) {
+    if (o.state != RcptState::kDeferred && o.state != RcptState::kBounced) continue;
+    int64_t until = 0;
+    std::string why;
+    if (!ctx_.limits->OnReply(host_key_, o.reason, NowMicros(), &until, &why)) continue;
+    // Never a bounce: the recipient waits for the smarthost's next window.
+    o.state = RcptState::kDeferred;
+    o.reason = why + " (smarthost paused; no bounce)";
+    hold = std::max(hold, until);
+    *reason = why;
+  }
+  return hold;
+}
+
+void Deliverer::PrepareHeader(const LoadedMessage& m) {
+  head_new_.clear();
+  head_old_size_ = 0;
+  // A bounce (null sender) keeps its From; so does a message whose
+  // header is beyond the first 64 KiB.
+  if (!ctx_.sender || ctx_.sender->mode != SenderRewrite::kEnvelopeAndHeader || m.env.sender.empty()) return;
+  std::string buf(std::min<uint64_t>(m.trailer.content_size, 65536), '\0');
+  ssize_t n = pread(m.fd, buf.data(), buf.size(), static_cast<off_t>(m.content_offset));
+  if (n != static_cast<ssize_t>(buf.size())) return;
+  size_t head = HeaderBlockSize(buf);
+  if (head == std::string::npos) {
+    if (buf.size() != m.trailer.content_size) return;
+    head = buf.size();  // all header, no body
+  }
+  buf.resize(head);
+  std::string out;
+  WireFormCheck check;
+  if (!RewriteFromHeader(*ctx_.sender, buf, &out) || !check.Feed(out)) return;
+  head_new_ = std::move(out);
+  head_old_size_ = head;
+  ctx_.log->Info(m.id + ": From header rewritten (sender_rewrite); the original is in X-Original-From");
 }
 
 void Deliverer::Close() { client_.Close(); }

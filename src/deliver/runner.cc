@@ -108,7 +108,43 @@ void QueueRunner::Add(const std::string& id) {
   if (IsQueueId(id)) schedule_.Add(id, 0);
 }
 
-void QueueRunner::FlushAll() { schedule_.FlushAll(); }
+void QueueRunner::FlushAll() {
+  schedule_.FlushAll();
+  // A flush retries now: a quota pause is relay's guess and is lifted;
+  // the configured limits still hold.
+  if (limits_) limits_->ClearPauses();
+}
+
+void QueueRunner::SetProviderPolicy(SenderPolicy sender, std::vector<QuotaPattern> quota_patterns) {
+  sender_ = std::move(sender);
+  limits_ = std::make_unique<ProviderLimits>(cfg_, std::move(quota_patterns), LoadLimits(paths_));
+}
+
+void QueueRunner::SaveLimitsLedger(bool force) {
+  if (!limits_) return;
+  int64_t now = Now();
+  if (!force && now - last_limits_save_ < 1000000) return;
+  bool changed = false;
+  RateLimiter ledger = limits_->Snapshot(now, &changed);
+  if (!changed) return;
+  last_limits_save_ = now;
+  Status s = SaveLimits(paths_, ledger);
+  if (!s.ok()) log_->Error("cannot write " + paths_.limits_file() + ": " + s.message());
+}
+
+bool QueueRunner::HeldByLimits(int64_t now) {
+  if (!limits_) return false;
+  std::string why;
+  int64_t until = limits_->EarliestAllowed(cfg_.smarthosts, now, &why);
+  if (until <= now) return false;
+  if (until > schedule_.site_down_until())
+    log_->Info("deliveries wait " + std::to_string((until - now + 999999) / 1000000) + "s: " + why);
+  schedule_.ExtendPause(until, why);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Work& work : work_) schedule_.Requeue(work.id);
+  work_.clear();
+  return true;
+}
 
 bool QueueRunner::PopWork(Worker* self, Work* w) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -176,6 +212,12 @@ void QueueRunner::WorkerMain(Worker* w) {
       Post(std::move(r));
       break;  // this worker's connection failed; the main loop decides what next
     }
+    if (a.wait_until > 0) {
+      r.wait_until = a.wait_until;
+      r.wait_reason = a.wait_reason;
+      Post(std::move(r));
+      break;  // held by a provider limit: the main loop pauses or goes on
+    }
     Post(std::move(r));
   }
   w->deliverer->Close();
@@ -242,7 +284,7 @@ size_t QueueRunner::unsaved() const {
 void QueueRunner::Dispatch() {
   RetryUnsaved();
   int64_t now = Now();
-  if (schedule_.Paused(now)) return;
+  if (schedule_.Paused(now) || HeldByLimits(now)) return;
   auto stalled = [this](const std::string& id) { return Stalled(id); };
   bool any_due = false;
   size_t waiting;
@@ -260,7 +302,7 @@ void QueueRunner::Dispatch() {
     if (!s.ok()) {
       // Nothing can be delivered until the files are fixed: pause, as for a
       // dead smarthost, rather than spin (--once then ends).
-      schedule_.PauseUntil(now + cfg_.retry_min * 1000000);
+      schedule_.PauseUntil(now + cfg_.retry_min * 1000000, "TLS settings cannot be loaded");
       log_->Error(s.message() + "; deliveries paused for " + std::to_string(cfg_.retry_min) + "s");
       return;
     }
@@ -284,6 +326,8 @@ void QueueRunner::Dispatch() {
     auto w = std::make_unique<Worker>();
     DeliveryContext ctx{&cfg_, &paths_, &aliases_, hostname_, log_, &dir_dirty_, &hosts_, &stats_};
     ctx.domain = domain_;
+    ctx.sender = sender_.active() ? &sender_ : nullptr;
+    ctx.limits = limits_.get();
     w->deliverer = std::make_unique<Deliverer>(ctx, tls_);
     Worker* raw = w.get();
     w->thread = std::thread([this, raw] { WorkerMain(raw); });
@@ -308,6 +352,12 @@ void QueueRunner::Collect() {
       continue;
     }
     schedule_.Done(r.id, r.next);
+    if (r.wait_until > 0) {
+      // Held by a limit or a quota reply: not a failure. Deliveries pause
+      // while every smarthost is held; else the entry goes to another.
+      if (!HeldByLimits(Now())) schedule_.Done(r.id, 0);
+      continue;
+    }
     if (r.site_failed) {
       // The smarthost is unreachable: stop handing out work until it might
       // be back, instead of failing every queued message against it.
@@ -330,6 +380,7 @@ void QueueRunner::Collect() {
     }
   }
   SyncQueueDirIfDirty();
+  SaveLimitsLedger(false);
   // Idle: give back the TLS context (and the CA store it holds).
   if (workers_.empty()) tls_.reset();
 }
@@ -356,6 +407,7 @@ void QueueRunner::WriteStatus() {
   RunStatus st = LoadRunStatus(paths_);
   st.Merge(run);
   SaveRunStatus(paths_, st);
+  SaveLimitsLedger(true);
 }
 
 bool QueueRunner::Idle() const {

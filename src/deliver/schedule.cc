@@ -29,6 +29,7 @@ void Schedule::FlushAll() {
     e.forced = true;
   }
   site_down_until_ = 0;
+  pause_reason_.clear();
 }
 
 bool Schedule::Due(const std::string& id, const Entry& e, int64_t now, const Stalled& stalled) const {
@@ -76,6 +77,7 @@ int64_t Schedule::SiteFailed(int64_t now, int64_t retry_min) {
   ++site_failures_;
   int64_t delay = RetryDelaySeconds(site_failures_, std::min<int64_t>(retry_min, 60), retry_min, 0.5);
   site_down_until_ = now + delay * 1000000;
+  pause_reason_ = "smarthost unreachable";
   return delay;
 }
 

@@ -133,3 +133,27 @@ TEST(Schedule, WorkNotStartedWaitsForThePause) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+TEST(Schedule, PauseKeepsTheLaterEndAndItsReason) {
+  Schedule s;
+  s.Add("0000000000000001A", 0);
+  s.ExtendPause(100 * kSec, "rate: 421 4.7.0 Too many messages");
+  s.ExtendPause(50 * kSec, "an earlier end");
+  EXPECT_EQ(s.site_down_until(), 100 * kSec);
+  EXPECT_EQ(s.pause_reason(), "rate: 421 4.7.0 Too many messages");
+  EXPECT_TRUE(s.TakeDue(99 * kSec, kNone).empty()) << "nothing handed out while paused";
+  EXPECT_EQ(s.MicrosUntilDue(10 * kSec), 90 * kSec);
+  s.ExtendPause(200 * kSec, "quota: 550 5.4.5 Daily user sending quota exceeded");
+  EXPECT_EQ(s.pause_reason(), "quota: 550 5.4.5 Daily user sending quota exceeded");
+  s.FlushAll();
+  EXPECT_EQ(s.site_down_until(), 0);
+  EXPECT_EQ(s.pause_reason(), "");
+  EXPECT_EQ(s.SiteFailed(300 * kSec, 300), 60);
+  EXPECT_EQ(s.pause_reason(), "smarthost unreachable");
+}
+
+}  // namespace
+}  // namespace relay

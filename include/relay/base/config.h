@@ -18,6 +18,10 @@ namespace relay {
 
 enum class TlsMode { kStartTls, kSmtps, kNone };
 
+// sender_rewrite: which of a local sender's addresses relay-deliver
+// replaces with the one the provider accepts.
+enum class SenderRewrite { kNone, kEnvelope, kEnvelopeAndHeader };
+
 struct Smarthost {
   std::string host;  // name, IPv4 address, or IPv6 address without brackets
   uint16_t port = 0;  // 0: the default for the TLS mode
@@ -92,6 +96,20 @@ struct Config {
   int64_t queue_lifetime = 5 * 86400;
   int64_t bounce_size_limit = 50000;  // bytes of the original in a bounce
   std::string log = "syslog";          // syslog, stderr, or a file path
+
+  // Issue 17 (5): the sender the provider accepts (relay.conf(5), SENDER
+  // REWRITING). Applied by relay-deliver while sending; the queue file is
+  // never changed.
+  SenderRewrite sender_rewrite = SenderRewrite::kNone;
+  std::string sender_address;  // "": auth_user when it is an address
+  std::string sender_map;      // "localuser address" lines; "" : none
+  std::vector<std::string> allowed_senders;  // lower-case "a@x" or "@x"
+
+  // Issue 17 (6): provider limits, per smarthost (relay.conf(5), PROVIDER
+  // LIMITS). 0: no limit.
+  int smarthost_rate_limit = 0;    // messages a minute
+  int smarthost_daily_limit = 0;   // messages in any 24 hours
+  std::string smarthost_quota_replies;  // file of extra patterns; "" : built-in only
 
   // relayd: timeouts in seconds (RFC 5321 4.5.3.2 and Postfix's defaults).
   int64_t timeout_connect = 30;

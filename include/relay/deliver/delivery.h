@@ -26,12 +26,17 @@
 namespace relay {
 
 class Connection;
+class ProviderLimits;
 class TlsContext;
 struct DeliveryStats;
+struct SenderPolicy;
 
 // The size in bytes of m's content after the 7-bit conversion
 // (downgrade.h), read from its queue file. A TempFail when it cannot be read.
-Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size);
+// head/head_old_size: a header block sent in place of the first
+// head_old_size bytes of the content ("", 0: none).
+Status MeasureDowngraded(const LoadedMessage& m, uint64_t* size, const std::string& head = "",
+                         uint64_t head_old_size = 0);
 
 struct DeliveryContext {
   const Config* cfg;
@@ -46,6 +51,10 @@ struct DeliveryContext {
   // The mail domain (MailDomain: relay.conf's domain, else the host's),
   // derived once by the program; cfg->domain is as configured.
   std::string domain = {};
+  // Issue 17: the sender the provider accepts (sender_rewrite.h) and the
+  // provider limits (provider_limits.h); null: none.
+  const SenderPolicy* sender = nullptr;
+  ProviderLimits* limits = nullptr;
 };
 
 // The last success and the last failure of a delivery run, for
@@ -74,6 +83,10 @@ struct AttemptResult {
   // Not "": the content is not in wire form (wire_form.h); nothing was
   // recorded and no final dot sent. The runner moves the entry to corrupt/.
   std::string corrupt;
+  // Not 0: the smarthost is held until then by a provider limit or a
+  // quota reply (wait_reason says which); the runner pauses deliveries.
+  int64_t wait_until = 0;
+  std::string wait_reason;
 };
 
 // What Record decided for one attempted recipient.
@@ -120,8 +133,12 @@ class Deliverer : private SmarthostClient::Observer {
   // the state file, or removes the entry when nothing is pending. idx:
   // the recipients attempted (indices into m->env.recipients), outcomes in
   // the same order. Public so that tests can drive it with failing files.
+  // hold_until: not 0 when a quota reply held the smarthost: the attempt
+  // does not count (no retry count), and the recipients still pending are
+  // due again then.
   AttemptResult Record(LoadedMessage* m, const std::vector<size_t>& idx,
-                       std::vector<RcptOutcome> outcomes, bool possible_duplicate);
+                       std::vector<RcptOutcome> outcomes, bool possible_duplicate,
+                       int64_t hold_until = 0);
   // QUIT and close.
   void Close();
   // From another thread: break the connection so blocked I/O returns,
@@ -146,7 +163,18 @@ class Deliverer : private SmarthostClient::Observer {
   void LogOutcomes(const LoadedMessage& m, const std::vector<size_t>& idx,
                    const std::vector<RcptOutcome>& outcomes, const std::vector<Verdict>& verdicts, int64_t now);
   bool RemoveEntry(const LoadedMessage& m);
-  AttemptResult SaveProgress(LoadedMessage* m, int64_t now);
+  AttemptResult SaveProgress(LoadedMessage* m, int64_t now, int64_t hold_until = 0);
+  // A message held by a provider limit: no attempt, nothing recorded.
+  AttemptResult Wait(const LoadedMessage& m, int64_t until, const std::string& why);
+  // Provider limits before a message goes: false (with *held) when it
+  // must wait. Opens the session when none is open (*site_error on failure).
+  bool ClearLimits(LoadedMessage* m, std::string* site_error, AttemptResult* held);
+  // Quota replies among outcomes become deferrals that hold the smarthost
+  // (returns the pause's end, 0 when there was none).
+  int64_t HoldForQuota(std::vector<RcptOutcome>* outcomes, std::string* reason);
+  // The From header to send in place of the queued one (sender_rewrite.h):
+  // sets head_new_ and head_old_size_, or leaves them empty.
+  void PrepareHeader(const LoadedMessage& m);
   AttemptResult NotWireForm(const std::string& why);
   // Sends the content converted to quoted-printable (downgrade.h).
   Status WriteDowngraded(const LoadedMessage& m, Connection* conn, int block_ms);
@@ -159,6 +187,9 @@ class Deliverer : private SmarthostClient::Observer {
   DeliveryContext ctx_;
   SmarthostClient client_;
   int messages_on_conn_ = 0;
+  std::string host_key_;       // HostKey of the smarthost connected
+  std::string head_new_;       // the rewritten header block, "" : none
+  uint64_t head_old_size_ = 0;  // bytes of the queued header block it replaces
   std::string not_wire_form_;  // set by the body writer when the content check failed
 };
 

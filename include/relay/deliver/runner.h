@@ -23,7 +23,9 @@
 
 #include "relay/message/aliases.h"
 #include "relay/deliver/delivery.h"
+#include "relay/deliver/provider_limits.h"
 #include "relay/deliver/schedule.h"
+#include "relay/deliver/sender_rewrite.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/base/config.h"
 #include "relay/base/log.h"
@@ -79,6 +81,15 @@ class QueueRunner {
   // with what earlier runs wrote (relayctl status reads it).
   void WriteStatus();
   void SetSiteFailures(int n, int64_t down_until) { schedule_.SetSitePause(n, down_until); }
+  // Issue 17: the sender rewrite and the provider limits for this run
+  // (relay-deliver builds them from relay.conf and its files); the ledger
+  // of earlier runs is read from state/.limits here.
+  void SetProviderPolicy(SenderPolicy sender, std::vector<QuotaPattern> quota_patterns);
+  // Writes state/.limits when the ledger changed (at most once a second
+  // unless force).
+  void SaveLimitsLedger(bool force);
+  // Why deliveries are paused ("" : no reason recorded).
+  const std::string& pause_reason() const { return schedule_.pause_reason(); }
 
  private:
   using Work = Schedule::Work;
@@ -88,6 +99,8 @@ class QueueRunner {
     int64_t next = 0;
     bool site_failed = false;
     std::string site_error;
+    int64_t wait_until = 0;  // a provider limit or quota reply holds the smarthost
+    std::string wait_reason;
   };
   struct Worker;
   // Under mu_: whether an entry's progress is only in memory (unsaved_).
@@ -100,6 +113,9 @@ class QueueRunner {
   void Post(Report r);
   bool PopWork(Worker* self, Work* w);
   void SyncQueueDirIfDirty();
+  // Pauses deliveries while every smarthost is held by its provider limit
+  // (true), logging a new pause once.
+  bool HeldByLimits(int64_t now);
 
   Config cfg_;
   Logger* log_;
@@ -109,6 +125,9 @@ class QueueRunner {
   Aliases aliases_;
   HostHealth hosts_;
   DeliveryStats stats_;
+  SenderPolicy sender_;
+  std::unique_ptr<ProviderLimits> limits_;
+  int64_t last_limits_save_ = 0;
   int wake_fd_ = -1;
 
   Schedule schedule_;  // main thread only

@@ -70,8 +70,18 @@ class Schedule {
   // seconds is returned (for the log).
   int64_t SiteFailed(int64_t now, int64_t retry_min);
   void SiteReached() { site_failures_ = 0; }
-  // Pauses for a fixed time (a TLS file that cannot be loaded).
-  void PauseUntil(int64_t until) { site_down_until_ = until; }
+  // Pauses for a fixed time (a TLS file that cannot be loaded), for
+  // reason (one line, for the log and status); 0 lifts the pause.
+  void PauseUntil(int64_t until, std::string reason = "") {
+    site_down_until_ = until;
+    pause_reason_ = std::move(reason);
+  }
+  // Pauses until `until` (a provider limit or quota reply) unless a pause
+  // that ends later is on already (which keeps its reason).
+  void ExtendPause(int64_t until, std::string reason) {
+    if (until > site_down_until_) PauseUntil(until, std::move(reason));
+  }
+  const std::string& pause_reason() const { return pause_reason_; }
   // The pause carried over from an earlier run.
   void SetSitePause(int failures, int64_t until) {
     site_failures_ = failures;
@@ -94,6 +104,7 @@ class Schedule {
 
   std::map<std::string, Entry> entries_;  // by queue ID: arrival order
   int64_t site_down_until_ = 0;
+  std::string pause_reason_;
   int site_failures_ = 0;
 };
 

@@ -76,6 +76,8 @@ struct SpoolPaths {
   std::string trigger(Trigger t) const { return In(queue(), TriggerName(t)); }
   std::string status_file() const { return In(state(), ".status"); }
   std::string deliver_lock() const { return In(state(), ".deliver.lock"); }
+  // Provider limits' ledger (deliver/rate_limit.h owns its format).
+  std::string limits_file() const { return In(state(), ".limits"); }
 
   // The file name (in queue/) of a trigger, and whether a name in queue/
   // is that trigger.
