@@ -16,6 +16,7 @@
 #include "relay/tls/tls_server.h"
 #include "relay/base/config.h"
 #include "relay/deliver/connection.h"
+#include "relay/deliver/provider_limits.h"
 #include "relay/base/credentials.h"
 #include "relay/admin/import.h"
 #include "relay/queue/privileges.h"
@@ -269,6 +270,25 @@ void CheckSpoolDirs(const Config& cfg, const ProblemSink& problem) {
   }
 }
 
+// Issue 17: the sender rewrite's and the quota replies' files parse, and
+// a rewrite has an address to use.
+void CheckProviderPolicy(const Config& cfg, const ProblemSink& problem) {
+  SenderPolicy sender;
+  std::vector<QuotaPattern> quota;
+  LocalNames names = GetLocalNames(cfg);
+  Status s = LoadProviderPolicy(cfg, names.domain, names.host.fqdn, &sender, &quota);
+  if (!s.ok()) {
+    problem(s.message());
+    return;
+  }
+  if (cfg.sender_rewrite != SenderRewrite::kNone && !sender.active())
+    problem("sender_rewrite is set but there is no address to use: set sender_address, sender_map, or an "
+            "auth_user that is an address");
+  if (cfg.sender_rewrite != SenderRewrite::kNone && sender.active())
+    std::printf("sender   rewritten to %s%s: ok\n", sender.address.empty() ? "(sender_map only)" : sender.address.c_str(),
+                sender.map.empty() ? "" : (" (" + std::to_string(sender.map.size()) + " in sender_map)").c_str());
+}
+
 int Check(const Config& cfg) {
   int problems = 0;
   ProblemSink problem = [&](const std::string& what) {
@@ -281,6 +301,7 @@ int Check(const Config& cfg) {
   CheckAliases(cfg, problem);
   CheckSecrets(cfg, problem);
   CheckSpoolDirs(cfg, problem);
+  CheckProviderPolicy(cfg, problem);
   std::printf("%d problem%s\n", problems, problems == 1 ? "" : "s");
   return problems ? EX_CONFIG : 0;
 }

@@ -25,7 +25,7 @@
 #include "relay/base/host.h"
 #include "relay/base/log.h"
 #include "relay/queue/privileges.h"
-#include "relay/deliver/quota_reply.h"
+#include "relay/deliver/provider_limits.h"
 #include "relay/deliver/runner.h"
 #include "relay/deliver/sender_rewrite.h"
 #include "relay/queue/run_status.h"
@@ -123,27 +123,6 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
   }
   if (sfd >= 0) close(sfd);
   return 0;
-}
-
-// The sender rewrite and the quota replies of relay.conf, with their
-// files (sender_map, smarthost_quota_replies) read here: a file that
-// cannot be read or parsed is a configuration error naming it.
-Status LoadProviderPolicy(const Config& cfg, const std::string& domain, const std::string& fqdn,
-                          SenderPolicy* sender, std::vector<QuotaPattern>* quota) {
-  std::string map_text;
-  if (!cfg.sender_map.empty()) {
-    Status s = Env::Default()->ReadFile(cfg.sender_map, &map_text, nullptr);
-    if (!s.ok()) return Status::Config("sender_map " + cfg.sender_map + ": " + s.message());
-  }
-  Status s = MakeSenderPolicy(cfg, domain, fqdn, map_text, sender);
-  if (!s.ok()) return Status::Config("sender_map " + cfg.sender_map + ": " + s.message());
-  *quota = BuiltinQuotaPatterns();
-  if (cfg.smarthost_quota_replies.empty()) return Status::Ok();
-  std::string text;
-  s = Env::Default()->ReadFile(cfg.smarthost_quota_replies, &text, nullptr);
-  if (s.ok()) s = ParseQuotaPatterns(text, quota);
-  if (!s.ok()) return Status::Config("smarthost_quota_replies " + cfg.smarthost_quota_replies + ": " + s.message());
-  return Status::Ok();
 }
 
 }  // namespace

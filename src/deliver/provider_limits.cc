@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "relay/base/env.h"
 #include "relay/deliver/smarthost_client.h"
 
 namespace relay {
@@ -61,6 +62,24 @@ RateLimiter ProviderLimits::Snapshot(int64_t now, bool* changed) {
   *changed = changed_;
   changed_ = false;
   return ledger_;
+}
+
+Status LoadProviderPolicy(const Config& cfg, const std::string& domain, const std::string& fqdn,
+                          SenderPolicy* sender, std::vector<QuotaPattern>* quota) {
+  std::string map_text;
+  if (!cfg.sender_map.empty()) {
+    Status s = Env::Default()->ReadFile(cfg.sender_map, &map_text, nullptr);
+    if (!s.ok()) return Status::Config("sender_map " + cfg.sender_map + ": " + s.message());
+  }
+  Status s = MakeSenderPolicy(cfg, domain, fqdn, map_text, sender);
+  if (!s.ok()) return Status::Config("sender_map " + cfg.sender_map + ": " + s.message());
+  *quota = BuiltinQuotaPatterns();
+  if (cfg.smarthost_quota_replies.empty()) return Status::Ok();
+  std::string text;
+  s = Env::Default()->ReadFile(cfg.smarthost_quota_replies, &text, nullptr);
+  if (s.ok()) s = ParseQuotaPatterns(text, quota);
+  if (!s.ok()) return Status::Config("smarthost_quota_replies " + cfg.smarthost_quota_replies + ": " + s.message());
+  return Status::Ok();
 }
 
 }  // namespace relay

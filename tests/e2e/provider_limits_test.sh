@@ -70,6 +70,17 @@ conf_set sender_rewrite envelope+header
 conf_set sender_address me@provider.test
 conf_set sender_map "$T/sender_map"
 conf_set allowed_senders alias@provider.test
+# A bad sender_map line is named by relayctl check and stops the run (78).
+printf 'root\n' > "$T/bad_map"; chmod 644 "$T/bad_map"
+conf_set sender_map "$T/bad_map"
+"$BIN/relayctl" -C "$CONF" check > "$T/chk" 2>&1
+contains "$T/chk" "problem: sender_map $T/bad_map: line 1: expected" "check: a bad sender_map line is named"
+"$BIN/relay-deliver" -C "$CONF" --once 2> "$T/err"; rc=$?
+[ $rc = 78 ] && ok "a bad sender_map: relay-deliver exits 78" || bad "a bad sender_map: exit $rc"
+contains "$T/err" "line 1: expected" "a bad sender_map: one line naming it"
+conf_set sender_map "$T/sender_map"
+"$BIN/relayctl" -C "$CONF" check > "$T/chk" 2>&1
+contains "$T/chk" "sender   rewritten to me@provider.test (1 in sender_map): ok" "check: the rewrite is shown"
 mail_from root ok@dest.test 'From: "Cron Daemon, (root)"\n <root@example.com>\nX-Folded: one\n\ttwo\n'
 mail_from alias@provider.test ok2@dest.test 'From: Alias <alias@provider.test>\n'
 mail_from www-data ok3@dest.test 'From: Web Server <www-data@example.com>\n'
@@ -85,8 +96,8 @@ is '[(m["mail_from"], "From: Web Server <web@provider.test>\r\n" in m["data"]) f
   "[('web@provider.test', True)]" "rewrite: sender_map's address for www-data, envelope and From"
 is '[r["line"] for r in R if r["event"] == "command" and r["verb"] == "RCPT" and "bad@dest.test" in r["line"]]' \
   "['RCPT TO:<bad@dest.test>']" "rewrite: the refused recipient was tried"
-is '[(m["rcpts"], "bad@dest.test" in m["data"]) for m in M if m["mail_from"] == ""]' \
-  "[(['root@example.com'], True)]" "rewrite: relay's bounce goes out with <> to the original sender, not to the account"
+is '[(m["rcpts"], "bad@dest.test" in m["data"], "me@provider.test" in m["data"] or "X-Original-From" in m["data"]) for m in M if m["mail_from"] == ""]' \
+  "[(['root@example.com'], True, False)]" "rewrite: relay's bounce goes out with <> to the original sender, not to the account"
 contains "$T/relayd.log" "sent as <me@provider.test> (sender_rewrite)" "rewrite: the log says which sender was used"
 lacks "$T/relayd.log" "5.7.60" "rewrite: no 530 5.7.60 at all"
 [ "$(grep -c 'status=bounced' "$T/relayd.log")" = 1 ] && ok "rewrite: only the unknown recipient bounced" ||

@@ -13,6 +13,7 @@
 #include "relay/base/config.h"
 #include "relay/deliver/quota_reply.h"
 #include "relay/deliver/rate_limit.h"
+#include "relay/deliver/sender_rewrite.h"
 
 namespace relay {
 
@@ -47,6 +48,13 @@ class ProviderLimits {
   RateLimiter ledger_;
   bool changed_ = false;
 };
+
+// The sender rewrite and the quota replies of cfg, with their files
+// (sender_map, smarthost_quota_replies) read here: a file that cannot be
+// read or parsed is a Config status naming the key, the file and the line.
+// Used by relay-deliver at start and by relayctl check.
+Status LoadProviderPolicy(const Config& cfg, const std::string& domain, const std::string& fqdn,
+                          SenderPolicy* sender, std::vector<QuotaPattern>* quota);
 
 }  // namespace relay
 
