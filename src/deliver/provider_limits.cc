@@ -34,6 +34,11 @@ int64_t ProviderLimits::EarliestAllowed(const std::vector<Smarthost>& hosts, int
   return best < 0 ? now : best;
 }
 
+int64_t ProviderLimits::NextAllowed(const std::string& host, int64_t now, std::string* why) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return ledger_.NextAllowed(host, limits_, now, why);
+}
+
 bool ProviderLimits::Allowed(const std::string& host, int64_t now) const {
   std::lock_guard<std::mutex> l(mu_);
   return ledger_.NextAllowed(host, limits_, now, nullptr) <= now;

@@ -126,7 +126,7 @@ grep -q '^sent [0-9]* [0-9]*$' "$T/spool/state/.limits" && ok "rate: state/.limi
 contains "$T/st" "held for" "rate: relayctl status shows the smarthost held"
 contains "$T/st" "2 sent in the last minute (limit 2)" "rate: relayctl status shows the count and the limit"
 "$BIN/relayctl" -C "$CONF" status --json > "$T/stj" 2>&1
-/usr/bin/python3 -c 'import json,sys; h=json.load(open(sys.argv[1]))["smarthosts"][0]; sys.exit(not (h["held_until"] > 0 and "rate_limit" in h["held_reason"]))' "$T/stj" &&
+/usr/bin/python3 -c 'import json,sys; h=json.load(open(sys.argv[1]))["limits"][0]; sys.exit(not (h["held_until"] > 0 and "rate_limit" in h["held_reason"]))' "$T/stj" &&
   ok "rate: status --json: held_until and held_reason" || bad "rate: status --json: $(cat "$T/stj")"
 conns=$(q 'len([r for r in R if r["event"] == "connect"])')
 run

@@ -29,6 +29,8 @@ class ProviderLimits {
   int64_t EarliestAllowed(const std::vector<Smarthost>& hosts, int64_t now, std::string* why) const;
   // Whether host may be given a message now.
   bool Allowed(const std::string& host, int64_t now) const;
+  // When host may be given the next message, and why it waits.
+  int64_t NextAllowed(const std::string& host, int64_t now, std::string* why) const;
   // A reply from host: when it is a quota or slow-down reply, host is
   // paused (QuotaPauseUntil) and true comes back with the pause's end and
   // its reason ("quota: REPLY" or "rate: REPLY").
