@@ -103,6 +103,22 @@ lacks "$T/relayd.log" "5.7.60" "rewrite: no 530 5.7.60 at all"
 [ "$(grep -c 'status=bounced' "$T/relayd.log")" = 1 ] && ok "rewrite: only the unknown recipient bounced" ||
   bad "rewrite: bounces: $(grep 'status=bounced' "$T/relayd.log")"
 [ "$(queue_count)" = 0 ] && ok "rewrite: the queue is empty" || bad "rewrite: $(queue_count) left queued"
+# The rewritten header changes the size: SIZE= declares what is sent, to
+# a server that holds the client to it (552 otherwise), with and without
+# the 8-bit conversion for a server without 8BITMIME.
+size_case() {  # NAME CAPABILITIES-JSON
+  fresh
+  fault_smarthost "$T/fs.log" '{"enforce_size": true, "ehlo": {"capabilities": '"$2"'},
+    "mail": {"default": '"$REFUSE"', "addresses": {"me@provider.test": "250 2.1.0 Ok"}}}'
+  printf 'From: Root <root@example.com>\nSubject: sized\nContent-Type: text/plain; charset=UTF-8\n\ncaf\303\251 cr\303\250me\n' |
+    "$BIN/sendmail" -C "$CONF" -i -f root sz@dest.test
+  run
+  is '[(m["mail_params"].split("SIZE=")[1].split()[0] == str(m["data_bytes"]), m["reply"][:3], "From: Root <me@provider.test>\r\nX-Original-From: root@example.com\r\n" in m["data"]) for m in M]' \
+    "[(True, '250', True)]" "$1: SIZE= is the size sent, From rewritten, accepted"
+}
+size_case "size, 8BITMIME" '["PIPELINING", "SIZE 100000", "8BITMIME"]'
+size_case "size, converted to 7 bits" '["PIPELINING", "SIZE 100000"]'
+is '["caf=C3=A9 cr=C3=A8me" in m["data"] for m in M]' "[True]" "size, converted to 7 bits: the body is quoted-printable"
 for k in sender_rewrite sender_address sender_map allowed_senders; do conf_set $k; done
 
 # --- 2. smarthost_rate_limit, from the smarthost's own timestamps ------
