@@ -344,6 +344,15 @@ int RunTest(const Config& cfg, const std::string& config, const std::vector<std:
   LocalNames names = GetLocalNames(cfg);
   if (sender.empty()) sender = "postmaster@" + names.domain;
   if (cfg.smarthosts.empty()) return Failed("config", "no smarthost in " + config, "set smarthost = host[:port]");
+  // The sender a delivery would use (sender_rewrite), so that the probe
+  // meets what a delivery meets.
+  SenderPolicy policy;
+  std::vector<QuotaPattern> quota;
+  if (!(s = LoadProviderPolicy(cfg, names.domain, names.host.fqdn, &policy, &quota)).ok()) return Fail(s);
+  if (std::string as = RewrittenSender(policy, sender); !as.empty()) {
+    Step("sender", sender + " sent as " + as + " (sender_rewrite)");
+    sender = as;
+  }
   StepPrinter printer;
   SmarthostClient client(cfg, cfg.helo_name.empty() ? names.host.fqdn : cfg.helo_name, nullptr, &printer);
   HostHealth fresh;  // nothing is known to be down: the configured order

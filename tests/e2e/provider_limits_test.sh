@@ -63,6 +63,8 @@ mail_from root ok@dest.test 'From: Cron Daemon <root@example.com>\n'
 run
 contains "$T/relayd.log" "5.7.60" "no rewrite: the provider refuses root@example.com with 530 5.7.60"
 contains "$T/relayd.log" "status=bounced" "no rewrite: the message bounces"
+timeout 60 "$BIN/relayctl" -C "$CONF" test -f root@example.com ok@dest.test > "$T/rt" 2>&1; rc=$?
+[ $rc = 69 ] && ok "no rewrite: relayctl test meets the 530 too (exit 69)" || bad "no rewrite: relayctl test exit $rc: $(cat "$T/rt")"
 fresh
 
 printf '# local user -> address\nwww-data web@provider.test\n' > "$T/sender_map"; chmod 644 "$T/sender_map"
@@ -81,6 +83,10 @@ contains "$T/err" "line 1: expected" "a bad sender_map: one line naming it"
 conf_set sender_map "$T/sender_map"
 "$BIN/relayctl" -C "$CONF" check > "$T/chk" 2>&1
 contains "$T/chk" "sender   rewritten to me@provider.test (1 in sender_map): ok" "check: the rewrite is shown"
+timeout 60 "$BIN/relayctl" -C "$CONF" test -f root@example.com ok@dest.test > "$T/rt" 2>&1; rc=$?
+[ $rc = 0 ] && ok "rewrite: relayctl test probes with the rewritten sender (exit 0)" || bad "rewrite: relayctl test exit $rc: $(cat "$T/rt")"
+contains "$T/rt" "root@example.com sent as me@provider.test (sender_rewrite)" "rewrite: relayctl test shows the rewrite"
+: > "$T/fs.log"
 mail_from root ok@dest.test 'From: "Cron Daemon, (root)"\n <root@example.com>\nX-Folded: one\n\ttwo\n'
 mail_from alias@provider.test ok2@dest.test 'From: Alias <alias@provider.test>\n'
 mail_from www-data ok3@dest.test 'From: Web Server <www-data@example.com>\n'
