@@ -167,6 +167,13 @@ Status Deliverer::EnsureSession(std::string* error) {
     std::string why = step == SmarthostClient::Step::kSecret ? "cannot load the smarthost secret: " + s.message()
                                                                : s.message();
     ctx_.log->Warn("cannot use smarthost " + key + ": " + why);
+    int64_t until = 0;
+    std::string reason;
+    // A slow-down reply at the greeting, EHLO or AUTH pauses that host
+    // (ClearLimits then waits if no other one may be used).
+    if (ctx_.limits && ctx_.limits->OnReply(key, why, NowMicros(), &until, &reason))
+      ctx_.log->Warn("smarthost " + key + " paused for " + std::to_string((until - NowMicros()) / 1000000) +
+                     "s: " + reason);
     ctx_.hosts->MarkDown(key);
     if (ctx_.stats) ctx_.stats->HostFailed(key, NowMicros(), why, auth_refused_);
     errors += (errors.empty() ? "" : "; ") + why;
@@ -527,15 +534,12 @@ bool Deliverer::ClearLimits(LoadedMessage* m, std::string* site_error, AttemptRe
   }
   std::string err;
   if (!EnsureSession(&err).ok()) {
-    int64_t until = 0;
-    std::string reason;
-    // A slow-down reply at the greeting, EHLO or AUTH pauses, not fails.
-    if (limits && !host_key_.empty() && limits->OnReply(host_key_, err, now, &until, &reason)) {
-      *held = Wait(*m, until, reason);
-      return false;
-    }
-    if (limits && err.empty()) {  // every host was taken to its limit meanwhile
-      *held = Wait(*m, limits->EarliestAllowed(ctx_.cfg->smarthosts, now, &why), why);
+    // Every smarthost held (a slow-down reply at the greeting, EHLO or
+    // AUTH, or taken to its limit by another worker meanwhile): a wait,
+    // not a failure.
+    int64_t until = limits ? limits->EarliestAllowed(ctx_.cfg->smarthosts, now, &why) : now;
+    if (until > now) {
+      *held = Wait(*m, until, why);
       return false;
     }
     *site_error = err;

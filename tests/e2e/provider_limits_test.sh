@@ -14,7 +14,8 @@
 #     at MAIL, 451 4.7.0 too many at RCPT, 421 4.7.0 too many at the
 #     greeting): nothing bounces, the smarthost is paused with the reply
 #     as its reason (relayctl status), the next run does not connect, and
-#     a flush lifts the pause;
+#     a flush lifts the pause; with two smarthosts the paused one is
+#     passed over;
 #  4. smarthost_daily_limit: mail over it waits, seen in state/.limits,
 #     mailq and relayctl status, not by the clock.
 . "$(dirname "$0")/lib.sh"
@@ -26,8 +27,8 @@ max_connections = 1
 CONF
 relay_private_spool
 touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
-fs=
-trap 'kill $fs 2>/dev/null; rm -rf "$T"' EXIT
+fs= fs2=
+trap 'kill $fs $fs2 2>/dev/null; rm -rf "$T"' EXIT
 
 # q EXPR: EXPR evaluated in python over the fault server's log records R.
 q() { /usr/bin/python3 -c 'import json, sys
@@ -200,6 +201,31 @@ quota "554 5.2.0 at MAIL" \
 quota "451 4.7.0 at RCPT" '{"rcpt": {"sequence": ["250 2.1.5 Ok", "451 4.7.0 Too many messages, slow down"]}}' 1 \
   "rate: 451 4.7.0 Too many messages, slow down"
 quota "421 4.7.0 at the greeting" '{"greeting": "421 4.7.0 Too many connections"}' 0 "421 4.7.0 Too many connections"
+
+# With two smarthosts, one that answers "too many" is paused and passed
+# over: the other takes the mail, nothing waits or bounces.
+fresh
+fault_smarthost "$T/fs.log" '{"greeting": "421 4.7.0 Too many connections"}'
+/usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs2.ready" --log "$T/fs2.log" \
+  --max-seconds 120 --script-inline '{}' &
+fs2=$!
+wait_for 10 test -s "$T/fs2.ready" || bad "failover: the second fault server did not start"
+echo "smarthost = 127.0.0.1:$(cat "$T/fs2.ready") none" >> "$CONF"
+for i in 1 2; do mail_from me@provider.test f$i@dest.test; done
+run
+[ "$(grep -c '"event": "message"' "$T/fs2.log")" = 2 ] && ok "failover: the second smarthost takes both" ||
+  bad "failover: second smarthost got $(grep -c '"event": "message"' "$T/fs2.log")"
+[ "$(queue_count)" = 0 ] && ok "failover: nothing waits" || bad "failover: $(queue_count) queued"
+lacks "$T/relayd.log" "status=bounced" "failover: nothing bounced"
+grep -q "^pause [0-9]* rate: .*421 4.7.0 Too many connections" "$T/spool/state/.limits" &&
+  ok "failover: the first smarthost is paused with its reply" || bad "failover: state/.limits: $(cat "$T/spool/state/.limits")"
+conns=$(q 'len([r for r in R if r["event"] == "connect"])')
+mail_from me@provider.test f3@dest.test
+run
+is 'len([r for r in R if r["event"] == "connect"])' "$conns" "failover: the paused smarthost is not tried by the next run"
+[ "$(grep -c '"event": "message"' "$T/fs2.log")" = 3 ] && ok "failover: the next message goes to the second" ||
+  bad "failover: second smarthost got $(grep -c '"event": "message"' "$T/fs2.log")"
+kill $fs2 2>/dev/null; wait $fs2 2>/dev/null; fs2=
 
 # --- 4. smarthost_daily_limit: the mail waits (state, not the clock) ---
 fresh
