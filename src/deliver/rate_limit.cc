@@ -138,7 +138,7 @@ std::string RateLimiter::Encode() const {
   std::string out;
   for (const auto& [name, h] : hosts_) {
     out += "host " + OneLine(name) + "\n";
-    if (h.pause_until > 0) out += "pause " + std::to_string(h.pause_until) + " " + h.pause_reason + "\n";
+    if (h.pause_until > 0) out += "pause " + std::to_string(h.pause_until) + " " + OneLine(h.pause_reason) + "\n";
     if (!h.recent.empty()) {
       out += "sent";
       for (int64_t t : h.recent) out += " " + std::to_string(t);
@@ -161,7 +161,8 @@ RateLimiter RateLimiter::Parse(std::string_view text) {
     std::string_view key = line.substr(0, sp);
     std::string_view rest = sp == std::string_view::npos ? "" : line.substr(sp + 1);
     if (key == "host" && !rest.empty()) {
-      h = &r.hosts_[std::string(rest)];
+      // As Encode writes it, so that a name read back is written the same.
+      h = &r.hosts_[OneLine(std::string(rest))];
       continue;
     }
     if (!h) continue;
@@ -170,7 +171,7 @@ RateLimiter RateLimiter::Parse(std::string_view text) {
       int64_t until = 0;
       if (!Number(rest.substr(0, sp2), &until)) continue;
       h->pause_until = until;
-      h->pause_reason = sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
+      h->pause_reason = sp2 == std::string_view::npos ? "" : OneLine(std::string(rest.substr(sp2 + 1)));
     } else if (key == "sent") {
       for (std::string_view w : Split(rest, ' ')) {
         int64_t t = 0;
@@ -181,7 +182,7 @@ RateLimiter RateLimiter::Parse(std::string_view text) {
         size_t colon = w.find(':');
         int64_t m = 0, c = 0;
         if (colon == std::string_view::npos || !Number(w.substr(0, colon), &m) ||
-            !Number(w.substr(colon + 1), &c) || c <= 0 || c > 1000000000)
+            !Number(w.substr(colon + 1), &c) || c <= 0 || c > 1000000000 || h->minutes[m] + c > 1000000000)
           continue;
         h->minutes[m] += static_cast<int>(c);
       }

@@ -104,3 +104,21 @@ TEST(RateLimiter, DamagedLedgerLosesCountsNeverParses) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+// Found by fuzz/provider_fuzz.cc: two host sections whose names differ
+// only by a CR were written as one name and read back merged.
+TEST(RateLimiter, LedgerNamesWithLineBreaksReadBackAsWritten) {
+  RateLimiter r = RateLimiter::Parse("host h\r\nday 1:2\nhost h \nday 1:3\npause 9 a\rb\n");
+  std::string enc = r.Encode();
+  EXPECT_EQ(enc, "host h \npause 9 a b\nday 1:5\n");
+  EXPECT_EQ(RateLimiter::Parse(enc).Encode(), enc);
+  // Counts that would overflow are dropped, not wrapped.
+  RateLimiter big = RateLimiter::Parse("host h\nday 1:1000000000 1:1000000000\n");
+  EXPECT_EQ(big.Encode(), "host h\nday 1:1000000000\n");
+}
+
+}  // namespace
+}  // namespace relay
