@@ -460,7 +460,8 @@ void QueueRunner::WriteHealth() {
       SmarthostHealth* sh = FindHost(h, HostKey(c));
       if (until <= sh->pause_until) continue;
       sh->pause_until = until;
-      sh->pause_reason = why;
+      // "quota: 550 5.4.5 ...", "smarthost_rate_limit: ...", as contracts.md shows it.
+      sh->pause_reason = why.rfind("paused: ", 0) == 0 ? why.substr(8) : why;
     }
     merged = *h;
   });

@@ -180,6 +180,9 @@ quota() {
   "$BIN/relayctl" -C "$CONF" status > "$T/st" 2>&1
   contains "$T/st" "held for" "$1: relayctl status shows the pause"
   contains "$T/st" "$4" "$1: relayctl status shows the reply as its reason"
+  "$BIN/relayctl" -C "$CONF" status --json > "$T/stj" 2>&1
+  /usr/bin/python3 -c 'import json,sys; h=json.load(open(sys.argv[1]))["smarthosts"][0]; sys.exit(not (h["pause_until"] > 0 and sys.argv[2] in h["pause_reason"]))' "$T/stj" "$4" &&
+    ok "$1: state/.health has the pause and its reason (status --json)" || bad "$1: status --json: $(cat "$T/stj")"
   conns=$(q 'len([r for r in R if r["event"] == "connect"])')
   run
   is 'len([r for r in R if r["event"] == "connect"])' "$conns" "$1: the next run does not connect"
