@@ -546,8 +546,10 @@ bool Deliverer::ClearLimits(LoadedMessage* m, std::string* site_error, AttemptRe
     *held = Defer(m, "4.4.1", err);
     return false;
   }
+  // Counted when it goes, not when the connection began (a slow TLS
+  // handshake would open the next window early).
   int64_t until = 0;
-  if (limits && !limits->Acquire(host_key_, now, &until, &why)) {
+  if (limits && !limits->Acquire(host_key_, NowMicros(), &until, &why)) {
     Close();  // another worker took the last slot meanwhile
     *held = Wait(*m, until, why);
     return false;
