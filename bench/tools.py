@@ -276,6 +276,43 @@ def fmt(v):
     return "%.3g" % v
 
 
+# Figures divided by the floor measured in the same run (bench/floor.c for
+# the small injection, dd conv=fdatasync for 1 GiB), and whether each
+# program's injection reached the disk (strace, fig_durable).
+FLOORED = [
+    ("inject_median", "injection median, x floor (static copy + fsync file and dir)"),
+    ("big_inject_time", "1 GiB inject, x floor (dd conv=fdatasync)"),
+]
+
+
+def floor_rows(get, vals):
+    rows = []
+    for key, label in FLOORED:
+        floor = get(key, "floor")
+        row = [label, "x (lower is better; 1 = the floor)"]
+        xs = {}
+        for p in PEERS:
+            v = get(key, p)
+            xs[p] = v / floor if v is not None and floor else None
+            row.append(fmt(xs[p]))
+        for p in PEERS[1:]:
+            row.append("-")
+        row[1] += "; floor %s" % (fmt(floor * (1e3 if key == "inject_median" else 1)) +
+                                  (" ms" if key == "inject_median" else " s") if floor else "-")
+        rows.append(row)
+    row = ["64 MiB inject: durable? (fsync-like calls, strace)", "calls"]
+    for p in PEERS:
+        v = vals.get("durable.%s" % p)
+        if v is None:
+            row.append("-")
+        else:
+            n, _, kinds = v.partition(" ")
+            row.append(("durable: " if n != "0" else "NOT durable: ") + n + (" (" + kinds + ")" if kinds else ""))
+    row.extend("-" for _ in PEERS[1:])
+    rows.append(row)
+    return rows
+
+
 def report(results, outdir):
     vals, notes, info = {}, [], {}
     for line in open(results):
@@ -317,6 +354,7 @@ def report(results, outdir):
         rows.append(row)
         if in_chart:
             chart.append(crow)
+    rows.extend(floor_rows(get, vals))
     machine = ["%s: %s" % (k, info[k]) for k in ("date", "cpu", "nproc", "kernel", "memory", "disk", "versions", "load") if k in info]
     # plain-text table
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
