@@ -249,6 +249,7 @@ METRICS = [
     ("inject_p95", "injection p95", "ms", 1e3, "lo", True),
     ("drain_plain", "drain 2,000 msgs, plain SMTP", "msg/s", 1, "hi", True),
     ("drain_tls", "drain 2,000 msgs, STARTTLS+AUTH", "msg/s", 1, "hi", True),
+    ("drain_tls_sink", "drain 2,000 msgs, STARTTLS+AUTH, bench/tls_sink", "msg/s", 1, "hi", True),
     ("idle_rss", "idle daemon RSS", "MiB", 1 / 1024, "lo", True),
     ("idle_pss", "idle daemon PSS", "MiB", 1 / 1024, "lo", False),
     ("idle_ticks", "idle CPU ticks in 5 s", "ticks", 1, "lo", False),
@@ -300,6 +301,13 @@ def floor_rows(get, vals):
         row[1] += "; floor %s" % (fmt(floor * (1e3 if key == "inject_median" else 1)) +
                                   (" ms" if key == "inject_median" else " s") if floor else "-")
         rows.append(row)
+    row = ["drain STARTTLS+AUTH (tls_sink) / plain drain", "x (higher is better; sink ceiling %s msg/s)"
+           % fmt(get("drain_tls_sink", "ceiling"))]
+    for p in PEERS:
+        a, b = get("drain_tls_sink", p), get("drain_plain", p)
+        row.append(fmt(a / b) if a is not None and b else "-")
+    row.extend("-" for _ in PEERS[1:])
+    rows.append(row)
     row = ["64 MiB inject: durable? (fsync-like calls, strace)", "calls"]
     for p in PEERS:
         v = vals.get("durable.%s" % p)
