@@ -116,6 +116,7 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
     RunReport r;
     r.next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
     r.pause = {runner->site_failures(), runner->site_down_until()};
+    r.sent = runner->sent();
     std::fputs(r.Encode().c_str(), stdout);
     std::fflush(stdout);
   }

@@ -53,11 +53,13 @@ struct DeliveryContext {
 struct DeliveryStats {
   std::mutex mu;
   int64_t last_sent = 0;   // micros
+  uint64_t sent = 0;       // recipients accepted in this run (RunReport.sent)
   int64_t last_error_time = 0;
   std::string last_error;
   void Sent(int64_t now) {
     std::lock_guard<std::mutex> l(mu);
     last_sent = now;
+    ++sent;
   }
   void Failed(int64_t now, const std::string& why) {
     std::lock_guard<std::mutex> l(mu);

@@ -78,6 +78,11 @@ class QueueRunner {
   // Writes state/.status: the last delivery and the last error, merged
   // with what earlier runs wrote (relayctl status reads it).
   void WriteStatus();
+  // Recipients the smarthost accepted in this run.
+  uint64_t sent() {
+    std::lock_guard<std::mutex> l(stats_.mu);
+    return stats_.sent;
+  }
   void SetSiteFailures(int n, int64_t down_until) { schedule_.SetSitePause(n, down_until); }
 
  private:
