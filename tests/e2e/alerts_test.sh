@@ -1,0 +1,184 @@
+#!/bin/sh
+# Issue 18: alerts outside the mail path. relayd against tests/fault_server.py
+# as the smarthost, with alert_command and heartbeat_command appending the
+# JSON they read on stdin to files (each line is parsed as JSON here):
+#   1. heartbeat: a probe heartbeat at start (queue empty, smarthost
+#      answering; the probe sends no MAIL), one after a delivering run;
+#   2. the smarthost down longer than alert_smarthost_down (2 s, a
+#      scaled-down "long" time): exactly one "firing" event, relayd
+#      restarted meanwhile repeats nothing, exactly one "resolved" once it
+#      is back; no other kind fires;
+#   3. 100 bounces in a burst: one bounce alert run, not 100;
+#   4. an alert command that hangs delays no delivery (mail is delivered
+#      while it runs), is killed with its process group at alert_timeout;
+#      one that fails is logged and delays nothing either.
+# Times are hang guards only (wait_for); nothing is judged by the clock.
+. "$(dirname "$0")/lib.sh"
+relay_private_spool
+mkdir -m 777 "$T/out"
+chmod 755 "$T"
+touch "$T/relayd.log"; [ "$(id -u)" = 0 ] && chown 65534 "$T/relayd.log"
+cat >> "$CONF" <<CONF
+log = $T/relayd.log
+retry_min = 1s
+retry_max = 2s
+alert_command = cat >> $T/out/alerts.jsonl
+alert_smarthost_down = 2s
+alert_queue_age = 0
+alert_interval = 1h
+heartbeat_command = cat >> $T/out/heartbeats.jsonl
+heartbeat_interval = 1h
+CONF
+rd=
+fs=
+cleanup() {
+  [ -n "$rd" ] && kill "$rd" 2>/dev/null && wait "$rd" 2>/dev/null
+  [ -n "$fs" ] && kill "$fs" 2>/dev/null
+  [ -f "$T/out/bg.pid" ] && kill "$(cat "$T/out/bg.pid")" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+start_relayd() { "$BIN/relayd" -C "$CONF" & rd=$!; wait_for 20 grep -q 'delivery by' "$T/relayd.log"; }
+stop_relayd() { kill "$rd" 2>/dev/null; wait "$rd" 2>/dev/null; rd=; }
+send() { printf 'Subject: %s\n\n%s body\n' "$1" "$1" | "$BIN/sendmail" -C "$CONF" -i "${2:-bob@example.net}"; }
+# messages LOG: how many messages the fault server accepted.
+messages() { n=$(grep -c '"event": "message"' "$1" 2>/dev/null); echo "${n:-0}"; }
+mails() { n=$(grep -c '"verb": "MAIL"' "$1" 2>/dev/null); echo "${n:-0}"; }
+# events FILE KIND STATE: how many such events FILE holds.
+events() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, kind, state = sys.argv[1:4]
+n = 0
+try:
+    for line in open(path):
+        e = json.loads(line)
+        n += e.get("kind") == kind and e.get("state") == state
+except FileNotFoundError:
+    pass
+print(n)
+PY
+}
+# valid_json FILE: every line one JSON object with the fields relayd(8) names.
+valid_json() {
+  /usr/bin/python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    assert isinstance(e, dict), line
+    for k in ("kind", "state", "time", "host"):
+        assert k in e, (k, line)
+    assert e["state"] in ("firing", "resolved", "ok"), line
+    if e["kind"] != "heartbeat":
+        assert isinstance(e["since"], int), line
+PY
+}
+
+# 1. Heartbeat.
+fault_smarthost "$T/fs1.log" '{}'
+PORT=$(cat "$T/fs.ready")
+start_relayd
+wait_for 30 grep -q '"reason": "probe"' "$T/out/heartbeats.jsonl" && ok "heartbeat at start, after a probe of the smarthost" \
+  || bad "no probe heartbeat: $(cat "$T/relayd.log")"
+wait_for 10 grep -q '"verb": "QUIT"' "$T/fs1.log" && [ "$(mails "$T/fs1.log")" = 0 ] \
+  && ok "the probe said EHLO and QUIT, no MAIL" || bad "the probe: $(grep -c command "$T/fs1.log") commands, $(mails "$T/fs1.log") MAIL"
+send hb1
+wait_for 30 sh -c "grep -q '\"reason\": \"delivered\"' '$T/out/heartbeats.jsonl'" && ok "heartbeat after a delivering run" \
+  || bad "no heartbeat after delivery: $(cat "$T/out/heartbeats.jsonl")"
+[ "$(messages "$T/fs1.log")" = 1 ] && ok "the message was delivered" || bad "delivered: $(messages "$T/fs1.log")"
+grep '"reason": "delivered"' "$T/out/heartbeats.jsonl" | grep -q '"sent": 1' && ok "the heartbeat says sent 1" \
+  || bad "heartbeat: $(cat "$T/out/heartbeats.jsonl")"
+
+# 2. The smarthost down for longer than alert_smarthost_down.
+kill "$fs"; wait "$fs" 2>/dev/null; fs=
+send down1
+wait_for 60 sh -c "[ \$(grep -c '\"kind\": \"smarthost_down\"' '$T/out/alerts.jsonl' 2>/dev/null) -ge 1 ]" \
+  && ok "smarthost_down fired" || bad "no smarthost_down alert: $(tail -5 "$T/relayd.log")"
+# Restarted while it is firing: state/.alerts keeps it from repeating.
+stop_relayd
+deferred=$(grep -c 'status=deferred' "$T/relayd.log")
+start_relayd
+send down2
+wait_for 30 sh -c "[ \$(grep -c 'status=deferred' '$T/relayd.log') -gt $deferred ]" \
+  && ok "(the restarted relayd's runs still fail)" || bad "no run after the restart"
+FS_PORT=$PORT fault_smarthost "$T/fs2.log" '{}'
+"$BIN/sendmail" -C "$CONF" -q  # lifts the pause: deliver now
+wait_for 60 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs2.log') -ge 2 ]" && ok "delivered once the smarthost is back" \
+  || bad "not delivered after the smarthost came back: $(messages "$T/fs2.log")"
+wait_for 30 sh -c "grep -q '\"state\": \"resolved\"' '$T/out/alerts.jsonl'" && ok "a resolved event followed" \
+  || bad "no resolved event: $(cat "$T/out/alerts.jsonl")"
+send up1
+wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs2.log') -ge 3 ]"
+"$BIN/sendmail" -C "$CONF" -q
+wait_for 30 sh -c "[ \$(grep -c 'heartbeat (delivered)' '$T/relayd.log') -ge 3 ]"
+[ "$(events "$T/out/alerts.jsonl" smarthost_down firing)" = 1 ] && ok "exactly one smarthost_down firing (across a restart)" \
+  || bad "smarthost_down firing: $(events "$T/out/alerts.jsonl" smarthost_down firing): $(cat "$T/out/alerts.jsonl")"
+[ "$(events "$T/out/alerts.jsonl" smarthost_down resolved)" = 1 ] && ok "exactly one smarthost_down resolved" \
+  || bad "smarthost_down resolved: $(events "$T/out/alerts.jsonl" smarthost_down resolved)"
+others=$(grep -vc '"kind": "smarthost_down"' "$T/out/alerts.jsonl")
+[ "$others" = 0 ] && ok "no other alert kind fired" || bad "other alerts: $(grep -v smarthost_down "$T/out/alerts.jsonl")"
+grep '"kind": "smarthost_down"' "$T/out/alerts.jsonl" | head -1 | grep -q "\"smarthost\": \"127.0.0.1:$PORT\"" \
+  && ok "the event names the smarthost" || bad "smarthost not named: $(head -1 "$T/out/alerts.jsonl")"
+valid_json "$T/out/alerts.jsonl" && ok "every alert is one JSON object with kind, state, since, time, host" \
+  || bad "alerts.jsonl is not valid: $(cat "$T/out/alerts.jsonl")"
+valid_json "$T/out/heartbeats.jsonl" && ok "every heartbeat is one JSON object" || bad "heartbeats.jsonl is not valid"
+
+# 3. 100 bounces in a burst: a bounded number of alert runs.
+stop_relayd
+FS_PORT=$PORT fault_smarthost "$T/fs3.log" '{"rcpt": {"default": "250 2.1.5 Ok", "addresses": {"bad@x.test": "550 5.1.1 no such user"}}}'
+i=0; while [ $i -lt 100 ]; do send "b$i" bad@x.test; i=$((i + 1)); done
+start_relayd
+# The 100 bounces go back to the sender through the smarthost.
+wait_for 120 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -ge 100 ]" && ok "100 bounces delivered" \
+  || bad "bounces delivered: $(messages "$T/fs3.log")"
+wait_for 30 sh -c "grep -q '\"kind\": \"bounce\"' '$T/out/alerts.jsonl'" && ok "a bounce alert ran" || bad "no bounce alert"
+"$BIN/sendmail" -C "$CONF" -q
+wait_for 30 sh -c "! ls '$T/spool/queue' | grep -q ."
+n=$(grep -c '"kind": "bounce"' "$T/out/alerts.jsonl")
+[ "$n" = 1 ] && ok "100 bounces: one alert run" || bad "100 bounces: $n alert runs"
+grep '"kind": "bounce"' "$T/out/alerts.jsonl" | grep -q '"count": [1-9]' && ok "it counts the bounces it reports" \
+  || bad "bounce alert: $(grep bounce "$T/out/alerts.jsonl")"
+
+# 4. A hanging alert command delays no delivery; it is killed with its
+# group at alert_timeout. A failing one is logged.
+stop_relayd
+rm -f "$T/spool/state/.alerts"
+sed -i 's|^alert_command = .*|alert_command = sleep 1000 \& echo $! > '"$T"'/out/bg.pid; sleep 1000|' "$CONF"
+echo "alert_timeout = 1h" >> "$CONF"
+start_relayd
+wait_for 10 test -s "$T/spool/state/.alerts"  # the baseline is taken
+send hang1 bad@x.test
+wait_for 30 test -s "$T/out/bg.pid" && ok "the hanging alert command started" || bad "alert command did not start"
+before=$(messages "$T/fs3.log")
+send hang2
+wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -gt $before ]" && ok "mail delivered while the alert command hangs" \
+  || bad "no delivery while the alert command hangs"
+kill -0 "$(cat "$T/out/bg.pid")" 2>/dev/null && ok "(it was still running then)" || bad "the alert command ended by itself"
+stop_relayd
+wait_for 10 sh -c "! kill -0 $(cat "$T/out/bg.pid") 2>/dev/null" && ok "relayd stopping kills the command's group" \
+  || bad "the command's background child survived relayd"
+# alert_timeout: killed, group and all, and logged.
+rm -f "$T/spool/state/.alerts" "$T/out/bg.pid"
+sed -i 's|^alert_timeout = .*|alert_timeout = 2s|' "$CONF"
+start_relayd
+wait_for 10 test -s "$T/spool/state/.alerts"
+send hang3 bad@x.test
+wait_for 30 test -s "$T/out/bg.pid" || bad "alert command did not start (timeout case)"
+wait_for 30 grep -q 'alert_command (pid [0-9]*) ran past alert_timeout; killed' "$T/relayd.log" && ok "killed at alert_timeout, logged" \
+  || bad "no kill at alert_timeout: $(tail -3 "$T/relayd.log")"
+wait_for 10 sh -c "! kill -0 $(cat "$T/out/bg.pid") 2>/dev/null" && ok "its background child was killed too (process group)" \
+  || bad "the background child survived the timeout"
+stop_relayd
+rm -f "$T/spool/state/.alerts"
+sed -i 's|^alert_command = .*|alert_command = exit 3|' "$CONF"
+start_relayd
+wait_for 10 test -s "$T/spool/state/.alerts"
+before=$(messages "$T/fs3.log")
+send fail1 bad@x.test
+wait_for 30 grep -q 'alert_command (pid [0-9]*) exited with status 3' "$T/relayd.log" && ok "a failing alert command is logged" \
+  || bad "failing alert command not logged"
+send fail2
+wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -ge $((before + 2)) ]" && ok "mail still delivered" \
+  || bad "delivery stopped after a failing alert command"
+stop_relayd
+finish
