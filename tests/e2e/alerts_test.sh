@@ -181,4 +181,69 @@ send fail2
 wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -ge $((before + 2)) ]" && ok "mail still delivered" \
   || bad "delivery stopped after a failing alert command"
 stop_relayd
+
+# 5. The examples in conf/alerts/, fed an event's JSON as relayd feeds
+# them (env -i PATH=/usr/bin:/bin), against stand-ins on loopback: an HTTP
+# server that records each request, and a second relay instance whose
+# smarthost is a fault server.
+H=$T/http.log
+/usr/bin/python3 - "$H" "$T/http.ready" <<'PY' &
+import http.server, json, sys
+log, ready = sys.argv[1:3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        rec = {"path": self.path, "body": body, "title": self.headers.get("Title"),
+               "priority": self.headers.get("Priority"), "auth": self.headers.get("Authorization"),
+               "type": self.headers.get("Content-Type")}
+        with open(log, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(ready, "w").write(str(s.server_port))
+s.serve_forever()
+PY
+hp=$!
+wait_for 10 test -s "$T/http.ready" || bad "http stand-in did not start"
+URL=http://127.0.0.1:$(cat "$T/http.ready")
+EV='{"kind": "smarthost_down", "state": "firing", "since": 1, "time": 2, "host": "h.example", "smarthost": "mx:25", "error": "q\"uote \u00e9"}'
+A=$RELAY_SRC/conf/alerts
+printf 'Authorization: Bearer t0ken\n' > "$T/hook.header"
+echo "$EV" | env -i PATH=/usr/bin:/bin sh "$A/webhook.sh" "$URL/hook" "$T/hook.header" && ok "webhook.sh: exit 0" || bad "webhook.sh failed"
+echo "$EV" | env -i PATH=/usr/bin:/bin sh "$A/ntfy.sh" "$URL/topic" && ok "ntfy.sh: exit 0" || bad "ntfy.sh failed"
+echo "$EV" | sed 's/firing/resolved/' | env -i PATH=/usr/bin:/bin sh "$A/deadman.sh" "$URL/ping" && ok "deadman.sh (resolved): exit 0" || bad "deadman.sh failed"
+echo "$EV" | env -i PATH=/usr/bin:/bin sh "$A/deadman.sh" "$URL/ping" || bad "deadman.sh (firing) failed"
+kill $hp
+/usr/bin/python3 - "$H" "$EV" <<'PY' && ok "the stand-in got each request as documented (body, headers, /fail for firing)" || bad "requests: $(cat "$H")"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+ev = json.loads(sys.argv[2])
+assert len(reqs) == 4, reqs
+hook, ntfy, ok_ping, fail_ping = reqs
+assert hook["path"] == "/hook" and json.loads(hook["body"]) == ev and hook["auth"] == "Bearer t0ken", hook
+assert hook["type"] == "application/json", hook
+assert ntfy["path"] == "/topic" and ntfy["title"] == "relay on h.example: smarthost_down firing", ntfy
+assert ntfy["priority"] == "high" and json.loads(ntfy["body"]) == ev, ntfy
+assert ok_ping["path"] == "/ping" and fail_ping["path"] == "/ping/fail", (ok_ping, fail_ping)
+PY
+echo "$EV" | env -i PATH=/usr/bin:/bin sh "$A/webhook.sh" "http://127.0.0.1:1/hook" /nonexistent && bad "webhook.sh to a closed port: exit 0" \
+  || ok "webhook.sh to a closed port: non-zero exit (relayd logs it)"
+# mail.sh: a second instance, its own spool and smarthost.
+M=$T/second
+mkdir -p "$M/spool/tmp" "$M/spool/queue" "$M/spool/state" "$M/spool/failed" "$M/spool/corrupt" "$M/spool/hold"
+chmod 700 "$M/spool" "$M/spool"/*
+/usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port 0 --ready-file "$T/fs5.ready" --log "$T/fs5.log" \
+  --max-seconds 60 --script-inline '{}' &
+fs5=$!
+wait_for 10 test -s "$T/fs5.ready" || bad "second smarthost did not start"
+printf 'spool_dir = %s\ndomain = example.com\naliases = %s\nsmarthost = 127.0.0.1:%s none\nlog = %s\n' \
+  "$M/spool" "$T/aliases" "$(cat "$T/fs5.ready")" "$M/log" > "$M/relay.conf"
+touch "$M/log"
+if [ "$(id -u)" = 0 ]; then chown -R 65534 "$M/spool" "$M/log"; chmod 755 "$M"; chmod 644 "$M/relay.conf"; fi
+echo "$EV" | env -i PATH=/usr/bin:/bin RELAY_SENDMAIL="$BIN/sendmail" RELAY_RELAYD="$BIN/relayd" \
+  sh "$A/mail.sh" "$M/relay.conf" admin@example.net && ok "mail.sh: exit 0" || bad "mail.sh failed: $(cat "$M/log" 2>/dev/null)"
+kill $fs5
+grep -q '"event": "message"' "$T/fs5.log" && ok "mail.sh: the second smarthost got the mail" || bad "mail.sh: no message at the second smarthost"
+grep -q 'relay alert: smarthost_down firing' "$T/fs5.log" && ok "mail.sh: its subject names the alert" || bad "mail.sh: subject"
 finish
