@@ -27,10 +27,17 @@ std::string_view Word(std::string_view* s) {
   return w;
 }
 
+AlertCondition Cond(std::string key, std::string kind) {
+  AlertCondition c;
+  c.key = std::move(key);
+  c.kind = std::move(kind);
+  return c;
+}
+
 bool IsCounterKind(std::string_view kind) { return kind == "bounce" || kind == "set_aside"; }
 
 void AddQueueAge(const AlertSnapshot& s, const AlertConfig& cfg, int64_t now, std::vector<AlertCondition>* out) {
-  AlertCondition c{"queue_age", "queue_age"};
+  AlertCondition c = Cond("queue_age", "queue_age");
   if (cfg.queue_age <= 0) return;
   int64_t since = s.oldest_entry + cfg.queue_age * kMicros;
   c.holds = s.oldest_entry > 0 && now >= since;
@@ -46,7 +53,7 @@ void AddQueueAge(const AlertSnapshot& s, const AlertConfig& cfg, int64_t now, st
 void AddHosts(const AlertSnapshot& s, const AlertConfig& cfg, int64_t now, std::vector<AlertCondition>* out) {
   for (const AlertSnapshot::Host& h : s.hosts) {
     if (cfg.smarthost_down > 0) {
-      AlertCondition c{"smarthost_down:" + h.name, "smarthost_down"};
+      AlertCondition c = Cond("smarthost_down:" + h.name, "smarthost_down");
       int64_t since = h.down_since + cfg.smarthost_down * kMicros;
       c.holds = h.down_since > 0 && now >= since;
       c.since = c.holds ? h.down_since : 0;
@@ -54,7 +61,7 @@ void AddHosts(const AlertSnapshot& s, const AlertConfig& cfg, int64_t now, std::
       c.text = {{"smarthost", h.name}, {"error", h.last_error}};
       out->push_back(std::move(c));
     }
-    AlertCondition a{"auth:" + h.name, "auth"};
+    AlertCondition a = Cond("auth:" + h.name, "auth");
     bool expiring = cfg.token_expiry > 0 && h.token_expiry > 0 && h.token_expiry - now < cfg.token_expiry * kMicros;
     a.holds = h.auth_failing || !h.token_problem.empty() || expiring;
     a.since = a.holds ? now : 0;
@@ -70,7 +77,7 @@ void AddHosts(const AlertSnapshot& s, const AlertConfig& cfg, int64_t now, std::
 // alert_interval (entry.last_seen).
 AlertCondition CounterCondition(const std::string& kind, uint64_t grew, const AlertState& st, const AlertConfig& cfg,
                                 int64_t now) {
-  AlertCondition c{kind, kind};
+  AlertCondition c = Cond(kind, kind);
   c.increase = grew;
   auto it = st.entries.find(kind);
   int64_t last_seen = it == st.entries.end() ? 0 : it->second.last_seen;
@@ -101,7 +108,7 @@ std::vector<AlertCondition> AlertConditions(const AlertSnapshot& snap, const Ale
                {"failed_total", static_cast<int64_t>(snap.failed_total)}};
   out.push_back(std::move(s));
   if (cfg.spool_min_free > 0 && snap.spool_free_known) {
-    AlertCondition c{"spool_space", "spool_space"};
+    AlertCondition c = Cond("spool_space", "spool_space");
     c.holds = snap.spool_free / 2 < cfg.spool_min_free;
     c.since = c.holds ? now : 0;
     c.numbers = {{"spool_free_bytes", static_cast<int64_t>(snap.spool_free)},

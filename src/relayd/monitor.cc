@@ -138,7 +138,10 @@ void Monitor::StartProbe(int64_t now) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     int null = open("/dev/null", O_RDWR);
-    if (null >= 0) dup2(null, 0), dup2(null, 1);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+    }
     std::vector<char*> argv;
     for (const std::string& a : probe_argv_) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

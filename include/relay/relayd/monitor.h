@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "relay/base/config.h"
 #include "relay/base/log.h"
