@@ -115,7 +115,7 @@ wait_for 30 sh -c "[ \$(grep -c 'heartbeat (delivered)' '$T/relayd.log') -ge 3 ]
   || bad "smarthost_down firing: $(events "$T/out/alerts.jsonl" smarthost_down firing): $(cat "$T/out/alerts.jsonl")"
 [ "$(events "$T/out/alerts.jsonl" smarthost_down resolved)" = 1 ] && ok "exactly one smarthost_down resolved" \
   || bad "smarthost_down resolved: $(events "$T/out/alerts.jsonl" smarthost_down resolved)"
-others=$(grep -vc '"kind": "smarthost_down"' "$T/out/alerts.jsonl")
+others=$(grep -vc '"kind": "smarthost_down"' "$T/out/alerts.jsonl" 2>/dev/null)
 [ "$others" = 0 ] && ok "no other alert kind fired" || bad "other alerts: $(grep -v smarthost_down "$T/out/alerts.jsonl")"
 grep '"kind": "smarthost_down"' "$T/out/alerts.jsonl" | head -1 | grep -q "\"smarthost\": \"127.0.0.1:$PORT\"" \
   && ok "the event names the smarthost" || bad "smarthost not named: $(head -1 "$T/out/alerts.jsonl")"
@@ -140,15 +140,19 @@ grep '"kind": "bounce"' "$T/out/alerts.jsonl" | grep -q '"count": [1-9]' && ok "
   || bad "bounce alert: $(grep bounce "$T/out/alerts.jsonl")"
 
 # 4. A hanging alert command delays no delivery; it is killed with its
-# group at alert_timeout. A failing one is logged.
+# group at alert_timeout. A failing one is logged. The alert: queue_age
+# (alert_queue_age = 1s) for an entry on hold, which counts as waiting.
 stop_relayd
 rm -f "$T/spool/state/.alerts"
 sed -i 's|^alert_command = .*|alert_command = sleep 1000 \& echo $! > '"$T"'/out/bg.pid; sleep 1000|' "$CONF"
+sed -i 's|^alert_queue_age = .*|alert_queue_age = 1s|' "$CONF"
 echo "alert_timeout = 1h" >> "$CONF"
+send held
+held=$(last_entry)
+"$BIN/relayctl" -C "$CONF" hold "$held" >/dev/null && ok "an entry put on hold" || bad "relayctl hold failed"
 start_relayd
-wait_for 10 test -s "$T/spool/state/.alerts"  # the baseline is taken
-send hang1 bad@x.test
-wait_for 30 test -s "$T/out/bg.pid" && ok "the hanging alert command started" || bad "alert command did not start"
+wait_for 30 test -s "$T/out/bg.pid" && ok "the hanging alert command started (queue_age of a held entry)" \
+  || bad "alert command did not start: $(tail -3 "$T/relayd.log")"
 before=$(messages "$T/fs3.log")
 send hang2
 wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -gt $before ]" && ok "mail delivered while the alert command hangs" \
@@ -161,8 +165,6 @@ wait_for 10 sh -c "! kill -0 $(cat "$T/out/bg.pid") 2>/dev/null" && ok "relayd s
 rm -f "$T/spool/state/.alerts" "$T/out/bg.pid"
 sed -i 's|^alert_timeout = .*|alert_timeout = 2s|' "$CONF"
 start_relayd
-wait_for 10 test -s "$T/spool/state/.alerts"
-send hang3 bad@x.test
 wait_for 30 test -s "$T/out/bg.pid" || bad "alert command did not start (timeout case)"
 wait_for 30 grep -q 'alert_command (pid [0-9]*) ran past alert_timeout; killed' "$T/relayd.log" && ok "killed at alert_timeout, logged" \
   || bad "no kill at alert_timeout: $(tail -3 "$T/relayd.log")"
@@ -172,15 +174,14 @@ stop_relayd
 rm -f "$T/spool/state/.alerts"
 sed -i 's|^alert_command = .*|alert_command = exit 3|' "$CONF"
 start_relayd
-wait_for 10 test -s "$T/spool/state/.alerts"
 before=$(messages "$T/fs3.log")
-send fail1 bad@x.test
 wait_for 30 grep -q 'alert_command (pid [0-9]*) exited with status 3' "$T/relayd.log" && ok "a failing alert command is logged" \
   || bad "failing alert command not logged"
 send fail2
-wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -ge $((before + 2)) ]" && ok "mail still delivered" \
+wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -gt $before ]" && ok "mail still delivered" \
   || bad "delivery stopped after a failing alert command"
 stop_relayd
+"$BIN/relayctl" -C "$CONF" delete "$held" >/dev/null
 
 # 5. The examples in conf/alerts/, fed an event's JSON as relayd feeds
 # them (env -i PATH=/usr/bin:/bin), against stand-ins on loopback: an HTTP
