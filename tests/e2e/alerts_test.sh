@@ -11,7 +11,10 @@
 #   3. 100 bounces in a burst: one bounce alert run, not 100;
 #   4. an alert command that hangs delays no delivery (mail is delivered
 #      while it runs), is killed with its process group at alert_timeout;
-#      one that fails is logged and delays nothing either.
+#      one that fails is logged and delays nothing either;
+#   5. delay_warning_time: one "delayed" DSN per message, only to senders
+#      who gave no NOTIFY or asked for DELAY, never from <>;
+#   6. the examples in conf/alerts/ against loopback stand-ins.
 # Times are hang guards only (wait_for); nothing is judged by the clock.
 . "$(dirname "$0")/lib.sh"
 relay_private_spool
@@ -183,7 +186,55 @@ wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs3.log') -gt $befo
 stop_relayd
 "$BIN/relayctl" -C "$CONF" delete "$held" >/dev/null
 
-# 5. The examples in conf/alerts/, fed an event's JSON as relayd feeds
+# 5. delay_warning_time: one "delayed" notice (RFC 3464, Action: delayed)
+# per message still queued after it, to a sender who gave no NOTIFY or
+# asked for DELAY; none for NOTIFY=NEVER or from the null sender, and no
+# second one however often the message is retried.
+sed -i '/^alert_command/d; /^heartbeat_command/d' "$CONF"
+echo "delay_warning_time = 2s" >> "$CONF"
+FS_PORT=$PORT fault_smarthost "$T/fs6.log" '{"rcpt": {"default": "250 2.1.5 Ok", "addresses": {"slow@x.test": "450 4.2.0 try later"}}}'
+clear_queue
+printf 'Subject: d-plain\n\nx\n' | "$BIN/sendmail" -C "$CONF" -i slow@x.test
+printf 'Subject: d-delay\n\nx\n' | "$BIN/sendmail" -C "$CONF" -i -N delay,failure slow@x.test
+printf 'Subject: d-never\n\nx\n' | "$BIN/sendmail" -C "$CONF" -i -N never slow@x.test
+printf 'Subject: d-failure\n\nx\n' | "$BIN/sendmail" -C "$CONF" -i -N failure slow@x.test
+printf 'Subject: d-null\n\nx\n' | "$BIN/sendmail" -C "$CONF" -i -f '<>' slow@x.test
+[ "$(queue_count)" = 5 ] && ok "five messages queued for a recipient the smarthost defers" || bad "queued: $(queue_count)"
+start_relayd
+wait_for 60 sh -c "[ \$(grep -c 'sender delay notification' '$T/relayd.log') -ge 2 ]" && ok "delay notices queued" \
+  || bad "no delay notices: $(grep -c deferred "$T/relayd.log") deferrals"
+d0=$(grep -c 'status=deferred' "$T/relayd.log")
+# Many more attempts of every message: still two notices.
+wait_for 60 sh -c "[ \$(grep -c 'status=deferred' '$T/relayd.log') -ge $((d0 + 15)) ]" || bad "no further attempts"
+wait_for 30 sh -c "[ \$(grep -c '\"event\": \"message\"' '$T/fs6.log') -ge 2 ]"
+stop_relayd
+n=$(grep -c 'sender delay notification' "$T/relayd.log")
+[ "$n" = 2 ] && ok "exactly two notices in the log (no NOTIFY, NOTIFY=DELAY), after many attempts" || bad "notices logged: $n"
+/usr/bin/python3 - "$T/fs6.log" <<'PY' && ok "the smarthost got two delayed DSNs to the sender, from <>, naming slow@x.test, header only" \
+  || bad "delay notices at the smarthost: $(grep -c '"event": "message"' "$T/fs6.log")"
+import json, sys
+msgs = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "message"]
+assert len(msgs) == 2, len(msgs)
+subjects = set()
+for m in msgs:
+    d = m["data"]
+    assert m["mail_from"] == "", m["mail_from"]
+    assert m["rcpts"] == ["root@example.com"], m["rcpts"]
+    assert "Subject: Delayed Mail (still being retried)" in d, d
+    assert "Final-Recipient: rfc822; slow@x.test\r\nAction: delayed\r\nStatus: 4.2.0" in d, d
+    assert "Action: failed" not in d
+    assert "text/rfc822-headers" in d
+    for s in ("d-plain", "d-delay", "d-never", "d-failure", "d-null"):
+        if "Subject: " + s + "\r\n" in d:
+            subjects.add(s)
+assert subjects == {"d-plain", "d-delay"}, subjects
+PY
+[ "$(queue_count)" = 5 ] && ok "the five messages are still queued (a notice is not a bounce)" || bad "queued now: $(queue_count)"
+grep -l 'delay_warned 1' "$T"/spool/state/* 2>/dev/null | wc -l | grep -qx 5 \
+  && ok "all five state files record that the question is settled (two notices; NEVER, FAILURE and <> get none)" \
+  || bad "delay_warned in $(grep -l 'delay_warned 1' "$T"/spool/state/* 2>/dev/null | wc -l) state files"
+
+# 6. The examples in conf/alerts/, fed an event's JSON as relayd feeds
 # them (env -i PATH=/usr/bin:/bin), against stand-ins on loopback: an HTTP
 # server that records each request, and a second relay instance whose
 # smarthost is a fault server.
