@@ -341,6 +341,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"timeout_data_done", Duration(&Config::timeout_data_done, 1, 86400)},
       {"spool_min_free", Size(&Config::spool_min_free)},
       {"message_size_limit", Size(&Config::message_size_limit)},
+      // Metrics (issue 18): the node_exporter textfile collector's file.
+      {"metrics_file", [](std::string_view v, Config* c) { return SetPath(v, &c->metrics_file, "metrics_file"); }},
       // Alerts, heartbeat and delay notices (issue 18: wt-alerts).
       {"alert_command", Text(&Config::alert_command)},
       {"alert_queue_age", Duration(&Config::alert_queue_age, 0)},

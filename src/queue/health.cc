@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <type_traits>
@@ -23,6 +24,7 @@ void VisitHostFields(H& h, F&& f) {
   f("failures", h.failures);
   f("down_since", h.down_since);
   f("last_success", h.last_success);
+  f("last_reached", h.last_reached);
   f("last_error_time", h.last_error_time);
   f("last_error", h.last_error);
   f("auth_failing", h.auth_failing);
@@ -155,6 +157,52 @@ Status UpdateHealth(const SpoolPaths& paths, const std::function<void(Health*)>&
   Status s = SaveHealth(paths, h);
   ::close(fd);  // releases the lock
   return s;
+}
+
+namespace {
+
+void MergeHost(const SmarthostHealth& run, SmarthostHealth* h) {
+  h->sent_total += run.sent_total;
+  h->deferred_total += run.deferred_total;
+  h->bounced_total += run.bounced_total;
+  h->last_success = std::max(h->last_success, run.last_success);
+  if (run.last_reached > 0) {
+    h->ClearTrouble();
+    h->last_reached = std::max(h->last_reached, run.last_reached);
+  }
+  if (run.failures > 0) {
+    if (h->failures == 0 || h->down_since == 0) h->down_since = run.down_since;
+    h->failures += run.failures;
+  }
+  if (run.last_reached > 0 || run.failures > 0) h->auth_failing = run.auth_failing;
+  if (run.last_error_time > h->last_error_time) {
+    h->last_error_time = run.last_error_time;
+    h->last_error = run.last_error;
+  }
+}
+
+}  // namespace
+
+void MergeRun(const Health& run, Health* stored) {
+  stored->bounces_total += run.bounces_total;
+  stored->corrupt_total += run.corrupt_total;
+  stored->failed_total += run.failed_total;
+  stored->delay_notices_total += run.delay_notices_total;
+  stored->last_sent = std::max(stored->last_sent, run.last_sent);
+  for (const SmarthostHealth& h : run.hosts)
+    if (!h.name.empty()) MergeHost(h, FindHost(stored, h.name));
+}
+
+void KeepHosts(const std::vector<std::string>& names, Health* health) {
+  std::vector<SmarthostHealth> kept;
+  for (const std::string& n : names) {
+    auto same = [&n](const SmarthostHealth& k) { return k.name == n; };
+    if (std::any_of(kept.begin(), kept.end(), same)) continue;  // named twice
+    const SmarthostHealth* h = LookupHost(*health, n);
+    kept.push_back(h ? *h : SmarthostHealth{});
+    kept.back().name = n;
+  }
+  health->hosts = std::move(kept);
 }
 
 SmarthostHealth* FindHost(Health* health, std::string_view name) {

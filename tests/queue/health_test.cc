@@ -25,6 +25,7 @@ SmarthostHealth FullHost(const std::string& name) {
   h.failures = 4;
   h.down_since = 1700000000000005;
   h.last_success = 1700000000000006;
+  h.last_reached = 1700000000000012;
   h.last_error_time = 1700000000000007;
   h.last_error = "421 4.7.0 try later";
   h.auth_failing = true;
@@ -45,6 +46,7 @@ void ExpectSameHost(const SmarthostHealth& a, const SmarthostHealth& b) {
   EXPECT_EQ(a.failures, b.failures);
   EXPECT_EQ(a.down_since, b.down_since);
   EXPECT_EQ(a.last_success, b.last_success);
+  EXPECT_EQ(a.last_reached, b.last_reached);
   EXPECT_EQ(a.last_error_time, b.last_error_time);
   EXPECT_EQ(a.last_error, b.last_error);
   EXPECT_EQ(a.auth_failing, b.auth_failing);
@@ -221,6 +223,109 @@ TEST(Health, ConcurrentUpdatesLoseNothing) {
   EXPECT_EQ(h.bounces_total, uint64_t{kThreads * kEach});
   ASSERT_EQ(h.hosts.size(), size_t{kThreads});
   for (const SmarthostHealth& s : h.hosts) EXPECT_EQ(s.sent_total, uint64_t{kEach}) << s.name;
+}
+
+TEST(Health, MergeRunAddsCountersAndKeepsTheLater) {
+  Health stored;
+  stored.bounces_total = 5;
+  stored.last_sent = 100;
+  SmarthostHealth* a = FindHost(&stored, "a:25");
+  a->sent_total = 10;
+  a->last_success = 100;
+  a->token_expiry = 77;
+  a->pause_until = 500;
+  Health run;
+  run.bounces_total = 2;
+  run.corrupt_total = 1;
+  run.failed_total = 3;
+  run.delay_notices_total = 4;
+  run.last_sent = 90;  // an earlier time never goes back
+  SmarthostHealth* ra = FindHost(&run, "a:25");
+  ra->sent_total = 3;
+  ra->deferred_total = 1;
+  ra->bounced_total = 2;
+  ra->last_success = 200;
+  FindHost(&run, "b:25")->deferred_total = 7;
+  MergeRun(run, &stored);
+  EXPECT_EQ(stored.bounces_total, 7u);
+  EXPECT_EQ(stored.corrupt_total, 1u);
+  EXPECT_EQ(stored.failed_total, 3u);
+  EXPECT_EQ(stored.delay_notices_total, 4u);
+  EXPECT_EQ(stored.last_sent, 100);
+  ASSERT_EQ(stored.hosts.size(), 2u);
+  EXPECT_EQ(stored.hosts[0].sent_total, 13u);
+  EXPECT_EQ(stored.hosts[0].deferred_total, 1u);
+  EXPECT_EQ(stored.hosts[0].bounced_total, 2u);
+  EXPECT_EQ(stored.hosts[0].last_success, 200);
+  EXPECT_EQ(stored.hosts[0].token_expiry, 77) << "token facts are not a run's to merge";
+  EXPECT_EQ(stored.hosts[0].pause_until, 500) << "not reached in the run: the pause stays";
+  EXPECT_EQ(stored.hosts[1].name, "b:25");
+  EXPECT_EQ(stored.hosts[1].deferred_total, 7u);
+}
+
+TEST(Health, MergeRunFailuresAddUpUntilAHostIsReached) {
+  Health stored;
+  SmarthostHealth* a = FindHost(&stored, "a:25");
+  a->failures = 2;
+  a->down_since = 1000;
+  a->last_error_time = 1000;
+  a->last_error = "old";
+  Health run;
+  SmarthostHealth* r = FindHost(&run, "a:25");
+  r->failures = 3;
+  r->down_since = 2000;
+  r->last_error_time = 2500;
+  r->last_error = "connection refused";
+  r->auth_failing = true;
+  MergeRun(run, &stored);
+  EXPECT_EQ(stored.hosts[0].failures, 5);
+  EXPECT_EQ(stored.hosts[0].down_since, 1000) << "still down since the first failure";
+  EXPECT_EQ(stored.hosts[0].last_error, "connection refused");
+  EXPECT_TRUE(stored.hosts[0].auth_failing);
+
+  Health up;  // reached, then failed once more in the same run
+  SmarthostHealth* u = FindHost(&up, "a:25");
+  u->last_reached = 3000;
+  u->failures = 1;
+  u->down_since = 3100;
+  u->last_error_time = 3100;
+  u->last_error = "421 busy";
+  stored.hosts[0].pause_until = 9999;
+  stored.hosts[0].pause_reason = "unreachable";
+  MergeRun(up, &stored);
+  EXPECT_EQ(stored.hosts[0].failures, 1);
+  EXPECT_EQ(stored.hosts[0].down_since, 3100);
+  EXPECT_EQ(stored.hosts[0].pause_until, 0) << "a success lifts the pause";
+  EXPECT_EQ(stored.hosts[0].pause_reason, "");
+  EXPECT_FALSE(stored.hosts[0].auth_failing);
+  EXPECT_EQ(stored.hosts[0].last_reached, 3000);
+
+  Health fine;
+  FindHost(&fine, "a:25")->last_reached = 4000;
+  MergeRun(fine, &stored);
+  EXPECT_FALSE(stored.hosts[0].down());
+  EXPECT_EQ(stored.hosts[0].down_since, 0);
+  EXPECT_EQ(stored.hosts[0].last_error, "421 busy") << "the last error is history, kept";
+
+  Health untried;  // a host the run never tried changes nothing
+  FindHost(&untried, "a:25");
+  stored.hosts[0].auth_failing = true;
+  MergeRun(untried, &stored);
+  EXPECT_TRUE(stored.hosts[0].auth_failing);
+}
+
+TEST(Health, KeepHostsFollowsTheConfiguredList) {
+  Health h;
+  FindHost(&h, "old:25")->sent_total = 1;
+  FindHost(&h, "b:25")->sent_total = 2;
+  KeepHosts({"a:25", "b:25", "a:25"}, &h);
+  ASSERT_EQ(h.hosts.size(), 2u);
+  EXPECT_EQ(h.hosts[0].name, "a:25");
+  EXPECT_EQ(h.hosts[0].sent_total, 0u);
+  EXPECT_EQ(h.hosts[1].name, "b:25");
+  EXPECT_EQ(h.hosts[1].sent_total, 2u);
+  KeepHosts({}, &h);
+  EXPECT_TRUE(h.hosts.empty());
 }
 
 }  // namespace

@@ -101,6 +101,11 @@ struct Config {
   int64_t timeout_data_block = 180; // each block of the content written
   int64_t timeout_data_done = 600;  // the reply to the final dot
 
+  // Metrics (issue 18, wt-health): where relay-deliver writes the
+  // OpenMetrics text after each run ("" : nowhere; relayctl status
+  // --prometheus prints the same).
+  std::string metrics_file;
+
   // Alerts, heartbeat and delay notices (issue 18: wt-alerts; relayd(8),
   // ALERTS). Commands run by relayd through /bin/sh -c, as the relay user,
   // with PATH=/usr/bin:/bin as their whole environment.

@@ -15,11 +15,18 @@
 //   failed_total N                 entries moved to failed/
 //   delay_notices_total N          delayed-delivery notices sent
 //   host NAME sent_total N         messages that smarthost accepted
-//   host NAME deferred_total N     deliveries it deferred (or could not take)
-//   host NAME bounced_total N      recipients it refused for good
+//   host NAME deferred_total N     delivery attempts that left recipients
+//                                  deferred (it answered 4xx, or no
+//                                  smarthost could be reached: then the
+//                                  first one tried counts it)
+//   host NAME bounced_total N      attempts in which it refused recipients
+//                                  for good (or they expired)
+// A message counts once in each counter per attempt, however many
+// recipients it has.
 //   host NAME failures N           attempts in a row that failed
 //   host NAME down_since MICROS    first of those failures (0: up)
-//   host NAME last_success MICROS
+//   host NAME last_success MICROS  the last message it accepted
+//   host NAME last_reached MICROS  the last session that came up (TLS, AUTH)
 //   host NAME last_error_time MICROS
 //   host NAME last_error TEXT      one line
 //   host NAME auth_failing 0|1     the last AUTH was refused
@@ -56,6 +63,7 @@ struct SmarthostHealth {
   int failures = 0;  // attempts in a row that could not reach or were refused
   int64_t down_since = 0;  // micros; 0: up
   int64_t last_success = 0;  // micros
+  int64_t last_reached = 0;  // micros: the last session that came up
   int64_t last_error_time = 0;
   std::string last_error;  // one line
   bool auth_failing = false;  // the last AUTH was refused
@@ -95,6 +103,22 @@ Status SaveHealth(const SpoolPaths& paths, const Health& health);
 // changes. `change` must not block. A TempFail when the lock or the write
 // fails (the file is then as it was).
 Status UpdateHealth(const SpoolPaths& paths, const std::function<void(Health*)>& change);
+
+// Adds what one delivery run learned (`run`) to what was stored:
+//  - counters add up; last_sent, last_success, last_reached take the later;
+//  - a run host that was reached (last_reached set) clears the stored
+//    trouble first (ClearTrouble); then its failures (those since it was
+//    last reached in the run) add to the stored ones, and down_since is
+//    kept, or set from the run's when the host was up;
+//  - last_error (with its time) is taken when later; auth_failing is
+//    taken from a host the run tried (reached or failed);
+//  - the pause and the token facts are not a run's to merge (they are
+//    set where they are decided).
+void MergeRun(const Health& run, Health* stored);
+
+// Keeps only the hosts named, in that order, adding those absent (empty):
+// what metrics and relayctl status show for the configured smarthosts.
+void KeepHosts(const std::vector<std::string>& names, Health* health);
 
 // The host named `name`, added (empty) at the end when absent.
 SmarthostHealth* FindHost(Health* health, std::string_view name);
