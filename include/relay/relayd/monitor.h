@@ -38,7 +38,11 @@ class Monitor {
   // program.
   Monitor(const Config& cfg, Logger* log, std::string hostname, std::string probe_path,
           std::vector<std::string> probe_argv);
-  void SetConfig(const Config& cfg) { cfg_ = cfg; }
+  // SIGHUP: the new keys, and a fresh look with them.
+  void SetConfig(const Config& cfg) {
+    cfg_ = cfg;
+    next_check_ = cfg_.alert_command.empty() ? -1 : 0;
+  }
   // A delivery run ended with report r.
   void AfterRun(const RunReport& r, int64_t now);
   // Time-driven work: alerts the engine asked to look at again, a
