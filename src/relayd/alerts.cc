@@ -211,9 +211,11 @@ std::string AlertState::Encode() const {
            std::to_string(failed_total) + "\n";
   out += "heartbeat " + std::to_string(last_heartbeat) + "\n";
   for (const auto& [key, e] : entries) {
-    std::string k = key;
-    for (char& c : k)
-      if (c == '\n' || c == '\r') c = ' ';
+    // Keys are the engine's ("kind" or "kind:host:port", names without
+    // white space) or Parse's (one line): never a newline. One that had
+    // one could not be read back, so it is not written.
+    if (key.empty() || key.find('\n') != std::string::npos) continue;
+    const std::string& k = key;
     out += "alert " + std::string(e.firing ? "1" : "0") + " " + std::to_string(e.since) + " " +
            std::to_string(e.last_alert) + " " + std::to_string(e.last_seen) + " " + std::to_string(e.unreported) +
            " " + k + "\n";

@@ -83,13 +83,20 @@ Monitor::Monitor(const Config& cfg, Logger* log, std::string hostname, std::stri
     : cfg_(cfg), log_(log), hostname_(std::move(hostname)), probe_path_(std::move(probe_path)),
       probe_argv_(std::move(probe_argv)), paths_(cfg.spool_dir), commands_(log) {
   std::string text;
-  if (Env::Default()->ReadFile(paths_.alerts_file(), &text, nullptr).ok()) state_ = AlertState::Parse(text);
+  if (Env::Default()->ReadFile(paths_.alerts_file(), &text, nullptr).ok()) {
+    state_ = AlertState::Parse(text);
+    saved_ = text;
+  }
   next_check_ = cfg_.alert_command.empty() ? -1 : 0;  // a first look at start
 }
 
 void Monitor::Save() {
-  Status s = Env::Default()->WriteFileAtomic(paths_.alerts_file(), state_.Encode(), 0600);
+  // Most runs change nothing: no write (and fsync) for those.
+  std::string text = state_.Encode();
+  if (text == saved_) return;
+  Status s = Env::Default()->WriteFileAtomic(paths_.alerts_file(), text, 0600);
   if (!s.ok()) log_->Error("cannot save " + paths_.alerts_file() + ": " + s.message());
+  else saved_ = std::move(text);
 }
 
 void Monitor::Evaluate(int64_t now) {
@@ -159,9 +166,9 @@ void Monitor::Tick(int64_t now, bool run_going) {
   if (heartbeat_due) StartProbe(now);
 }
 
-int64_t Monitor::NextWake() const {
+int64_t Monitor::NextWake(bool run_going) const {
   int64_t wake = Min(next_check_, commands_.NextDeadline());
-  if (!cfg_.heartbeat_command.empty() && probe_ < 0)
+  if (!cfg_.heartbeat_command.empty() && probe_ < 0 && !run_going)
     wake = Min(wake, std::max(state_.last_heartbeat + cfg_.heartbeat_interval * kMicros, next_probe_));
   return wake;
 }

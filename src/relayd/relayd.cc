@@ -397,7 +397,7 @@ int Supervisor::PollTimeout(int64_t now) const {
   int64_t wake = child_ > 0 ? -1 : due_;
   int64_t safety = last_run_ + kRescanMicros;
   if (child_ < 0 && (wake < 0 || wake > safety)) wake = safety;
-  for (int64_t w : {monitor_.NextWake(), next_pet_})
+  for (int64_t w : {monitor_.NextWake(child_ > 0), next_pet_})
     if (w >= 0 && (wake < 0 || w < wake)) wake = w;
   return wake < 0 ? -1 : static_cast<int>(std::min<int64_t>((std::max<int64_t>(wake - now, 0) + 999) / 1000, INT_MAX));
 }
@@ -408,7 +408,7 @@ int Supervisor::PollTimeout(int64_t now) const {
 void Supervisor::PetWatchdog(int64_t now) {
   if (next_pet_ < 0 || now < next_pet_) return;
   notifier_.Send("WATCHDOG=1");
-  next_pet_ = now + notifier_.watchdog_micros() / 2;
+  next_pet_ = now + std::max<int64_t>(notifier_.watchdog_micros() / 2, 1000);
 }
 
 int Supervisor::Run() {

@@ -49,8 +49,10 @@ class Monitor {
   // heartbeat probe when one is due (only when no delivery run is going:
   // run_going), commands past their timeout.
   void Tick(int64_t now, bool run_going);
-  // The next time Tick has something to do (-1: none).
-  int64_t NextWake() const;
+  // The next time Tick has something to do (-1: none). While a delivery
+  // run goes no probe starts, so its time does not count (relayd wakes
+  // when the run ends anyway).
+  int64_t NextWake(bool run_going) const;
   // A child ended: true when it was the monitor's (a command or a probe).
   bool Reaped(pid_t pid, int status, int64_t now);
   void Stop() { commands_.KillAll(); }
@@ -68,11 +70,11 @@ class Monitor {
   std::vector<std::string> probe_argv_;
   SpoolPaths paths_;
   AlertState state_;
+  std::string saved_;  // state/.alerts as last read or written
   CommandRunner commands_;
   int64_t next_check_ = -1;    // the alert engine's next look
   int64_t next_probe_ = 0;     // the earliest next heartbeat probe
   pid_t probe_ = -1;
-  int64_t probe_deadline_ = 0;
 };
 
 }  // namespace relay
