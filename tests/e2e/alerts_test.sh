@@ -14,7 +14,8 @@
 #      one that fails is logged and delays nothing either;
 #   5. delay_warning_time: one "delayed" DSN per message, only to senders
 #      who gave no NOTIFY or asked for DELAY, never from <>;
-#   6. the examples in conf/alerts/ against loopback stand-ins.
+#   6. AUTH refused: one auth alert, one resolved once a login works;
+#   7. the examples in conf/alerts/ against loopback stand-ins.
 # Times are hang guards only (wait_for); nothing is judged by the clock.
 . "$(dirname "$0")/lib.sh"
 relay_private_spool
@@ -234,7 +235,36 @@ grep -l 'delay_warned 1' "$T"/spool/state/* 2>/dev/null | wc -l | grep -qx 5 \
   && ok "all five state files record that the question is settled (two notices; NEVER, FAILURE and <> get none)" \
   || bad "delay_warned in $(grep -l 'delay_warned 1' "$T"/spool/state/* 2>/dev/null | wc -l) state files"
 
-# 6. The examples in conf/alerts/, fed an event's JSON as relayd feeds
+# 6. AUTH refused (535): one auth alert naming the smarthost, and one
+# resolved once a login goes through. AUTH without TLS is only allowed to
+# a loopback port below 1024 (relay.conf(5)), so this part needs root.
+if [ "$(id -u)" = 0 ]; then
+  printf 'secret-password\n' > "$T/pw"; chmod 600 "$T/pw"; chown 65534 "$T/pw"
+  rm -f "$T/spool/state/.alerts"; clear_queue; rm -f "$T"/spool/state/[0-9A-Z]*
+  sed -i '/^delay_warning_time/d' "$CONF"
+  printf 'alert_command = cat >> %s/out/auth.jsonl\nauth_user = me@x.test\nauth_password_file = %s/pw\nauth_without_tls = yes\nauth_mechanisms = PLAIN\n' "$T" "$T" >> "$CONF"
+  LOW=$(free_low_port)
+  FS_PORT=$LOW fault_smarthost "$T/fs7.log" '{"ehlo": {"capabilities": ["AUTH PLAIN"]}, "auth": "535 5.7.8 bad credentials"}'
+  start_relayd
+  send auth1
+  wait_for 60 sh -c "grep -q '\"kind\": \"auth\"' '$T/out/auth.jsonl' 2>/dev/null" && ok "AUTH refused: an auth alert" \
+    || bad "no auth alert: $(tail -3 "$T/relayd.log")"
+  grep '"kind": "auth"' "$T/out/auth.jsonl" | head -1 | grep -q "\"smarthost\": \"127.0.0.1:$LOW\", \"reason\": \"the smarthost refused AUTH\"" \
+    && ok "it names the smarthost and the reason" || bad "auth alert: $(grep auth "$T/out/auth.jsonl")"
+  FS_PORT=$LOW fault_smarthost "$T/fs8.log" '{"ehlo": {"capabilities": ["AUTH PLAIN"]}}'
+  "$BIN/sendmail" -C "$CONF" -q
+  wait_for 60 grep -q '"event": "message"' "$T/fs8.log" && ok "delivered once AUTH is accepted" || bad "not delivered after AUTH was fixed"
+  wait_for 30 sh -c "grep '\"kind\": \"auth\"' '$T/out/auth.jsonl' | grep -q resolved" && ok "the auth alert resolved" \
+    || bad "no resolved auth alert: $(cat "$T/out/auth.jsonl")"
+  stop_relayd
+  [ "$(events "$T/out/auth.jsonl" auth firing)" = 1 ] && [ "$(events "$T/out/auth.jsonl" auth resolved)" = 1 ] \
+    && ok "exactly one auth firing and one resolved" || bad "auth events: $(cat "$T/out/auth.jsonl")"
+  sed -i '/^alert_command/d; /^auth_/d' "$CONF"
+else
+  echo "(part 6, AUTH refused, needs root for a port below 1024: not run)"
+fi
+
+# 7. The examples in conf/alerts/, fed an event's JSON as relayd feeds
 # them (env -i PATH=/usr/bin:/bin), against stand-ins on loopback: an HTTP
 # server that records each request, and a second relay instance whose
 # smarthost is a fault server.
