@@ -19,6 +19,9 @@ pollers and the report. Standard library only; every wait is bounded.
   tools.py first-msg SINKOUT SECONDS CMD...   start CMD, print seconds until
                                        the sink counted one message, then
                                        stop CMD (SIGTERM, SIGKILL after 2 s)
+  tools.py msgs-at SINKOUT K SECONDS CMD...  start CMD, print seconds until
+                                       the sink counted 1 and K messages,
+                                       then stop CMD
   tools.py proc PID                    rss_kib pss_kib hwm_kib ticks of PID
   tools.py report RESULTS OUTDIR       the table, results.md, the chart data
 """
@@ -225,6 +228,39 @@ def first_msg(sinkout, secs, cmd):
     return 0
 
 
+def msgs_at(sinkout, k, secs, cmd):
+    """Starts CMD; prints the seconds until the sink counted its first
+    message and until it counted K, then stops CMD."""
+    t0 = time.monotonic()
+    base = sink_count(sinkout)
+    p = subprocess.Popen(cmd, start_new_session=True)
+    first = last = None
+    while time.monotonic() - t0 < secs:
+        n = sink_count(sinkout) - base
+        if first is None and n >= 1:
+            first = time.monotonic() - t0
+        if n >= k:
+            last = time.monotonic() - t0
+            break
+        if p.poll() is not None and n < k:
+            time.sleep(0.2)
+            if sink_count(sinkout) - base < k:
+                break
+        time.sleep(0.002)
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    if first is None or last is None:
+        print("msgs-at: %s of %d messages within %d s" % (sink_count(sinkout) - base, k, secs), file=sys.stderr)
+        return 1
+    print("%.6f %.6f" % (first, last))
+    return 0
+
+
 def proc(pid):
     st = open("/proc/%s/status" % pid).read()
     rss = int(re.search(r"VmRSS:\s+(\d+)", st).group(1))
@@ -249,6 +285,7 @@ METRICS = [
     ("inject_p95", "injection p95", "ms", 1e3, "lo", True),
     ("drain_plain", "drain 2,000 msgs, plain SMTP", "msg/s", 1, "hi", True),
     ("drain_tls", "drain 2,000 msgs, STARTTLS+AUTH", "msg/s", 1, "hi", True),
+    ("drain_tls_sink", "drain 2,000 msgs, STARTTLS+AUTH, bench/tls_sink", "msg/s", 1, "hi", True),
     ("idle_rss", "idle daemon RSS", "MiB", 1 / 1024, "lo", True),
     ("idle_pss", "idle daemon PSS", "MiB", 1 / 1024, "lo", False),
     ("idle_ticks", "idle CPU ticks in 5 s", "ticks", 1, "lo", False),
@@ -274,6 +311,90 @@ def fmt(v):
     if a >= 1:
         return "%.2f" % v
     return "%.3g" % v
+
+
+# Figures divided by the floor measured in the same run (bench/floor.c for
+# the small injection, dd conv=fdatasync for 1 GiB), and whether each
+# program's injection reached the disk (strace, fig_durable).
+FLOORED = [
+    ("inject_median", "injection median, x floor (static copy + fsync file and dir)"),
+    ("big_inject_time", "1 GiB inject, x floor (dd conv=fdatasync)"),
+]
+
+
+def floor_rows(get, vals):
+    rows = []
+    for key, label in FLOORED:
+        floor = get(key, "floor")
+        row = [label, "x (lower is better; 1 = the floor)"]
+        xs = {}
+        for p in PEERS:
+            v = get(key, p)
+            xs[p] = v / floor if v is not None and floor else None
+            row.append(fmt(xs[p]))
+        for p in PEERS[1:]:
+            row.append("-")
+        row[1] += "; floor %s" % (fmt(floor * (1e3 if key == "inject_median" else 1)) +
+                                  (" ms" if key == "inject_median" else " s") if floor else "-")
+        rows.append(row)
+    row = ["drain STARTTLS+AUTH (tls_sink) / plain drain", "x (higher is better; sink ceiling %s msg/s)"
+           % fmt(get("drain_tls_sink", "ceiling"))]
+    for p in PEERS:
+        a, b = get("drain_tls_sink", p), get("drain_plain", p)
+        row.append(fmt(a / b) if a is not None and b else "-")
+    row.extend("-" for _ in PEERS[1:])
+    rows.append(row)
+    row = ["64 MiB inject: durable? (fsync-like calls, strace)", "calls"]
+    for p in PEERS:
+        v = vals.get("durable.%s" % p)
+        if v is None:
+            row.append("-")
+        else:
+            n, _, kinds = v.partition(" ")
+            row.append(("durable: " if n != "0" else "NOT durable: ") + n + (" (" + kinds + ")" if kinds else ""))
+    row.extend("-" for _ in PEERS[1:])
+    rows.append(row)
+    return rows
+
+
+# Growth curves (fig_curves): key, label, x's unit, value's unit, per-unit
+# label (value / x), or None where a per-unit cost means nothing (a rate).
+CURVES = [
+    ("curve_mailq", "mailq", "queued entries", "s", "us per entry", 1e6),
+    ("curve_startup", "--once start to first message", "queued entries", "s", "us per entry", 1e6),
+    ("curve_drain", "drain rate (messages 2..K)", "queued entries", "msg/s", None, None),
+    ("curve_inject", "injection", "message bytes", "s", "ns per byte", 1e9),
+    ("curve_rcpt_inject", "injection, one message", "recipients", "s", "us per recipient", 1e6),
+    ("curve_rcpt_deliver", "delivery, one message", "recipients", "s", "us per recipient", 1e6),
+]
+
+
+def curve_points(vals, key):
+    pts = []
+    for k, v in vals.items():
+        m, _, x = k.partition(".")
+        if m == key and x.isdigit() and v not in ("", "na"):
+            pts.append((int(x), float(v)))
+    return sorted(pts)
+
+
+def curve_tables(vals, datadir):
+    md = []
+    with open(os.path.join(datadir, "curves.dat"), "w") as f:
+        for i, (key, label, xunit, unit, per, scale) in enumerate(CURVES):
+            pts = curve_points(vals, key)
+            f.write("# %d %s\n" % (i, label))
+            for x, v in pts:
+                f.write("%d %.9g\n" % (x, v))
+            f.write("\n\n")
+            if not pts:
+                continue
+            md.append("| %s | %s | %s%s |" % (label, xunit, unit, " | " + per if per else ""))
+            md.append("| --- | --- | ---%s |" % (" | ---" if per else ""))
+            for x, v in pts:
+                md.append("| | %s | %s%s |" % ("{:,}".format(x), fmt(v), " | " + fmt(v / x * scale) if per else ""))
+            md.append("")
+    return md
 
 
 def report(results, outdir):
@@ -317,6 +438,7 @@ def report(results, outdir):
         rows.append(row)
         if in_chart:
             chart.append(crow)
+    rows.extend(floor_rows(get, vals))
     machine = ["%s: %s" % (k, info[k]) for k in ("date", "cpu", "nproc", "kernel", "memory", "disk", "versions", "load") if k in info]
     # plain-text table
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
@@ -353,6 +475,12 @@ def report(results, outdir):
         md.append("")
         for n in notes:
             md.append("- " + n)
+    curves = curve_tables(vals, os.path.dirname(os.path.abspath(results)))
+    if curves:
+        md.append("")
+        md.append("Growth curves (relay only; per-unit cost = value / x, flat when growth is linear):")
+        md.append("")
+        md.extend(curves)
     md.append("")
     md.append("![chart](results.png)")
     open(os.path.join(outdir, "results.md"), "w").write("\n".join(md) + "\n")
@@ -388,6 +516,8 @@ def main():
         sys.exit(wait_no_files(a[1], a[2], float(a[3])))
     elif c == "first-msg":
         sys.exit(first_msg(a[1], float(a[2]), a[3:]))
+    elif c == "msgs-at":
+        sys.exit(msgs_at(a[1], int(a[2]), float(a[3]), a[4:]))
     elif c == "proc":
         proc(a[1])
     elif c == "hyperfine":  # JSON files -> "median p95" in seconds, all runs merged

@@ -379,6 +379,16 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"message_size_limit", Size(&Config::message_size_limit)},
       // Metrics (issue 18): the node_exporter textfile collector's file.
       {"metrics_file", [](std::string_view v, Config* c) { return SetPath(v, &c->metrics_file, "metrics_file"); }},
+      // Alerts, heartbeat and delay notices (issue 18: wt-alerts).
+      {"alert_command", Text(&Config::alert_command)},
+      {"alert_queue_age", Duration(&Config::alert_queue_age, 0)},
+      {"alert_smarthost_down", Duration(&Config::alert_smarthost_down, 0)},
+      {"alert_interval", Duration(&Config::alert_interval, 1)},
+      {"alert_token_expiry", Duration(&Config::alert_token_expiry, 0)},
+      {"alert_timeout", Duration(&Config::alert_timeout, 1, 86400)},
+      {"heartbeat_command", Text(&Config::heartbeat_command)},
+      {"heartbeat_interval", Duration(&Config::heartbeat_interval, 1)},
+      {"delay_warning_time", Duration(&Config::delay_warning_time, 0)},
   };
   return *setters;
 }

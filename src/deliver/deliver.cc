@@ -28,6 +28,7 @@
 #include "relay/deliver/provider_limits.h"
 #include "relay/deliver/runner.h"
 #include "relay/deliver/sender_rewrite.h"
+#include "relay/deliver/smarthost_client.h"
 #include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
 
@@ -46,6 +47,7 @@ struct Args {
   bool flush = false;
   bool report = false;
   bool verbose = false;
+  bool probe = false;  // --probe: does a smarthost answer? (no MAIL)
   SmarthostPause pause;  // carried over by relayd between runs
 };
 
@@ -61,6 +63,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
     else if (s == "--once") continue;
     else if (s == "--flush" || s == "-q") a->flush = true;
     else if (s == "--report") a->report = true;
+    else if (s == "--probe") a->probe = true;
     else if (s == SmarthostPause::kFlag && i + 2 < argc) {
       if (!SmarthostPause::FromArgs(argv[i + 1], argv[i + 2], &a->pause)) {
         *err = std::string("bad ") + SmarthostPause::kFlag + " " + argv[i + 1] + " " + argv[i + 2];
@@ -70,7 +73,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
     }
     else if (s == "-v") a->verbose = true;
     else {
-      *err = "usage: relay-deliver [-C FILE] [-v] [--once] [--flush] [--report]";
+      *err = "usage: relay-deliver [-C FILE] [-v] [--once] [--flush] [--report] [--probe]";
       return false;
     }
   }
@@ -118,11 +121,35 @@ int RunOnce(QueueRunner* runner, bool flush, bool report) {
     RunReport r;
     r.next = wait < 0 ? -1 : Env::Default()->NowMicros() + wait;
     r.pause = {runner->site_failures(), runner->site_down_until()};
+    r.sent = runner->sent();
     std::fputs(r.Encode().c_str(), stdout);
     std::fflush(stdout);
   }
   if (sfd >= 0) close(sfd);
   return 0;
+}
+
+// --probe, for relayd's heartbeat: brings a session up with the
+// smarthosts in order, exactly as a delivery would (connect, TLS, EHLO,
+// AUTH: SmarthostClient), then QUIT, with no MAIL. 0 when one answered;
+// EX_UNAVAILABLE, with one line naming each failure, when none did. It
+// touches no queue file and takes no lock: it may run beside a delivery.
+int Probe(const Config& cfg) {
+  if (cfg.smarthosts.empty()) return Fail("--probe: no smarthost is configured", EX_CONFIG);
+  HostNames host = GetHostNames(Env::Default());
+  SmarthostClient::Observer quiet;  // nothing of the session is shown
+  SmarthostClient client(cfg, cfg.helo_name.empty() ? host.fqdn : cfg.helo_name, nullptr, &quiet);
+  std::string errors;
+  for (const Smarthost& h : cfg.smarthosts) {
+    SmarthostClient::Step step;
+    Status s = client.Open(h, &step);
+    if (s.ok()) {
+      client.Close();
+      return 0;
+    }
+    errors += (errors.empty() ? "" : "; ") + HostKey(h) + ": " + s.message();
+  }
+  return Fail("--probe: no smarthost answered: " + errors, EX_UNAVAILABLE);
 }
 
 }  // namespace
@@ -141,6 +168,7 @@ int RunDeliver(int argc, char** argv) {
   s = CheckConfiguredSecret(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
   signal(SIGPIPE, SIG_IGN);
+  if (args.probe) return Probe(cfg);
   // One delivery run at a time per spool (a run started by hand waits for
   // the daemon's, and the other way round): two runs would send the same
   // message twice. The lock goes with the process, however it ends.

@@ -322,7 +322,29 @@ bool WantsFailureNotice(const Recipient& r) {
   return false;
 }
 
+// Whether the sender wants to hear that delivery to r is delayed: yes
+// unless the recipient's NOTIFY is given and lacks DELAY.
+bool WantsDelayNotice(const Recipient& r) {
+  if (r.notify.empty()) return true;
+  for (std::string_view item : Split(r.notify, ','))
+    if (EqualsIgnoreCase(Trim(item), "DELAY")) return true;
+  return false;
+}
+
 }  // namespace
+
+DelayNotice DelayNoticeFor(const Envelope& env, const DeliveryState& state, int64_t now_micros,
+                           int64_t delay_warning_time) {
+  DelayNotice n;
+  if (delay_warning_time <= 0 || state.delay_warned || state.pending() == 0) return n;
+  if (now_micros - env.arrival_micros < delay_warning_time * 1000000) return n;
+  n.due = true;
+  if (env.sender.empty()) return n;
+  for (size_t i = 0; i < state.rcpts.size() && i < env.recipients.size(); ++i)
+    if (state.rcpts[i].kind == RcptStatus::Kind::kPending && WantsDelayNotice(env.recipients[i]))
+      n.rcpts.push_back(i);
+  return n;
+}
 
 std::vector<Verdict> ApplyOutcomes(const Envelope& env, const std::vector<size_t>& idx, int64_t now_micros,
                                    int64_t queue_lifetime, std::vector<RcptOutcome>* outcomes,
@@ -407,6 +429,7 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     SettleBounces(idx, verdicts, outcomes, s, &m->state);
     if (!s.ok()) ctx_.log->Error(m->id + ": cannot queue a bounce: " + s.message() + "; the message stays queued");
   }
+  MaybeWarnDelay(m, now);
   if (m->state.pending() == 0 && RemoveEntry(*m)) {
     AttemptResult res;
     res.removed = true;
@@ -465,8 +488,23 @@ AttemptResult Deliverer::SaveProgress(LoadedMessage* m, int64_t now, int64_t hol
   return res;
 }
 
+void Deliverer::MaybeWarnDelay(LoadedMessage* m, int64_t now) {
+  DelayNotice n = DelayNoticeFor(m->env, m->state, now, ctx_.cfg->delay_warning_time);
+  if (!n.due) return;
+  if (!n.rcpts.empty()) {
+    std::string id;
+    Status s = QueueBounce(m, n.rcpts, &id, true);
+    if (!s.ok()) {
+      // Tried again at the next attempt: the state still says not sent.
+      ctx_.log->Error(m->id + ": cannot queue a delay notice: " + s.message());
+      return;
+    }
+  }
+  m->state.delay_warned = true;  // written with the rest of the state
+}
+
 Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
-                              std::string* bounce_id) {
+                              std::string* bounce_id, bool delayed) {
   const Envelope& o = m->env;
   std::vector<std::string> postmaster;
   if (o.sender.empty() && !o.double_bounce) {
@@ -498,15 +536,22 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
   for (size_t i : failed_idx) {
     const Recipient& r = o.recipients[i];
     const RcptStatus& st = m->state.rcpts[i];
-    p.failed.push_back({r.address, r.original, st.dsn, st.reason, false});
+    std::string dsn = st.dsn.empty() && delayed ? "4.0.0" : st.dsn;
+    std::string reason = st.reason.empty() && delayed ? "not delivered yet" : st.reason;
+    p.failed.push_back({r.address, r.original, dsn, reason, delayed});
   }
-  p.headers_only = BounceHeadersOnly(orig, ctx_.cfg->bounce_size_limit);
+  // A delay notice carries the header only, as Postfix's does: the
+  // message is still queued and may yet arrive.
+  p.headers_only = delayed || BounceHeadersOnly(orig, ctx_.cfg->bounce_size_limit);
   Status s = CommitRelayMessage(ctx_.env, *ctx_.paths, b,
                                 [&](const ContentSink& sink) { return WriteBounce(p, orig, sink); });
   if (!s.ok()) return s;
   *bounce_id = b.id;
-  if (ctx_.stats) ctx_.stats->BounceQueued();
-  ctx_.log->Info(m->id + ": sender non-delivery notification: " + b.id);
+  if (ctx_.stats) {
+    if (delayed) ctx_.stats->DelayNoticeQueued();
+    else ctx_.stats->BounceQueued();
+  }
+  ctx_.log->Info(m->id + (delayed ? ": sender delay notification: " : ": sender non-delivery notification: ") + b.id);
   return Status::Ok();
 }
 
@@ -627,6 +672,11 @@ void DeliveryStats::Attempted(const std::string& host, bool sent, bool deferred,
 void DeliveryStats::BounceQueued() {
   std::lock_guard<std::mutex> l(mu);
   run.bounces_total++;
+}
+
+void DeliveryStats::DelayNoticeQueued() {
+  std::lock_guard<std::mutex> l(mu);
+  run.delay_notices_total++;
 }
 
 void DeliveryStats::MovedToCorrupt() {

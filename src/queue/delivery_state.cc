@@ -32,6 +32,7 @@ size_t DeliveryState::pending() const {
 std::string EncodeState(const DeliveryState& s) {
   std::string out = "relay-state 1\nattempts " + std::to_string(s.attempts) + "\nnext " +
                     std::to_string(s.next_attempt_micros) + "\n";
+  if (s.delay_warned) out += "delay_warned 1\n";
   for (size_t i = 0; i < s.rcpts.size(); ++i) {
     const RcptStatus& r = s.rcpts[i];
     std::string idx = std::to_string(i);
@@ -66,6 +67,9 @@ Status ParseState(std::string_view text, size_t nrcpts, DeliveryState* s) {
       if (!Num(rest, &s->attempts)) return bad();
     } else if (key == "next") {
       if (!Num(rest, &s->next_attempt_micros)) return bad();
+    } else if (key == "delay_warned") {
+      if (rest != "1") return bad();
+      s->delay_warned = true;
     } else if (key == "rcpt") {
       size_t idx = 0;
       if (!Num(NextWord(&rest), &idx) || idx >= nrcpts) return bad();

@@ -84,7 +84,7 @@ bool SmarthostPause::FromArgs(std::string_view failures, std::string_view until,
 
 std::string RunReport::Encode() const {
   return "next " + std::to_string(next) + " hold " + std::to_string(pause.until) + " failures " +
-         std::to_string(pause.failures) + "\n";
+         std::to_string(pause.failures) + " sent " + std::to_string(sent) + "\n";
 }
 
 bool RunReport::Parse(std::string_view text, RunReport* report) {
@@ -92,7 +92,14 @@ bool RunReport::Parse(std::string_view text, RunReport* report) {
   RunReport r;
   if (Word(&line) != "next" || !Number(Word(&line), &r.next)) return false;
   if (Word(&line) != "hold" || !Number(Word(&line), &r.pause.until)) return false;
-  if (Word(&line) != "failures" || !Number(line, &r.pause.failures)) return false;
+  if (Word(&line) != "failures" || !Number(Word(&line), &r.pause.failures)) return false;
+  // Optional figures after the pause, KEY VALUE pairs: "sent", and any a
+  // newer relay-deliver adds (skipped).
+  while (!line.empty()) {
+    std::string_view key = Word(&line), value = Word(&line);
+    if (key.empty() || value.empty()) return false;
+    if (key == "sent" && !Number(value, &r.sent)) return false;
+  }
   *report = r;
   return true;
 }

@@ -26,11 +26,14 @@
 #include "relay/base/config.h"
 #include "relay/base/credentials.h"
 #include "relay/base/env.h"
+#include "relay/base/host.h"
 #include "relay/listen/listener.h"
 #include "relay/base/log.h"
 #include "relay/queue/privileges.h"
 #include "relay/queue/run_status.h"
 #include "relay/queue/spool.h"
+#include "relay/relayd/monitor.h"
+#include "relay/relayd/sd_notify.h"
 
 #ifndef RELAY_DEFAULT_CONFIG
 #define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
@@ -96,6 +99,13 @@ std::string HelperPath(const std::string& name) {
 std::string DeliverPath() { return HelperPath("relay-deliver");
 }
 
+// relay-deliver --probe: the heartbeat's check that the smarthost answers.
+std::vector<std::string> ProbeArgv(const Args& a) {
+  std::vector<std::string> v = {"relay-deliver", "-C", a.config, "--probe"};
+  if (a.verbose) v.push_back("-v");
+  return v;
+}
+
 std::vector<std::string> DeliverArgv(const Args& a, bool flush, bool report, SmarthostPause pause = {}) {
   std::vector<std::string> v = {"relay-deliver", "-C", a.config, flush ? "--flush" : "--once"};
   if (report) v.push_back("--report");
@@ -122,9 +132,11 @@ struct SmtpChild {
 
 class Supervisor {
  public:
-  Supervisor(Args args, Config cfg, Logger* log, std::vector<Listener> listeners)
+  Supervisor(Args args, Config cfg, Logger* log, std::vector<Listener> listeners, SystemdNotifier notifier)
       : args_(std::move(args)), cfg_(std::move(cfg)), log_(log), deliver_(DeliverPath()), smtpd_(HelperPath("relay-smtpd")),
-        listeners_(std::move(listeners)), auth_failures_(FailureLimits(cfg_)) {}
+        listeners_(std::move(listeners)), auth_failures_(FailureLimits(cfg_)),
+        monitor_(cfg_, log_, GetHostNames(Env::Default()).fqdn, deliver_, ProbeArgv(args_)),
+        notifier_(std::move(notifier)) {}
   int Run();
 
  private:
@@ -138,6 +150,10 @@ class Supervisor {
   void SmtpdEnded(const SmtpChild& c, int status);
   void OnNewEntries(int ifd);
   bool OnSignals(int sfd);  // false: stop
+  // The poll timeout (ms) until the earliest of: the next run, the safety
+  // rescan, the monitor's work, the watchdog's next pet.
+  int PollTimeout(int64_t now) const;
+  void PetWatchdog(int64_t now);
 
   Args args_;
   Config cfg_;
@@ -157,6 +173,11 @@ class Supervisor {
   // Wrong passwords per client address, across relay-smtpd's sessions.
   AuthFailureTable auth_failures_;
   int sfd_ = -1, ifd_ = -1;
+  // Alerts and heartbeat (monitor.h), beside delivery, never blocking it.
+  Monitor monitor_;
+  // systemd's READY and WATCHDOG (sd_notify.h); inert without NOTIFY_SOCKET.
+  SystemdNotifier notifier_;
+  int64_t next_pet_ = -1;
 };
 
 void Supervisor::Spawn() {
@@ -202,6 +223,7 @@ void Supervisor::ReapAll() {
       FinishRun(status);
       continue;
     }
+    if (monitor_.Reaped(pid, status, Now())) continue;
     auto it = smtp_children_.find(pid);
     if (it == smtp_children_.end()) continue;
     if (it->second.smtpd) SmtpdEnded(it->second, status);
@@ -314,8 +336,10 @@ void Supervisor::FinishRun(int status) {
   if (!ok || !RunReport::Parse(report_, &r)) {
     log_->Error(deliver_ + " failed (status " + std::to_string(status) + "); next run in 60s");
     due_ = Now() + kFailedRunBackoffMicros;
+    monitor_.AfterRun(RunReport(), Now());
     return;
   }
+  monitor_.AfterRun(r, Now());
   hold_until_ = r.pause.until;
   site_failures_ = r.pause.failures;
   due_ = r.next;
@@ -358,6 +382,7 @@ bool Supervisor::OnSignals(int sfd) {
       } else {
         cfg_ = fresh;
         auth_failures_.SetLimits(FailureLimits(cfg_));
+        monitor_.SetConfig(cfg_);
         log_->Info("reloaded " + args_.config + "; the next delivery run uses it");
         if (child_ < 0) due_ = 0;
       }
@@ -366,6 +391,24 @@ bool Supervisor::OnSignals(int sfd) {
     }
   }
   return go_on;
+}
+
+int Supervisor::PollTimeout(int64_t now) const {
+  int64_t wake = child_ > 0 ? -1 : due_;
+  int64_t safety = last_run_ + kRescanMicros;
+  if (child_ < 0 && (wake < 0 || wake > safety)) wake = safety;
+  for (int64_t w : {monitor_.NextWake(child_ > 0), next_pet_})
+    if (w >= 0 && (wake < 0 || w < wake)) wake = w;
+  return wake < 0 ? -1 : static_cast<int>(std::min<int64_t>((std::max<int64_t>(wake - now, 0) + 999) / 1000, INT_MAX));
+}
+
+// The watchdog is petted from the main loop only, at half its interval
+// (as sd_watchdog_enabled(3) advises): a loop that hangs stops petting,
+// and systemd restarts relayd.
+void Supervisor::PetWatchdog(int64_t now) {
+  if (next_pet_ < 0 || now < next_pet_) return;
+  notifier_.Send("WATCHDOG=1");
+  next_pet_ = now + std::max<int64_t>(notifier_.watchdog_micros() / 2, 1000);
 }
 
 int Supervisor::Run() {
@@ -380,13 +423,15 @@ int Supervisor::Run() {
     return Fail("cannot watch " + queue + ": " + std::strerror(errno), EX_OSERR);
   log_->Info("starting: spool " + cfg_.spool_dir + ", delivery by " + deliver_);
   due_ = 0;  // a first run at start-up
+  // Ready: the queue is watched (and the listener's sockets are open).
+  notifier_.Send("READY=1");
+  if (notifier_.watchdog_micros() > 0) next_pet_ = 0;
   for (;;) {
     int64_t now = Now();
+    PetWatchdog(now);
     if (child_ < 0 && due_ >= 0 && due_ <= now) Spawn();
-    int64_t wake = child_ > 0 ? -1 : due_;
-    int64_t safety = last_run_ + kRescanMicros;
-    if (child_ < 0 && (wake < 0 || wake > safety)) wake = safety;
-    int timeout = wake < 0 ? -1 : static_cast<int>(std::min<int64_t>((std::max<int64_t>(wake - now, 0) + 999) / 1000, INT_MAX));
+    monitor_.Tick(now, child_ > 0);
+    int timeout = PollTimeout(now);
     std::vector<pollfd> p = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
     for (const Listener& l : listeners_) p.push_back({l.fd, POLLIN, 0});
     int n = poll(p.data(), p.size(), timeout);
@@ -398,6 +443,8 @@ int Supervisor::Run() {
     if (child_ < 0 && due_ < 0 && Now() >= last_run_ + kRescanMicros) due_ = 0;
   }
   log_->Info("stopping");
+  notifier_.Send("STOPPING=1");
+  monitor_.Stop();
   for (const auto& [pid, c] : smtp_children_) kill(pid, SIGTERM);
   if (child_ > 0) {
     // relay-deliver finishes or abandons what is in flight within its
@@ -469,7 +516,11 @@ int RunRelayd(int argc, char** argv) {
   }
   if (args.detach && daemon(0, 0) != 0) return Fail(std::string("daemon: ") + std::strerror(errno), EX_OSERR);
   Logger log(cfg.log, args.verbose);
-  Supervisor sup(args, cfg, &log, listeners);
+  // After -d's fork: WATCHDOG_PID must name this process.
+  std::string problem;
+  SystemdNotifier notifier = SystemdNotifier::FromEnvironment(&problem);
+  if (!problem.empty()) log.Warn(problem);
+  Supervisor sup(args, cfg, &log, listeners, std::move(notifier));
   return sup.Run();
 }
 

@@ -501,7 +501,7 @@ TEST(Import, PostfixDetails) {
                                       "smtp_tls_wrappermode = no\nsmtp_sasl_auth_enable = yes\n"
                                       "smtp_sasl_password_maps = texthash:$config_directory/sasl_passwd\n"
                                       "smtp_sasl_mechanism_filter = plain,\n  login\n"
-                                      "minimal_backoff_time = 2h\n"},
+                                      "minimal_backoff_time = 2h\ndelay_warning_time = 4h\n"},
                           {"sasl_passwd", "smtp.example.com   u:p\n"}},
                          &r, &cfg).ok());
   ASSERT_EQ(cfg.smarthosts.size(), 1u);
@@ -515,6 +515,7 @@ TEST(Import, PostfixDetails) {
   EXPECT_EQ((std::vector<std::string>{"PLAIN", "LOGIN"}), cfg.auth_mechanisms);
   EXPECT_EQ(cfg.retry_min, 7200);
   EXPECT_EQ(cfg.retry_max, 7200);  // raised: relay refuses retry_max < retry_min
+  EXPECT_EQ(cfg.delay_warning_time, 4 * 3600);  // relay has it too now (issue 18)
   EXPECT_TRUE(HasWarning(r, "without brackets Postfix looked up the MX records")) << Joined(r.warnings);
   EXPECT_TRUE(HasWarning(r, "smtp_tls_security_level = may: relay requires TLS")) << Joined(r.warnings);
   // Wrapper mode, IPv6, a fallback relay, and no TLS at all.

@@ -330,3 +330,95 @@ TEST(ApplyOutcomesTest, SettleBouncesQueuedOrNot) {
 
 }  // namespace
 }  // namespace relay
+
+namespace relay {
+namespace {
+
+// DelayNoticeFor, the delayed-delivery notice's decision: one row each.
+TEST(DelayNoticeTest, Decision) {
+  constexpr int64_t S = 1000000, T0 = 1800000000 * S;
+  struct Row {
+    const char* name;
+    std::string sender;
+    std::vector<std::string> notifies;  // of the two recipients
+    int64_t age, warning;
+    bool warned;
+    bool second_done;
+    bool due;
+    std::vector<size_t> rcpts;
+  } const rows[] = {
+      {"off by default", "a@x", {"", ""}, 86400, 0, false, false, false, {}},
+      {"too young", "a@x", {"", ""}, 3599, 3600, false, false, false, {}},
+      {"no NOTIFY: both", "a@x", {"", ""}, 3600, 3600, false, false, true, {0, 1}},
+      {"DELAY asked", "a@x", {"DELAY", "FAILURE,DELAY"}, 4000, 3600, false, false, true, {0, 1}},
+      {"lower case", "a@x", {"success, delay", ""}, 4000, 3600, false, false, true, {0, 1}},
+      {"NEVER and FAILURE", "a@x", {"NEVER", "SUCCESS,FAILURE"}, 4000, 3600, false, false, true, {}},
+      {"one of two", "a@x", {"NEVER", "DELAY"}, 4000, 3600, false, false, true, {1}},
+      {"done one left out", "a@x", {"", ""}, 4000, 3600, false, true, true, {0}},
+      {"null sender: due, no notice", "", {"", "DELAY"}, 4000, 3600, false, false, true, {}},
+      {"already warned", "a@x", {"", ""}, 90000, 3600, true, false, false, {}},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    Envelope e;
+    e.sender = r.sender;
+    e.arrival_micros = T0 - r.age * S;
+    e.recipients = {{"one@x.org", "", r.notifies[0]}, {"two@x.org", "", r.notifies[1]}};
+    DeliveryState st;
+    st.rcpts.resize(2);
+    st.delay_warned = r.warned;
+    if (r.second_done) st.rcpts[1].kind = RcptStatus::Kind::kDone;
+    DelayNotice n = DelayNoticeFor(e, st, T0, r.warning);
+    EXPECT_EQ(n.due, r.due);
+    EXPECT_EQ(n.rcpts, r.rcpts);
+  }
+}
+
+// Record with delay_warning_time: one "delayed" DSN (RFC 3464, Action:
+// delayed) about the recipient still queued, to the sender, once.
+TEST_F(DeliveryTest, DelayNoticeQueuedOnce) {
+  std::remove(paths_.queue_file(kId).c_str());
+  Envelope e;
+  e.id = kId;
+  e.arrival_micros = Env::Default()->NowMicros() - 7200 * int64_t{1000000};
+  e.sender = "alice@example.com";
+  e.recipients = {{"later@x.org", "", "DELAY"}, {"quiet@x.org", "", "NEVER"}};
+  std::string head, content = "Subject: s\r\n\r\nbody\r\n";
+  ASSERT_TRUE(EncodeHead(e, &head).ok());
+  std::ofstream(paths_.queue_file(kId), std::ios::binary) << head << content
+                                                         << EncodeTrailer({content.size(), false});
+  cfg_.delay_warning_time = 3600;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    LoadedMessage m;
+    ASSERT_TRUE(LoadMessage(paths_, kId, &m).ok());
+    DeliveryContext ctx{&cfg_, &paths_, &aliases_, "host.example.com", &log_, &dirty_, &hosts_, nullptr,
+                        Env::Default(), "example.com"};
+    Deliverer d(ctx, nullptr);
+    std::vector<RcptOutcome> out = {{RcptState::kDeferred, "4.2.0", "450 4.2.0 later"},
+                                    {RcptState::kDeferred, "4.2.0", "450 4.2.0 later"}};
+    d.Record(&m, {0, 1}, out, false);
+    EXPECT_NE(State().find("delay_warned 1"), std::string::npos) << State();
+  }
+  std::vector<std::string> q = Queue();
+  ASSERT_EQ(q.size(), 2u) << "the original and one notice, whatever the attempts";
+  std::string notice;
+  for (const std::string& name : q)
+    if (name != kId) {
+      std::ifstream f(paths_.queue_file(name), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      notice = ss.str();
+    }
+  EXPECT_NE(notice.find("rcpt alice@example.com\n"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("Subject: Delayed Mail (still being retried)\r\n"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("Final-Recipient: rfc822; later@x.org\r\nAction: delayed\r\nStatus: 4.2.0\r\n"),
+            std::string::npos)
+      << notice;
+  EXPECT_EQ(notice.find("quiet@x.org"), std::string::npos) << "NOTIFY=NEVER is not named";
+  EXPECT_EQ(notice.find("Action: failed"), std::string::npos);
+  EXPECT_NE(notice.find("Content-Type: text/rfc822-headers"), std::string::npos);
+  EXPECT_EQ(notice.find("\r\nbody\r\n"), std::string::npos) << "the header only";
+}
+
+}  // namespace
+}  // namespace relay

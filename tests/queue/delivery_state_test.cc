@@ -28,6 +28,23 @@ TEST(DeliveryState, RoundTrip) {
   EXPECT_EQ(back.pending(), 2u);
 }
 
+TEST(DeliveryState, DelayWarnedIsKept) {
+  DeliveryState s;
+  s.rcpts = {{RcptStatus::Kind::kPending, "4.4.1", "connect failed"}};
+  EXPECT_EQ(EncodeState(s).find("delay_warned"), std::string::npos) << "absent unless sent";
+  s.delay_warned = true;
+  std::string text = EncodeState(s);
+  EXPECT_NE(text.find("\ndelay_warned 1\n"), std::string::npos) << text;
+  DeliveryState back;
+  ASSERT_TRUE(ParseState(text, 1, &back).ok());
+  EXPECT_TRUE(back.delay_warned);
+  ASSERT_TRUE(ParseState("relay-state 1\nattempts 1\n", 1, &back).ok());
+  EXPECT_FALSE(back.delay_warned);
+  for (const char* bad : {"relay-state 1\ndelay_warned 0\n", "relay-state 1\ndelay_warned\n",
+                          "relay-state 1\ndelay_warned yes\n"})
+    EXPECT_FALSE(ParseState(bad, 1, &back).ok()) << bad;
+}
+
 TEST(DeliveryState, ReasonsCannotForgeRecords) {
   DeliveryState s;
   s.rcpts = {{RcptStatus::Kind::kPending, "4.0.0", "evil\nrcpt 0 done"}};

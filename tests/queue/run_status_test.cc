@@ -85,20 +85,27 @@ TEST(RunReport, RoundTrips) {
   RunReport r;
   r.next = -1;
   r.pause = {2, 1700000000000001};
-  EXPECT_EQ(r.Encode(), "next -1 hold 1700000000000001 failures 2\n");
+  r.sent = 7;
+  EXPECT_EQ(r.Encode(), "next -1 hold 1700000000000001 failures 2 sent 7\n");
   RunReport back;
   ASSERT_TRUE(RunReport::Parse(r.Encode(), &back));
   EXPECT_EQ(back.next, -1);
   EXPECT_EQ(back.pause.until, r.pause.until);
   EXPECT_EQ(back.pause.failures, 2);
+  EXPECT_EQ(back.sent, 7u);
   ASSERT_TRUE(RunReport::Parse("next 5 hold 0 failures 0", &back)) << "no newline";
   EXPECT_EQ(back.next, 5);
+  EXPECT_EQ(back.sent, 0u) << "an older relay-deliver's line: nothing sent";
+  ASSERT_TRUE(RunReport::Parse("next 5 hold 0 failures 0 sent 3 later 9\n", &back)) << "a newer one's";
+  EXPECT_EQ(back.sent, 3u);
 }
 
 TEST(RunReport, RefusesWhatIsNotAReport) {
   RunReport r;
   for (const char* text : {"", "\n", "next", "next 5 hold 0", "next 5 hold 0 failures", "next x hold 0 failures 0",
-                           "hold 0 next 5 failures 0", "next 5 hold 0 failures 0 more", "warning\nnext 5 hold 0 failures 0"})
+                           "hold 0 next 5 failures 0", "next 5 hold 0 failures 0 more",
+                           "next 5 hold 0 failures 0 sent", "next 5 hold 0 failures 0 sent x", "next 5 hold 0 failures 0 sent -1",
+                           "next 5 hold 0 failures 0  sent 1", "warning\nnext 5 hold 0 failures 0"})
     EXPECT_FALSE(RunReport::Parse(text, &r)) << text;
 }
 

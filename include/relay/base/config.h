@@ -123,6 +123,21 @@ struct Config {
   // OpenMetrics text after each run ("" : nowhere; relayctl status
   // --prometheus prints the same).
   std::string metrics_file;
+
+  // Alerts, heartbeat and delay notices (issue 18: wt-alerts; relayd(8),
+  // ALERTS). Commands run by relayd through /bin/sh -c, as the relay user,
+  // with PATH=/usr/bin:/bin as their whole environment.
+  std::string alert_command;          // "": no alerts
+  int64_t alert_queue_age = 3600;     // seconds; 0: no queue_age alert
+  int64_t alert_smarthost_down = 1800;  // seconds; 0: no smarthost_down alert
+  int64_t alert_interval = 3600;      // at most one firing per kind in this time
+  int64_t alert_token_expiry = 0;     // seconds before a token's expiry; 0: off
+  int64_t alert_timeout = 30;         // seconds an alert or heartbeat command may run
+  std::string heartbeat_command;      // "": no heartbeat
+  int64_t heartbeat_interval = 3600;  // seconds between heartbeats of an idle relay
+  // relay-deliver: one "delayed" notice per message queued this long
+  // (Postfix's delay_warning_time); 0: none.
+  int64_t delay_warning_time = 0;
 };
 
 // "30", "30s", "5m", "1h", "5d" -> seconds.

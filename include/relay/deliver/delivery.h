@@ -66,6 +66,7 @@ struct DeliveryContext {
 struct DeliveryStats {
   std::mutex mu;
   int64_t last_sent = 0;   // micros
+  uint64_t sent = 0;       // recipients accepted in this run (RunReport.sent)
   int64_t last_error_time = 0;
   std::string last_error;
   Health run;  // this run's counts and host trouble (MergeRun's `run`)
@@ -73,6 +74,7 @@ struct DeliveryStats {
   void Sent(int64_t now) {
     std::lock_guard<std::mutex> l(mu);
     last_sent = now;
+    ++sent;
     run.last_sent = now;
   }
   void Failed(int64_t now, const std::string& why) {
@@ -89,6 +91,7 @@ struct DeliveryStats {
   // accepted, deferred, failed for good (a message counts once in each).
   void Attempted(const std::string& host, bool sent, bool deferred, bool bounced, int64_t now);
   void BounceQueued();
+  void DelayNoticeQueued();  // delay_warning_time: not a bounce
   void MovedToCorrupt();
   void MovedToFailed();
   // A flush: the host trouble seen so far in this run is forgotten.
@@ -137,6 +140,21 @@ std::vector<Verdict> ApplyOutcomes(const Envelope& env, const std::vector<size_t
 void SettleBounces(const std::vector<size_t>& idx, const std::vector<Verdict>& verdicts,
                    const std::vector<RcptOutcome>& outcomes, const Status& queued, DeliveryState* state);
 
+// The delayed-delivery notice (delay_warning_time, as Postfix's): due
+// once the message has been queued delay_warning_time seconds (not 0) and
+// none was sent yet (state.delay_warned), with recipients still pending.
+// rcpts: the pending ones whose NOTIFY is absent or names DELAY (RFC 3461
+// 4.1: NOTIFY=NEVER, or a list without DELAY, asks for none). Never for a
+// message from the null sender (a notice about a notice): due, no rcpts.
+// When due, the caller marks the state delay_warned, with or without a
+// notice, so that the question is settled once per message.
+struct DelayNotice {
+  bool due = false;
+  std::vector<size_t> rcpts;
+};
+DelayNotice DelayNoticeFor(const Envelope& env, const DeliveryState& state, int64_t now_micros,
+                           int64_t delay_warning_time);
+
 // A worker's SMTP connection, reused across messages.
 class Deliverer : private SmarthostClient::Observer {
  public:
@@ -177,8 +195,12 @@ class Deliverer : private SmarthostClient::Observer {
   // Sends m to the smarthost for the recipients idx, as job, and records
   // the outcome.
   AttemptResult Send(LoadedMessage* m, const std::vector<size_t>& idx, const MessageJob& job);
+  // A failure notice for failed_idx, or with delayed a "delayed" notice
+  // (Action: delayed) about recipients still queued.
   Status QueueBounce(LoadedMessage* m, const std::vector<size_t>& failed_idx,
-                     std::string* bounce_id);
+                     std::string* bounce_id, bool delayed = false);
+  // Queues the delayed-delivery notice when DelayNoticeFor says so.
+  void MaybeWarnDelay(LoadedMessage* m, int64_t now);
   // Record's I/O: the log lines and stats of an attempt, the removal of a
   // finished entry (false if it could not be removed), the state file.
   void LogOutcomes(const LoadedMessage& m, const std::vector<size_t>& idx,

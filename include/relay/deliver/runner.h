@@ -84,6 +84,11 @@ class QueueRunner {
   // metrics to cfg.metrics_file when set (metrics.h). A write that fails
   // is logged; delivery is not affected.
   void WriteStatus();
+  // Recipients the smarthost accepted in this run.
+  uint64_t sent() {
+    std::lock_guard<std::mutex> l(stats_.mu);
+    return stats_.sent;
+  }
   void SetSiteFailures(int n, int64_t down_until) { schedule_.SetSitePause(n, down_until); }
   // Issue 17: the sender rewrite and the provider limits for this run
   // (relay-deliver builds them from relay.conf and its files); the ledger

@@ -9,6 +9,8 @@
 //   rcpt INDEX bounced      failed for good; a bounce has been queued,
 //                           unless the recipient's NOTIFY asked for none
 //   rcpt INDEX deferred DSN REASON   still pending; the last temporary error
+//   delay_warned 1          the delayed-delivery notice (delay_warning_time)
+//                           was queued, or nobody wanted one: never again
 // INDEX counts the queue file's rcpt records from 0. A recipient with no
 // record is pending and has not failed yet. Losing this file can only cause
 // a retry or a duplicate, never a loss: the message is in the queue file.
@@ -35,6 +37,7 @@ struct DeliveryState {
   int attempts = 0;
   int64_t next_attempt_micros = 0;
   std::vector<RcptStatus> rcpts;  // one per envelope recipient
+  bool delay_warned = false;      // written only when true
 
   size_t pending() const;
 };

@@ -101,7 +101,9 @@ Status SaveHealth(const SpoolPaths& paths, const Health& health);
 // Read, change, write under an exclusive flock on state/.health.lock, so
 // that relay-deliver, relayctl and relayd never lose each other's
 // changes. `change` must not block. A TempFail when the lock or the write
-// fails (the file is then as it was).
+// fails (the file is then as it was). Call it as the spool's owner only
+// (relayctl run as root drops to it first): a file root created, mode
+// 0600, would be unreadable to relay-deliver.
 Status UpdateHealth(const SpoolPaths& paths, const std::function<void(Health*)>& change);
 
 // Adds what one delivery run learned (`run`) to what was stored:

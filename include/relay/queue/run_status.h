@@ -22,9 +22,12 @@
 //
 // The run report (RunReport): relay-deliver --report ends with one line on
 // stdout for relayd:
-//   next MICROS hold MICROS failures N
+//   next MICROS hold MICROS failures N sent N
 // next: when the earliest entry is due (-1: none); hold and failures: the
-// smarthost pause as the run leaves it.
+// smarthost pause as the run leaves it; sent: recipients the smarthost
+// accepted in this run (relayd runs heartbeat_command when it is not 0).
+// The parser takes a line without "sent" (0) and ignores pairs after it
+// that it does not know, so a newer relay-deliver can add figures.
 #ifndef RELAY_QUEUE_RUN_STATUS_H_
 #define RELAY_QUEUE_RUN_STATUS_H_
 
@@ -71,6 +74,7 @@ struct SmarthostPause {
 struct RunReport {
   int64_t next = -1;
   SmarthostPause pause;
+  uint64_t sent = 0;
 
   std::string Encode() const;
   // Parses the report line (a trailing newline, or more output after it,

@@ -48,6 +48,7 @@ namespace relay {
 //                         (relayctl retry, relayctl bounce)
 //   state/ID              an entry's delivery state (delivery_state.h)
 //   state/.status         the run status (run_status.h)
+//   state/.alerts         relayd's alert state (relayd/alerts.h)
 //   state/.health         smarthost health and totals across runs (health.h)
 //   state/.health.lock    flock'd while state/.health is read and rewritten
 //   state/.deliver.lock   flock'd by relay-deliver: one run per spool
@@ -77,6 +78,8 @@ struct SpoolPaths {
   std::string corrupt_aside_file(std::string_view id) const { return queue_file(id) + ".corrupt"; }
   std::string trigger(Trigger t) const { return In(queue(), TriggerName(t)); }
   std::string status_file() const { return In(state(), ".status"); }
+  // relayd's alert state (relayd/alerts.h): what it told alert_command.
+  std::string alerts_file() const { return In(state(), ".alerts"); }
   std::string deliver_lock() const { return In(state(), ".deliver.lock"); }
   // Provider limits' ledger (deliver/rate_limit.h owns its format).
   std::string limits_file() const { return In(state(), ".limits"); }

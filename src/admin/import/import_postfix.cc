@@ -30,6 +30,7 @@ bool PostfixHandled(const std::string& name) {
       "smtp_tls_fingerprint_cert_match", "smtp_sasl_auth_enable", "smtp_sasl_password_maps",
       "smtp_sasl_mechanism_filter", "relayhost", "smtp_fallback_relay", "fallback_relay",
       "smtp_helo_name", "message_size_limit", "maximal_queue_lifetime", "minimal_backoff_time",
+      "delay_warning_time",
       "maximal_backoff_time", "smtp_connect_timeout", "smtp_data_init_timeout",
       "smtp_data_xfer_timeout", "smtp_data_done_timeout", "alias_maps", "smtp_use_tls",
       "smtp_enforce_tls", "smtp_tls_enforce_peername", "smtp_tls_protocols",
@@ -44,7 +45,7 @@ bool PostfixIrrelevant(const std::string& name) {
   static const std::set<std::string> kNames = {
       "biff", "append_dot_mydomain", "readme_directory", "html_directory", "compatibility_level",
       "mailbox_size_limit", "mailbox_command", "home_mailbox", "recipient_delimiter", "inet_protocols",
-      "mynetworks", "mynetworks_style", "delay_warning_time", "setgid_group", "mail_owner", "default_privs",
+      "mynetworks", "mynetworks_style", "setgid_group", "mail_owner", "default_privs",
       "sendmail_path", "newaliases_path", "mailq_path", "manpage_directory", "sample_directory",
       "meta_directory", "shlib_directory", "queue_directory", "command_directory", "daemon_directory",
       "data_directory", "maillog_file", "smtp_tls_loglevel", "smtp_sasl_security_options",
@@ -474,7 +475,8 @@ void PostfixLimits(const MainCf& in) {
                 Map{"smtp_data_init_timeout", "timeout_data_init"},
                 Map{"smtp_data_xfer_timeout", "timeout_data_block"},
                 Map{"smtp_data_done_timeout", "timeout_data_done"},
-                Map{"message_size_limit", "message_size_limit"}}) {
+                Map{"message_size_limit", "message_size_limit"},
+                Map{"delay_warning_time", "delay_warning_time"}}) {
     if (std::optional<std::string> v = in.Value(m.postfix))
       in.b.Set(m.relay, *v, in.Where(m.postfix), in.Where(m.postfix));
   }
