@@ -60,6 +60,9 @@ Switches (DIR/control, JSON, read at every request; or POST .../control)
                                  "AADSTS700082: The refresh token has
                                  expired due to inactivity"
   {"mode": "slow", "seconds": N} answer every request N seconds late
+                                 (with "drop": true, close it then
+                                 instead: an overloaded endpoint that
+                                 never got to the request)
   {"mode": "down"}               close every connection without a reply
   {"mode": "hang_after_rotate"}  a refresh spends its token and makes the
                                  new one, then never answers (the client
@@ -211,6 +214,10 @@ class Provider:
 
     def grant_refresh(self, form, sw):
         rt = form.get("refresh_token", "")
+        if sw.get("mode") == "invalid_grant":   # before the use is counted
+            return self.error("refresh_token", 400, "invalid_grant",
+                              "AADSTS700082: The refresh token has expired due to inactivity.",
+                              rt_in=digest(rt))
         with self.lock:
             info = self.refresh.get(rt)
             if info is None:
@@ -221,10 +228,6 @@ class Provider:
                 uses = info["uses"]
         if unknown:
             return self.error("refresh_token", 400, "invalid_grant", "AADSTS70000: unknown refresh token",
-                              rt_in=digest(rt))
-        if sw.get("mode") == "invalid_grant":
-            return self.error("refresh_token", 400, "invalid_grant",
-                              "AADSTS700082: The refresh token has expired due to inactivity.",
                               rt_in=digest(rt))
         if uses > 1:
             self.log("reuse", rt_in=digest(rt), uses=uses)
@@ -354,7 +357,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         if sw.get("mode") == "slow":
+            p.log("slow_start", path=self.path)
             p.stopping.wait(float(sw.get("seconds", 30)))
+            p.log("slow_done", path=self.path, dropped=bool(sw.get("drop")))
+            if sw.get("drop"):
+                self.close_connection = True
+                return None
         return sw
 
     def do_GET(self):
