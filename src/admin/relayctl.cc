@@ -290,7 +290,7 @@ int Usage(FILE* to = stderr) {
                "usage: relayctl [-C FILE] check\n"
                "       relayctl [-C FILE] test [-f SENDER] ADDRESS\n"
                "       relayctl [-C FILE] queue [--json]\n"
-               "       relayctl [-C FILE] status [--json] [--max-age DURATION]\n"
+               "       relayctl [-C FILE] status [--json | --prometheus] [--max-age DURATION]\n"
                "       relayctl [-C FILE] flush\n"
                "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n"
                "       relayctl [-C FILE] import [--write] [--secret-file PATH] [--from PEER] FILE|DIR\n");

@@ -11,6 +11,9 @@
 
 #include "relay/deliver/delivery.h"
 #include "relay/queue/delivery_state.h"
+#include "relay/queue/health.h"
+#include "relay/queue/metrics.h"
+#include "relay/queue/queue_summary.h"
 #include "relay/base/env.h"
 #include "relay/base/host.h"
 #include "relay/base/log.h"
@@ -171,50 +174,103 @@ int Bounce(const Config& cfg, const std::string& id) {
   return 0;
 }
 
-int StatusCommand(const Config& cfg, bool json, int64_t max_age) {
-  SpoolPaths p(cfg.spool_dir);
-  // A directory that is not there counts 0 (no spool yet, as for mailq);
-  // one that cannot be read stops the command (see ListingFailed).
-  Status listed;
-  auto count = [&listed](const std::string& dir, std::string* oldest) {
-    std::vector<std::string> names;
-    size_t n = 0;
-    Status s = Env::Default()->ListDir(dir, &names);
-    if (!s.ok() && s.message().find(std::strerror(ENOENT)) == std::string::npos && listed.ok()) listed = s;
-    for (const std::string& name : names)
-      if (IsQueueId(name)) {
-        ++n;
-        if (oldest && (oldest->empty() || name < *oldest)) *oldest = name;
-      }
-    return n;
-  };
-  std::string oldest;
-  size_t queued = count(p.queue(), &oldest), held = count(p.hold(), nullptr), failed = count(p.failed(), nullptr);
+// state/.health for the configured smarthosts, in their order.
+Health ConfiguredHealth(const Config& cfg) {
+  Health h = LoadHealth(SpoolPaths(cfg.spool_dir));
+  std::vector<std::string> names;
+  for (const Smarthost& s : cfg.smarthosts) names.push_back(HostKey(s));
+  KeepHosts(names, &h);
+  return h;
+}
+
+std::string Ago(int64_t micros, int64_t now) {
+  if (micros == 0) return "never";
+  return std::to_string((now - micros) / 1000000) + " s ago";
+}
+
+std::string Oldest(const DirSummary& d, int64_t now) {
+  return d.oldest.empty() ? "-" : d.oldest + ", " + std::to_string(d.OldestAgeSeconds(now)) + " s old";
+}
+
+std::string HostLine(const SmarthostHealth& h, int64_t now) {
+  std::string line = "smarthost " + Printable(h.name) + ": ";
+  if (h.down())
+    line += "DOWN since " + Ago(h.down_since, now) + " (" + std::to_string(h.failures) + " failure" +
+            (h.failures == 1 ? "" : "s") + " in a row" + (h.auth_failing ? ", AUTH refused" : "") +
+            "): " + Printable(h.last_error);
+  else
+    line += "up, last success " + Ago(h.last_success, now);
+  if (h.pause_until > now)
+    line += "; paused for " + std::to_string((h.pause_until - now) / 1000000) + " s more (" +
+            Printable(h.pause_reason) + ")";
+  return line + "; " + std::to_string(h.sent_total) + " sent, " + std::to_string(h.deferred_total) +
+         " deferred, " + std::to_string(h.bounced_total) + " bounced";
+}
+
+std::string HostJson(const SmarthostHealth& h) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  return "{\"name\": " + Json(h.name) + ", \"up\": " + (h.down() ? "false" : "true") +
+         ", \"failures\": " + n(h.failures) + ", \"down_since\": " + n(h.down_since / 1000000) +
+         ", \"last_success\": " + n(h.last_success / 1000000) + ", \"last_error_time\": " +
+         n(h.last_error_time / 1000000) + ", \"last_error\": " + Json(h.last_error) +
+         ", \"auth_failing\": " + (h.auth_failing ? "true" : "false") + ", \"pause_until\": " +
+         n(h.pause_until / 1000000) + ", \"pause_reason\": " + Json(h.pause_reason) +
+         ", \"sent_total\": " + std::to_string(h.sent_total) + ", \"deferred_total\": " +
+         std::to_string(h.deferred_total) + ", \"bounced_total\": " + std::to_string(h.bounced_total) + "}";
+}
+
+std::string StatusJson(const QueueSummary& q, const RunStatus& run, const Health& health,
+                       const std::vector<std::string>& stuck, int64_t now) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  std::string out = "{\"queued\": " + n(q.queued.count) + ", \"held\": " + n(q.held.count) + ", \"failed\": " +
+                    n(q.failed.count) + ", \"corrupt\": " + n(q.corrupt.count) + ", \"oldest_id\": " +
+                    Json(q.queued.oldest) + ", \"oldest_age_seconds\": " + n(q.queued.OldestAgeSeconds(now)) +
+                    ", \"held_oldest_id\": " + Json(q.held.oldest) + ", \"held_oldest_age_seconds\": " +
+                    n(q.held.OldestAgeSeconds(now)) + ", \"failed_oldest_id\": " + Json(q.failed.oldest) +
+                    ", \"failed_oldest_age_seconds\": " + n(q.failed.OldestAgeSeconds(now)) +
+                    ", \"last_sent\": " + n(run.last_sent / 1000000) + ", \"last_error_time\": " +
+                    n(run.last_error_time / 1000000) + ", \"last_error\": " + Json(run.last_error) +
+                    ", \"stuck\": " + (stuck.empty() ? "false" : "true") + ", \"stuck_parts\": [";
+  for (size_t i = 0; i < stuck.size(); ++i) out += (i ? ", " : "") + Json(stuck[i]);
+  out += "], \"smarthosts\": [";
+  for (size_t i = 0; i < health.hosts.size(); ++i) out += (i ? ", " : "") + HostJson(health.hosts[i]);
+  return out + "]}\n";
+}
+
+void PrintStatus(const QueueSummary& q, const RunStatus& run, const Health& health,
+                 const std::vector<std::string>& stuck, int64_t now, int64_t max_age) {
+  std::printf("queue:        %zu queued, %zu held, %zu failed, %zu corrupt\n", q.queued.count, q.held.count,
+              q.failed.count, q.corrupt.count);
+  std::printf("oldest:       %s\n", Oldest(q.queued, now).c_str());
+  if (q.held.count) std::printf("oldest held:  %s\n", Oldest(q.held, now).c_str());
+  if (q.failed.count) std::printf("oldest failed: %s\n", Oldest(q.failed, now).c_str());
+  std::printf("last sent:    %s\n", Ago(run.last_sent, now).c_str());
+  std::printf("last error:   %s%s\n", Ago(run.last_error_time, now).c_str(),
+              run.last_error.empty() ? "" : (": " + Printable(run.last_error)).c_str());
+  for (const SmarthostHealth& h : health.hosts) std::printf("%s\n", HostLine(h, now).c_str());
+  for (const std::string& part : stuck) {
+    const char* what = part == "queued" ? "queued message" : part == "held" ? "held entry" : "failed entry";
+    std::printf("STUCK: the oldest %s has waited longer than %lld s\n", what, static_cast<long long>(max_age));
+  }
+}
+
+int StatusCommand(const Config& cfg, bool json, bool prometheus, int64_t max_age) {
+  QueueSummary q;
+  Status listed = ReadQueueSummary(SpoolPaths(cfg.spool_dir), &q);
   if (!listed.ok()) return ListingFailed(listed, cfg.spool_dir);
   int64_t now = Env::Default()->NowMicros();
-  int64_t age = oldest.empty() ? 0 : (now - QueueIdMicros(oldest)) / 1000000;
-  RunStatus run = LoadRunStatus(p);
-  long long sent = run.last_sent, err_time = run.last_error_time;
-  const std::string& err = run.last_error;
-  bool stuck = !oldest.empty() && age > max_age;
-  if (json) {
-    std::printf("{\"queued\": %zu, \"held\": %zu, \"failed\": %zu, \"oldest_id\": %s, \"oldest_age_seconds\": %lld, "
-                "\"last_sent\": %lld, \"last_error_time\": %lld, \"last_error\": %s, \"stuck\": %s}\n",
-                queued, held, failed, Json(oldest).c_str(), static_cast<long long>(age), sent / 1000000,
-                err_time / 1000000, Json(err).c_str(), stuck ? "true" : "false");
-  } else {
-    auto ago = [&](long long micros) {
-      if (micros == 0) return std::string("never");
-      return std::to_string((now - micros) / 1000000) + " s ago";
-    };
-    std::printf("queue:        %zu queued, %zu held, %zu failed\n", queued, held, failed);
-    std::printf("oldest:       %s\n", oldest.empty() ? "-" : (oldest + ", " + std::to_string(age) + " s old").c_str());
-    std::printf("last sent:    %s\n", ago(sent).c_str());
-    std::printf("last error:   %s%s\n", ago(err_time).c_str(), err.empty() ? "" : (": " + Printable(err)).c_str());
-    if (stuck) std::printf("STUCK: the oldest message has waited longer than %lld s\n", static_cast<long long>(max_age));
+  Health health = ConfiguredHealth(cfg);
+  if (prometheus) {
+    std::fputs(EncodeMetrics(health, q, now).c_str(), stdout);
+    return 0;
   }
+  RunStatus run = LoadRunStatus(SpoolPaths(cfg.spool_dir));
+  // Held and failed entries count as stuck too: nothing delivers them.
+  std::vector<std::string> stuck = q.Stuck(now, max_age);
+  if (json) std::fputs(StatusJson(q, run, health, stuck, now).c_str(), stdout);
+  else PrintStatus(q, run, health, stuck, now, max_age);
   // Monitoring pages someone before mail is lost: non-zero when stuck.
-  return stuck ? 1 : 0;
+  return stuck.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -233,18 +289,19 @@ LocalNames GetLocalNames(const Config& cfg) {
 }
 
 int AdminCommand(const std::string& cmd, const std::vector<std::string>& args, const Config& cfg) {
-  bool json = false;
+  bool json = false, prometheus = false;
   int64_t max_age = 3600;
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--json") json = true;
+    else if (args[i] == "--prometheus" && cmd == "status") prometheus = true;
     else if (args[i] == "--max-age" && i + 1 < args.size()) {
       if (!ParseDuration(args[++i], &max_age)) return Fail("bad --max-age (e.g. 30m, 4h)", EX_USAGE);
     } else rest.push_back(args[i]);
   }
   SpoolPaths p(cfg.spool_dir);
   if (cmd == "queue") return Queue(cfg, json);
-  if (cmd == "status") return StatusCommand(cfg, json, max_age);
+  if (cmd == "status") return StatusCommand(cfg, json, prometheus, max_age);
   if (cmd == "flush") {
     Status s = WakeRelayd(p, Trigger::kFlush);
     if (!s.ok())

@@ -371,6 +371,8 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"oauth_refresh_ahead", Duration(&Config::oauth_refresh_ahead, 0, 86400)},
       {"timeout_oauth", Duration(&Config::timeout_oauth, 1, 3600)},
       {"message_size_limit", Size(&Config::message_size_limit)},
+      // Metrics (issue 18): the node_exporter textfile collector's file.
+      {"metrics_file", [](std::string_view v, Config* c) { return SetPath(v, &c->metrics_file, "metrics_file"); }},
   };
   return *setters;
 }

@@ -76,7 +76,8 @@ void Deliverer::Sent(std::string_view out, Stage stage) {
     if (!l.empty()) ctx_.log->Transcript(client_.peer() + " > " + Printable(Trim(l)));
 }
 
-void Deliverer::Received(const Reply& r, Stage /*stage*/) {
+void Deliverer::Received(const Reply& r, Stage stage) {
+  if (stage == Stage::kAuth) auth_refused_ = !r.positive();  // 334 and 235 are positive
   ctx_.log->Transcript(client_.peer() + " < " + r.Text());
 }
 namespace {
@@ -138,19 +139,25 @@ Status Deliverer::EnsureSession(std::string* error) {
     return Status::TempFail(*error);
   }
   std::string errors;
+  host_key_.clear();
   for (const Smarthost* h : FailoverOrder(ctx_.cfg->smarthosts, *ctx_.hosts)) {
     if (client_.aborted()) break;
     messages_on_conn_ = 0;
     SmarthostClient::Step step;
+    auth_refused_ = false;
     Status s = client_.Open(*h, &step);
+    std::string key = HostKey(*h);
+    if (host_key_.empty() || s.ok()) host_key_ = key;
     if (s.ok()) {
-      ctx_.hosts->MarkUp(HostKey(*h));
+      ctx_.hosts->MarkUp(key);
+      if (ctx_.stats) ctx_.stats->HostReached(key, NowMicros());
       return Status::Ok();
     }
     std::string why = step == SmarthostClient::Step::kSecret ? "cannot load the smarthost secret: " + s.message()
                                                                : s.message();
-    ctx_.log->Warn("cannot use smarthost " + HostKey(*h) + ": " + why);
-    ctx_.hosts->MarkDown(HostKey(*h));
+    ctx_.log->Warn("cannot use smarthost " + key + ": " + why);
+    ctx_.hosts->MarkDown(key);
+    if (ctx_.stats) ctx_.stats->HostFailed(key, NowMicros(), why, auth_refused_);
     errors += (errors.empty() ? "" : "; ") + why;
   }
   *error = errors;
@@ -344,6 +351,7 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
   int64_t now = NowMicros();
   std::vector<Verdict> verdicts = ApplyOutcomes(m->env, idx, now, ctx_.cfg->queue_lifetime, &outcomes, &m->state);
   LogOutcomes(*m, idx, outcomes, verdicts, now);
+  CountAttempt(verdicts, now);
   if (possible_duplicate)
     ctx_.log->Warn(m->id + ": connection lost after the final dot: the smarthost may have the "
                    "message already; it will be sent again (possible duplicate)");
@@ -362,6 +370,18 @@ AttemptResult Deliverer::Record(LoadedMessage* m, const std::vector<size_t>& idx
     return res;
   }
   return SaveProgress(m, now);
+}
+
+void Deliverer::CountAttempt(const std::vector<Verdict>& verdicts, int64_t now) {
+  // No smarthost tried (relayctl bounce): nothing to count against one.
+  if (!ctx_.stats || host_key_.empty() || verdicts.empty()) return;
+  bool sent = false, deferred = false, bounced = false;
+  for (Verdict v : verdicts) {
+    sent |= v == Verdict::kDone;
+    deferred |= v == Verdict::kDeferred;
+    bounced |= v == Verdict::kBounce || v == Verdict::kBouncedSilently;
+  }
+  ctx_.stats->Attempted(host_key_, sent, deferred, bounced, now);
 }
 
 bool Deliverer::RemoveEntry(const LoadedMessage& m) {
@@ -412,6 +432,7 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
     std::string kept;
     Status s = KeepInFailed(ctx_.env, *ctx_.paths, m->id, &kept);
     if (kept.empty()) return s;
+    if (ctx_.stats) ctx_.stats->MovedToFailed();
     ctx_.log->Error(m->id + ": undeliverable notice to the postmaster kept in " + kept);
     *bounce_id = "(kept)";
     return s;
@@ -436,8 +457,64 @@ Status Deliverer::QueueBounce(LoadedMessage* m, const std::vector<size_t>& faile
                                 [&](const ContentSink& sink) { return WriteBounce(p, orig, sink); });
   if (!s.ok()) return s;
   *bounce_id = b.id;
+  if (ctx_.stats) ctx_.stats->BounceQueued();
   ctx_.log->Info(m->id + ": sender non-delivery notification: " + b.id);
   return Status::Ok();
+}
+
+void DeliveryStats::HostReached(const std::string& host, int64_t now) {
+  std::lock_guard<std::mutex> l(mu);
+  SmarthostHealth* h = FindHost(&run, host);
+  h->last_reached = now;
+  h->failures = 0;  // MergeRun: failures since it was last reached
+  h->down_since = 0;
+  h->auth_failing = false;
+}
+
+void DeliveryStats::HostFailed(const std::string& host, int64_t now, const std::string& why, bool auth_refused) {
+  std::lock_guard<std::mutex> l(mu);
+  SmarthostHealth* h = FindHost(&run, host);
+  if (h->failures++ == 0) h->down_since = now;
+  h->last_error_time = now;
+  h->last_error = why;
+  h->auth_failing = auth_refused;
+}
+
+void DeliveryStats::Attempted(const std::string& host, bool sent, bool deferred, bool bounced, int64_t now) {
+  std::lock_guard<std::mutex> l(mu);
+  SmarthostHealth* h = FindHost(&run, host);
+  h->sent_total += sent;
+  h->deferred_total += deferred;
+  h->bounced_total += bounced;
+  if (sent) h->last_success = now;
+}
+
+void DeliveryStats::BounceQueued() {
+  std::lock_guard<std::mutex> l(mu);
+  run.bounces_total++;
+}
+
+void DeliveryStats::MovedToCorrupt() {
+  std::lock_guard<std::mutex> l(mu);
+  run.corrupt_total++;
+}
+
+void DeliveryStats::MovedToFailed() {
+  std::lock_guard<std::mutex> l(mu);
+  run.failed_total++;
+}
+
+void DeliveryStats::Flushed() {
+  std::lock_guard<std::mutex> l(mu);
+  for (SmarthostHealth& h : run.hosts) {
+    h.failures = 0;
+    h.down_since = 0;
+  }
+}
+
+Health DeliveryStats::TakeRun() {
+  std::lock_guard<std::mutex> l(mu);
+  return run;
 }
 
 void Deliverer::Close() { client_.Close(); }

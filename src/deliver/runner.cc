@@ -15,6 +15,9 @@
 #include "relay/deliver/connection.h"
 #include "relay/deliver/delivery.h"
 #include "relay/queue/delivery_state.h"
+#include "relay/queue/health.h"
+#include "relay/queue/metrics.h"
+#include "relay/queue/queue_summary.h"
 #include "relay/queue/queue_id.h"
 #include "relay/queue/run_status.h"
 
@@ -45,6 +48,19 @@ QueueRunner::QueueRunner(const Config& cfg, Logger* log, std::string hostname, s
     : cfg_(cfg), log_(log), hostname_(std::move(hostname)), domain_(std::move(domain)), paths_(cfg.spool_dir) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   LoadAliasesFile(Env::Default(), cfg.aliases, &aliases_, nullptr);
+  LoadHostHealth();
+}
+
+void QueueRunner::LoadHostHealth() {
+  // What earlier runs found: a smarthost that kept failing is tried after
+  // the others until its penalty is over (a success or a flush clears it).
+  Health h = LoadHealth(paths_);
+  for (const Smarthost& s : cfg_.smarthosts) {
+    const SmarthostHealth* sh = LookupHost(h, HostKey(s));
+    if (!sh || !sh->down()) continue;
+    int64_t last = sh->last_error_time > 0 ? sh->last_error_time : sh->down_since;
+    hosts_.MarkDownUntil(HostKey(s), HostPenaltyUntil(sh->failures, last, cfg_.retry_max));
+  }
 }
 
 QueueRunner::~QueueRunner() {
@@ -108,7 +124,14 @@ void QueueRunner::Add(const std::string& id) {
   if (IsQueueId(id)) schedule_.Add(id, 0);
 }
 
-void QueueRunner::FlushAll() { schedule_.FlushAll(); }
+void QueueRunner::FlushAll() {
+  schedule_.FlushAll();
+  // A flush says "try now": every smarthost gets its chance again, in the
+  // configured order, and the stored trouble is cleared with this run.
+  hosts_.Clear();
+  stats_.Flushed();
+  flushed_ = true;
+}
 
 bool QueueRunner::PopWork(Worker* self, Work* w) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -187,6 +210,7 @@ void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
   std::string from = paths_.queue_file(id);
   std::string to = paths_.corrupt_file(id);
   if (rename(from.c_str(), to.c_str()) == 0) {
+    stats_.MovedToCorrupt();
     log_->Error(id + ": corrupt queue entry moved to " + to + ": " + why);
     return;
   }
@@ -196,6 +220,7 @@ void QueueRunner::MoveAside(const std::string& id, const std::string& why) {
   std::string err = std::strerror(errno);
   std::string aside = paths_.corrupt_aside_file(id);
   if (rename(from.c_str(), aside.c_str()) == 0) {
+    stats_.MovedToCorrupt();
     log_->Error(id + ": corrupt queue entry (" + why + ") cannot go to " + to + " (" + err +
                 "); renamed to " + aside);
     return;
@@ -261,6 +286,7 @@ void QueueRunner::Dispatch() {
       // Nothing can be delivered until the files are fixed: pause, as for a
       // dead smarthost, rather than spin (--once then ends).
       schedule_.PauseUntil(now + cfg_.retry_min * 1000000);
+      site_error_ = s.message();
       log_->Error(s.message() + "; deliveries paused for " + std::to_string(cfg_.retry_min) + "s");
       return;
     }
@@ -312,6 +338,7 @@ void QueueRunner::Collect() {
       // The smarthost is unreachable: stop handing out work until it might
       // be back, instead of failing every queued message against it.
       int64_t delay = schedule_.SiteFailed(Now(), cfg_.retry_min);
+      site_error_ = "unreachable: " + r.site_error;
       log_->Warn("smarthost unavailable, pausing deliveries for " + std::to_string(delay) +
                  "s: " + r.site_error);
       std::lock_guard<std::mutex> lock(mu_);
@@ -356,6 +383,39 @@ void QueueRunner::WriteStatus() {
   RunStatus st = LoadRunStatus(paths_);
   st.Merge(run);
   SaveRunStatus(paths_, st);
+  WriteHealth();
+}
+
+void QueueRunner::WriteHealth() {
+  Health run = stats_.TakeRun();
+  int64_t now = Now();
+  int64_t pause = schedule_.site_down_until();
+  Health merged;
+  Status s = UpdateHealth(paths_, [&](Health* h) {
+    if (flushed_)
+      for (SmarthostHealth& sh : h->hosts) sh.ClearTrouble();
+    MergeRun(run, h);
+    // The pause covers every smarthost: this run found none it could use.
+    if (pause > now && !site_error_.empty())  // set by this run, not carried over
+      for (const Smarthost& c : cfg_.smarthosts) {
+        SmarthostHealth* sh = FindHost(h, HostKey(c));
+        sh->pause_until = pause;
+        sh->pause_reason = site_error_;
+      }
+    merged = *h;
+  });
+  if (!s.ok()) log_->Error("cannot write " + paths_.health_file() + ": " + s.message());
+  if (!cfg_.metrics_file.empty()) WriteMetrics(s.ok() ? merged : LoadHealth(paths_));
+}
+
+void QueueRunner::WriteMetrics(Health health) {
+  std::vector<std::string> names;
+  for (const Smarthost& c : cfg_.smarthosts) names.push_back(HostKey(c));
+  KeepHosts(names, &health);
+  QueueSummary q;
+  Status s = ReadQueueSummary(paths_, &q);
+  if (s.ok()) s = WriteMetricsFile(cfg_.metrics_file, EncodeMetrics(health, q, Now()));
+  if (!s.ok()) log_->Error("cannot write the metrics: " + s.message());
 }
 
 bool QueueRunner::Idle() const {

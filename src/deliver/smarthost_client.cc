@@ -27,6 +27,24 @@ bool HostHealth::IsDown(const std::string& host) const {
   return it != down_until_.end() && it->second > Env::Default()->NowMicros();
 }
 
+void HostHealth::MarkDownUntil(const std::string& host, int64_t until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  down_until_[host] = until;
+}
+
+void HostHealth::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  down_until_.clear();
+}
+
+int64_t HostPenaltyUntil(int failures, int64_t last_failure, int64_t cap_seconds) {
+  if (failures <= 0) return 0;
+  int64_t seconds = HostHealth::kHostPenaltySeconds;
+  for (int i = 1; i < failures && seconds < cap_seconds; ++i) seconds *= 2;
+  seconds = std::max<int64_t>(std::min(seconds, cap_seconds), 1);
+  return last_failure + seconds * 1000000;
+}
+
 std::string HostKey(const Smarthost& h) { return h.host + ":" + std::to_string(h.effective_port()); }
 
 std::vector<const Smarthost*> FailoverOrder(const std::vector<Smarthost>& hosts, const HostHealth& health) {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "relay/base/env.h"
+
 namespace relay {
 namespace {
 
@@ -54,6 +56,37 @@ TEST(SmarthostClient, EachStageHasItsTimeout) {
   EXPECT_EQ(StageTimeoutMs(cfg, Stage::kDot), 44000);
   cfg.timeout_data_done = int64_t{1} << 40;  // capped, no overflow
   EXPECT_EQ(StageTimeoutMs(cfg, Stage::kDot), 1 << 30);
+}
+
+TEST(SmarthostClient, HostPenaltyGrowsWithFailuresUpToTheCap) {
+  constexpr int64_t kT = 1700000000000000, kS = 1000000;
+  struct {
+    int failures;
+    int64_t cap;
+    int64_t until;
+  } cases[] = {
+      {0, 3600, 0},          {-1, 3600, 0},           {1, 3600, kT + 60 * kS},  {2, 3600, kT + 120 * kS},
+      {3, 3600, kT + 240 * kS}, {7, 3600, kT + 3600 * kS}, {1000000, 3600, kT + 3600 * kS},
+      {1, 30, kT + 30 * kS},  {5, 100, kT + 100 * kS},
+  };
+  for (const auto& c : cases) EXPECT_EQ(HostPenaltyUntil(c.failures, kT, c.cap), c.until) << c.failures;
+}
+
+TEST(SmarthostClient, HealthFromAnEarlierRunAndAFlush) {
+  std::vector<Smarthost> hosts(2);
+  hosts[0].host = "a.test";
+  hosts[0].port = 25;
+  hosts[1].host = "b.test";
+  hosts[1].port = 25;
+  HostHealth health;
+  int64_t now = Env::Default()->NowMicros();
+  health.MarkDownUntil("a.test:25", now + 60000000);
+  EXPECT_EQ(Names(FailoverOrder(hosts, health)), (std::vector<std::string>{"b.test:25", "a.test:25"}));
+  health.MarkDownUntil("a.test:25", now - 1);  // its penalty is over
+  EXPECT_EQ(Names(FailoverOrder(hosts, health)), (std::vector<std::string>{"a.test:25", "b.test:25"}));
+  health.MarkDownUntil("a.test:25", now + 60000000);
+  health.Clear();
+  EXPECT_EQ(Names(FailoverOrder(hosts, health)), (std::vector<std::string>{"a.test:25", "b.test:25"}));
 }
 
 }  // namespace

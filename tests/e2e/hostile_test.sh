@@ -132,7 +132,11 @@ scenario "AUTH only before TLS" starttls '{"ehlo": {"capabilities": ["STARTTLS",
 deferred "AUTH only before TLS"; lacks "$T/fs.log" '"event": "auth"' "AUTH only before TLS: no credentials sent"
 scenario "535 on AUTH" starttls '{"ehlo": {"capabilities": ["STARTTLS", "AUTH PLAIN"]}, "auth": "535 5.7.8 bad credentials"}' "$AUTHCONF"
 deferred "535"; contains "$T/relayd.log" "authentication failed" "535: clear log line"
+grep -qx "host localhost:$port auth_failing 1" "$T/spool/state/.health" && ok "535: state/.health says AUTH is failing" ||
+  bad "535: state/.health: $(grep "localhost:$port" "$T/spool/state/.health")"
 scenario "AUTH PLAIN over TLS" starttls '{"ehlo": {"capabilities": ["STARTTLS", "AUTH PLAIN"]}}' "$AUTHCONF"
+grep -qx "host localhost:$port auth_failing 0" "$T/spool/state/.health" && ok "AUTH accepted: state/.health says so" ||
+  bad "AUTH accepted: state/.health: $(grep "localhost:$port" "$T/spool/state/.health")"
 [ "$(queued)" = 0 ] && ok "AUTH PLAIN: delivered" || bad "AUTH PLAIN: not delivered"
 contains "$T/fs.log" '"mechanism": "PLAIN", "tls": true' "AUTH PLAIN only under TLS"
 for mech in XOAUTH2 OAUTHBEARER; do

@@ -114,6 +114,11 @@ struct Config {
   int64_t timeout_data_init = 120;  // the reply to DATA
   int64_t timeout_data_block = 180; // each block of the content written
   int64_t timeout_data_done = 600;  // the reply to the final dot
+
+  // Metrics (issue 18, wt-health): where relay-deliver writes the
+  // OpenMetrics text after each run ("" : nowhere; relayctl status
+  // --prometheus prints the same).
+  std::string metrics_file;
 };
 
 // "30", "30s", "5m", "1h", "5d" -> seconds.

@@ -14,6 +14,7 @@
 #include "relay/message/aliases.h"
 #include "relay/base/config.h"
 #include "relay/queue/delivery_state.h"
+#include "relay/queue/health.h"
 #include "relay/base/env.h"
 #include "relay/base/log.h"
 #include "relay/deliver/smarthost_client.h"
@@ -49,21 +50,41 @@ struct DeliveryContext {
 };
 
 // The last success and the last failure of a delivery run, for
-// relayctl status (written to state/.status at the end of each run).
+// relayctl status (written to state/.status at the end of each run), and
+// what the run learned about each smarthost and its own totals (merged
+// into state/.health at its end: MergeRun, health.h). Shared by the
+// workers, under mu.
 struct DeliveryStats {
   std::mutex mu;
   int64_t last_sent = 0;   // micros
   int64_t last_error_time = 0;
   std::string last_error;
+  Health run;  // this run's counts and host trouble (MergeRun's `run`)
+
   void Sent(int64_t now) {
     std::lock_guard<std::mutex> l(mu);
     last_sent = now;
+    run.last_sent = now;
   }
   void Failed(int64_t now, const std::string& why) {
     std::lock_guard<std::mutex> l(mu);
     last_error_time = now;
     last_error = why;
   }
+  // A session with host came up (it answered, TLS and AUTH went through).
+  void HostReached(const std::string& host, int64_t now);
+  // host could not be used: not reachable, or it refused the session
+  // (auth_refused: at AUTH).
+  void HostFailed(const std::string& host, int64_t now, const std::string& why, bool auth_refused);
+  // One attempt of one message at host: whether it left recipients
+  // accepted, deferred, failed for good (a message counts once in each).
+  void Attempted(const std::string& host, bool sent, bool deferred, bool bounced, int64_t now);
+  void BounceQueued();
+  void MovedToCorrupt();
+  void MovedToFailed();
+  // A flush: the host trouble seen so far in this run is forgotten.
+  void Flushed();
+  Health TakeRun();  // a copy of run, under mu
 };
 
 // What the runner needs back after an attempt.
@@ -146,6 +167,8 @@ class Deliverer : private SmarthostClient::Observer {
   void LogOutcomes(const LoadedMessage& m, const std::vector<size_t>& idx,
                    const std::vector<RcptOutcome>& outcomes, const std::vector<Verdict>& verdicts, int64_t now);
   bool RemoveEntry(const LoadedMessage& m);
+  // Counts an attempt (verdicts: Record's) against host_key_ in the stats.
+  void CountAttempt(const std::vector<Verdict>& verdicts, int64_t now);
   AttemptResult SaveProgress(LoadedMessage* m, int64_t now);
   AttemptResult NotWireForm(const std::string& why);
   // Sends the content converted to quoted-printable (downgrade.h).
@@ -159,6 +182,10 @@ class Deliverer : private SmarthostClient::Observer {
 
   DeliveryContext ctx_;
   SmarthostClient client_;
+  // The smarthost ("host:port") this worker's attempts count against in
+  // state/.health: the one its session is with, else the first it tried.
+  std::string host_key_;
+  bool auth_refused_ = false;  // the last AUTH reply of the session was negative
   int messages_on_conn_ = 0;
   std::string not_wire_form_;  // set by the body writer when the content check failed
 };

@@ -76,7 +76,11 @@ class QueueRunner {
   int64_t site_down_until() const { return schedule_.site_down_until(); }
   int site_failures() const { return schedule_.site_failures(); }
   // Writes state/.status: the last delivery and the last error, merged
-  // with what earlier runs wrote (relayctl status reads it).
+  // with what earlier runs wrote (relayctl status reads it); then
+  // state/.health (health.h: this run's counts and smarthost trouble, the
+  // pause; a flush in this run cleared the stored trouble first), and the
+  // metrics to cfg.metrics_file when set (metrics.h). A write that fails
+  // is logged; delivery is not affected.
   void WriteStatus();
   void SetSiteFailures(int n, int64_t down_until) { schedule_.SetSitePause(n, down_until); }
 
@@ -94,6 +98,11 @@ class QueueRunner {
   bool Stalled(const std::string& id) const { return unsaved_.count(id) > 0; }
 
   void WorkerMain(Worker* w);
+  // Marks the smarthosts state/.health says kept failing as down for
+  // their penalty (HostPenaltyUntil), so they are tried last.
+  void LoadHostHealth();
+  void WriteHealth();
+  void WriteMetrics(Health health);
   // Moves a corrupt entry out of queue/ (to corrupt/, or failing that to
   // queue/ID.corrupt, a name no scan takes) and logs what was done.
   void MoveAside(const std::string& id, const std::string& why);
@@ -109,6 +118,8 @@ class QueueRunner {
   Aliases aliases_;
   HostHealth hosts_;
   DeliveryStats stats_;
+  bool flushed_ = false;  // a flush was applied in this run
+  std::string site_error_;  // why deliveries were last paused (one line)
   int wake_fd_ = -1;
 
   Schedule schedule_;  // main thread only

@@ -44,11 +44,23 @@ class HostHealth {
   void MarkDown(const std::string& host);
   void MarkUp(const std::string& host);
   bool IsDown(const std::string& host) const;
+  // Down until `until` (micros): what an earlier run found (state/.health).
+  void MarkDownUntil(const std::string& host, int64_t until);
+  // Forgets every host's trouble (a flush).
+  void Clear();
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, int64_t> down_until_;  // micros
 };
+
+// Until when (micros) a smarthost that failed `failures` times in a row,
+// the last at last_failure, stays behind the others in later runs:
+// kHostPenaltySeconds, doubled for each failure after the first, at most
+// cap_seconds (retry_max). So a dead first smarthost is not tried first in
+// every run, and one that came back is tried first again before long.
+// 0 when failures is 0.
+int64_t HostPenaltyUntil(int failures, int64_t last_failure, int64_t cap_seconds);
 
 // "host:port": a smarthost's name in HostHealth and in logs.
 std::string HostKey(const Smarthost& h);

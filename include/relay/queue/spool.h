@@ -48,6 +48,8 @@ namespace relay {
 //                         (relayctl retry, relayctl bounce)
 //   state/ID              an entry's delivery state (delivery_state.h)
 //   state/.status         the run status (run_status.h)
+//   state/.health         smarthost health and totals across runs (health.h)
+//   state/.health.lock    flock'd while state/.health is read and rewritten
 //   state/.deliver.lock   flock'd by relay-deliver: one run per spool
 //   failed/ID.state       a failed entry's delivery state, kept beside it
 //   queue/ID.corrupt      a corrupt entry that could not go to corrupt/
@@ -76,6 +78,8 @@ struct SpoolPaths {
   std::string trigger(Trigger t) const { return In(queue(), TriggerName(t)); }
   std::string status_file() const { return In(state(), ".status"); }
   std::string deliver_lock() const { return In(state(), ".deliver.lock"); }
+  std::string health_file() const { return In(state(), ".health"); }
+  std::string health_lock() const { return In(state(), ".health.lock"); }
 
   // The file name (in queue/) of a trigger, and whether a name in queue/
   // is that trigger.
