@@ -150,4 +150,21 @@ void ApplyGrant(const TokenGrant& g, int64_t now, OAuthToken* t) {
   if (t->refresh_token_issued == 0 && !t->refresh_token.empty()) t->refresh_token_issued = now;
 }
 
+std::string TokenWarning(const std::string& provider, int64_t refresh_token_issued, int64_t last_refresh,
+                         int64_t now) {
+  constexpr int64_t kDay = 86400;
+  bool google = provider == "gmail" || provider == "google-workspace-relay";
+  bool microsoft = provider == "microsoft365" || provider == "outlook";
+  if (google && refresh_token_issued > 0 && now - refresh_token_issued >= 5 * kDay)
+    return "the refresh token is " + std::to_string((now - refresh_token_issued) / kDay) +
+           " days old: Google revokes it on day 7 while the app's consent screen is in Testing; publish the "
+           "app or run " + std::string(kOAuthFixCommand) + " before then";
+  int64_t used = last_refresh > 0 ? last_refresh : refresh_token_issued;
+  if (microsoft && used > 0 && now - used >= 60 * kDay)
+    return "the refresh token has not been used for " + std::to_string((now - used) / kDay) +
+           " days: Microsoft expires it after 90 days unused (AADSTS700082); run relayctl test to use it, or " +
+           std::string(kOAuthFixCommand);
+  return "";
+}
+
 }  // namespace relay

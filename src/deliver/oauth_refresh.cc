@@ -68,6 +68,32 @@ Status PostForm(const Config& cfg, const std::string& url, const std::string& fo
   return Status::Ok();
 }
 
+std::map<std::string, TokenFacts> ReadTokenFacts(const Config& cfg,
+                                                 const std::map<std::string, std::string>& problems) {
+  std::map<std::string, TokenFacts> out;
+  if (!cfg.oauth()) return out;
+  TokenStore store;
+  uid_t owner = 0;
+  bool readable = SpoolOwner(cfg, &owner).ok() && LoadTokenStore(TokenStorePath(cfg), owner, &store, nullptr).ok();
+  for (const Smarthost& h : cfg.smarthosts) {
+    std::string key = h.host + ":" + std::to_string(h.effective_port());
+    TokenFacts f;
+    if (const OAuthToken* t = readable ? store.Find(key) : nullptr) {
+      f.access_expiry = t->access_expiry;
+      f.last_refresh = t->last_refresh;
+      f.refresh_token_issued = t->refresh_token_issued;
+    }
+    auto p = problems.find(key);
+    if (p != problems.end()) {
+      f.problem = p->second;
+      f.checked = true;
+    }
+    out[key] = f;
+  }
+  store.Wipe();
+  return out;
+}
+
 OAuthTokenSource::OAuthTokenSource(const Config& cfg, std::string key, Note note)
     : cfg_(cfg), key_(std::move(key)), note_(std::move(note)), path_(TokenStorePath(cfg)) {}
 

@@ -146,5 +146,19 @@ TEST(OAuthPolicy, ApplyGrantRotatesAndDatesTheRefreshToken) {
   EXPECT_EQ(t.refresh_token_issued, 2000);
 }
 
+TEST(OAuthPolicy, WarningsAheadOfTheCliffs) {
+  const int64_t day = 86400, now = 1000 * day;
+  EXPECT_EQ(TokenWarning("gmail", now - 4 * day, now, now), "");
+  EXPECT_NE(TokenWarning("gmail", now - 5 * day, now, now).find("Google revokes it on day 7"), std::string::npos);
+  EXPECT_NE(TokenWarning("google-workspace-relay", now - 6 * day, now, now).find("6 days old"), std::string::npos);
+  EXPECT_EQ(TokenWarning("microsoft365", now - 400 * day, now - 59 * day, now), "") << "rotated and used";
+  std::string w = TokenWarning("microsoft365", now - 400 * day, now - 61 * day, now);
+  EXPECT_NE(w.find("not been used for 61 days"), std::string::npos) << w;
+  EXPECT_NE(w.find("AADSTS700082"), std::string::npos) << w;
+  EXPECT_NE(TokenWarning("outlook", now - 70 * day, 0, now).find("70 days"), std::string::npos);
+  EXPECT_EQ(TokenWarning("", now - 400 * day, now - 400 * day, now), "") << "unknown provider: no cliff known";
+  EXPECT_EQ(TokenWarning("gmail", 0, 0, now), "") << "unknown times";
+}
+
 }  // namespace
 }  // namespace relay

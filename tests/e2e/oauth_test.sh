@@ -227,11 +227,56 @@ stored=$(store_field "$STORE" refresh_token | tr -d '\n' | sha256sum | cut -c1-1
 [ "$newest" = "$stored" ] && ok "two runs: the store holds the newest refresh token" || bad "two runs: stored $stored, newest $newest"
 [ "$(count "$P/log" '"grant": "refresh_token", "ok": true')" -gt "$grants_before" ] && ok "two runs: refreshed" || bad "two runs: no refresh"
 
+# 5b. relayctl status, check and test show the token's state, never a token.
+HOSTKEY=localhost:$(cat "$T/fs.ready")
+"$BIN/relayctl" -C "$CONF" status > "$T/status.out" 2>&1
+contains "$T/status.out" "oauth $HOSTKEY: access token" "status: the token's line"
+contains "$T/status.out" "last refresh" "status: the last refresh"
+"$BIN/relayctl" -C "$CONF" status --json > "$T/status.json" 2>&1
+/usr/bin/python3 -c 'import json,sys; h=json.load(open(sys.argv[1]))["smarthosts"][0]["token"]; assert h["expiry"] > 0 and h["last_refresh"] > 0 and h["problem"] == "", h' "$T/status.json" \
+  && ok "status --json: expiry, last refresh, no problem" || bad "status --json: $(cat "$T/status.json")"
+"$BIN/relayctl" -C "$CONF" check > "$T/check.out" 2>&1 && ok "check: passes" || bad "check: $(cat "$T/check.out")"
+contains "$T/check.out" "oauth    $STORE: ok" "check: the store checked"
+chmod 644 "$STORE"
+"$BIN/relayctl" -C "$CONF" check > "$T/check.bad" 2>&1 && bad "check: a 0644 store passes" || ok "check: a 0644 store fails"
+contains "$T/check.bad" "run chmod 600 $STORE" "check: names the chmod"
+chmod 600 "$STORE"
+grants_before=$(count "$P/log" '"grant": "refresh_token", "ok": true')
+"$BIN/relayctl" -C "$CONF" test someone@x.test > "$T/test.out" 2>&1 && ok "test: passes" || bad "test: $(tail -3 "$T/test.out")"
+[ "$(count "$P/log" '"grant": "refresh_token", "ok": true')" -gt "$grants_before" ] && ok "test: a live refresh" || bad "test: no refresh"
+contains "$T/test.out" "refreshed the access token" "test: shows the refresh"
+contains "$T/test.out" "235" "test: AUTH passed"
+# A Google token in its sixth day: a warning ahead of the 7-day cliff.
+/usr/bin/python3 - "$STORE" <<'EOF'
+import json, sys, time
+d = json.load(open(sys.argv[1])); e = d["tokens"]["default"]
+e["provider"] = "gmail"; e["refresh_token_issued"] = int(time.time()) - 6 * 86400 - 60
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+run
+"$BIN/relayctl" -C "$CONF" status > "$T/status.warn" 2>&1
+contains "$T/status.warn" "WARNING: the refresh token is 6 days old: Google revokes it on day 7" "status: a warning ahead of Google's 7 days"
+"$BIN/relayctl" -C "$CONF" status --json > "$T/status.warn.json" 2>&1
+contains "$T/status.warn.json" "Google revokes it on day 7" "status --json: the warning"
+# invalid_grant shows as the token's problem in status.
+control '{"mode": "invalid_grant"}'
+/usr/bin/python3 - "$STORE" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); d["tokens"]["default"]["access_expiry"] = 1
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+queue_mail 1 problem
+run
+"$BIN/relayctl" -C "$CONF" status > "$T/status.problem" 2>&1
+contains "$T/status.problem" "PROBLEM: token endpoint: invalid_grant" "status: the token's problem"
+contains "$T/status.problem" "run relayctl oauth login" "status: the fix"
+control '{"mode": "ok"}'
+run
+"$BIN/relayctl" -C "$CONF" status > "$T/status.fixed" 2>&1
+lacks "$T/status.fixed" "PROBLEM" "status: the problem cleared once a refresh worked"
+
 # 6. relayctl's output and every log: no token anywhere.
-"$BIN/relayctl" -C "$CONF" status > "$T/ctl.out" 2>&1
-"$BIN/relayctl" -C "$CONF" status --json >> "$T/ctl.out" 2>&1
-"$BIN/relayctl" -C "$CONF" check >> "$T/ctl.out" 2>&1
-"$BIN/relayctl" -C "$CONF" test >> "$T/ctl.out" 2>&1
+cat "$T"/status.* "$T/check.out" "$T/check.bad" "$T/test.out" > "$T/ctl.out"
 [ "$(grep -c . "$P/issued-tokens")" -ge 40 ] && ok "the scan knows $(grep -c . "$P/issued-tokens") issued tokens" || bad "few tokens to scan for"
 for f in "$T/relay.log" "$T/relay.err" "$T/ctl.out"; do
   grep -qF -f "$P/issued-tokens" "$f" && bad "a token in $f" || ok "no token in $(basename "$f")"

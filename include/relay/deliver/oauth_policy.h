@@ -59,6 +59,14 @@ Status ReadTokenResponse(long http_status, std::string_view body, const std::str
 // the new access token).
 void ApplyGrant(const TokenGrant& g, int64_t now, OAuthToken* t);
 
+// A warning ahead of the providers' known cliffs, "" when none (times in
+// unix seconds, 0 unknown): Google revokes a refresh token 7 days after it
+// was issued while the app's consent screen is in "Testing" (warned from
+// day 5); Microsoft expires one unused for 90 days (AADSTS700082; warned
+// from day 60 without a refresh). provider: the store's or relay.conf's.
+std::string TokenWarning(const std::string& provider, int64_t refresh_token_issued, int64_t last_refresh,
+                         int64_t now);
+
 }  // namespace relay
 
 #endif  // RELAY_DELIVER_OAUTH_POLICY_H_

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "relay/base/config.h"
@@ -38,7 +39,15 @@ struct TokenFacts {
   int64_t last_refresh = 0;          // unix seconds
   int64_t refresh_token_issued = 0;  // unix seconds
   std::string problem;               // "" or the last failure, naming the fix
+  bool checked = false;              // a login of this run got a token or a problem
 };
+
+// The token facts of each configured smarthost ("host:port"), from the
+// store, read without the lock (a reader sees the old or the new file);
+// problem from `problems` (the run's last word per host) where present.
+// Empty without OAuth, or when the store cannot be read.
+std::map<std::string, TokenFacts> ReadTokenFacts(const Config& cfg,
+                                                 const std::map<std::string, std::string>& problems);
 
 class OAuthTokenSource {
  public:
