@@ -139,6 +139,18 @@ contains "$T/fs.new" '"result": "unknown", "answer_ok": true' "stale token: the 
 contains "$T/fs.new" '"result": "ok"' "stale token: the second AUTH in the same session passed"
 [ "$(grep -c '"event": "connect"' "$T/fs.new")" = 1 ] && ok "stale token: one connection" || bad "stale token: $(grep -c '"event": "connect"' "$T/fs.new") connections"
 
+# 2b. The same with OAUTHBEARER (RFC 7628: the error is answered with ^A).
+sed -i 's/^auth_mechanisms = .*/auth_mechanisms = OAUTHBEARER/' "$CONF"
+write_store "$STORE" "$(store_field "$STORE" refresh_token)" at-not-known-either 4000000000
+cp "$T/fs.log" "$T/fs.before"
+queue_mail 1 bearer
+run
+[ "$(queued)" = 0 ] && ok "OAUTHBEARER stale token: delivered after one refresh" || bad "OAUTHBEARER: not delivered: $(tail -2 "$T/relay.log")"
+tail -n +"$(($(wc -l < "$T/fs.before") + 1))" "$T/fs.log" > "$T/fs.new"
+contains "$T/fs.new" '"mechanism": "OAUTHBEARER", "result": "unknown", "answer_ok": true' "OAUTHBEARER: the error answered with ^A"
+contains "$T/fs.new" '"mechanism": "OAUTHBEARER", "result": "ok"' "OAUTHBEARER: the second AUTH passed"
+sed -i 's/^auth_mechanisms = .*/auth_mechanisms = XOAUTH2/' "$CONF"
+
 # 3a. invalid_grant: the mail waits, one line names the fix.
 control '{"mode": "invalid_grant"}'
 write_store "$STORE" "$(store_field "$STORE" refresh_token)"
@@ -182,6 +194,10 @@ if wait_for 20 grep -q '"event": "hang"' "$P/log"; then
   tr '\0' '\n' < "/proc/$rd/cmdline" > "$T/cmdline"; tr '\0' '\n' < "/proc/$rd/environ" > "$T/environ"
   grep -c . "$T/cmdline" >/dev/null && ok "kill: read relay-deliver's cmdline" || bad "kill: no cmdline"
   grep -qF -f "$P/issued-tokens" "$T/cmdline" "$T/environ" && bad "a token in relay-deliver's argv or environment" || ok "no token in relay-deliver's argv or environment"
+  # Not dumpable (no core, no ptrace by the relay user): the kernel then
+  # gives its /proc files to root although it runs as nobody.
+  [ "$(stat -c %u "/proc/$rd/environ")" = 0 ] && [ "$(awk '/^Uid:/ {print $2}' "/proc/$rd/status")" = 65534 ] \
+    && ok "relay-deliver is not dumpable (no core with tokens)" || bad "relay-deliver is dumpable: $(stat -c %u "/proc/$rd/environ")"
   kill -9 $rd
 else
   bad "kill: the provider never hung"; kill -9 $rd
