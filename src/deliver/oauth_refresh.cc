@@ -169,7 +169,11 @@ Status OAuthTokenSource::Refresh(TokenStore* store, const std::string& entry_key
     return Status::TempFail("no https token endpoint for " + key_ + " (oauth_token_endpoint or the store's "
                             "token_endpoint): run " + std::string(kOAuthFixCommand));
   std::string form, response, transport;
-  Status s = BuildTokenRequest(t, !cfg_.oauth_scope.empty() ? cfg_.oauth_scope : t.scope, &form);
+  // An app-only entry asks for its own scope (Microsoft: .../.default),
+  // never the preset's delegated one (SMTP.Send offline_access).
+  bool own_scope = t.kind == "client_credentials" && !t.scope.empty();
+  std::string scope = own_scope || cfg_.oauth_scope.empty() ? t.scope : cfg_.oauth_scope;
+  Status s = BuildTokenRequest(t, scope, &form);
   if (!s.ok()) return Status::TempFail(s.message());
   long http = 0;
   s = PostForm(cfg_, url, form, &http, &response, &transport);
