@@ -291,6 +291,21 @@ run
 "$BIN/relayctl" -C "$CONF" status > "$T/status.fixed" 2>&1
 lacks "$T/status.fixed" "PROBLEM" "status: the problem cleared once a refresh worked"
 
+# 5c. App-only (client_credentials, Microsoft 365): no refresh token at all.
+cp "$STORE" "$T/store.keep"
+/usr/bin/python3 - "$STORE" <<'EOF'
+import json, sys
+e = {"provider": "microsoft365", "kind": "client_credentials", "client_id": "relay-test-client",
+     "client_secret": "cs-secret-value", "tenant": "contoso.onmicrosoft.com",
+     "scope": "https://outlook.office365.com/.default"}
+json.dump({"version": 1, "tokens": {"default": e}}, open(sys.argv[1], "w"))
+EOF
+queue_mail 2 apponly
+run
+[ "$(queued)" = 0 ] && ok "client_credentials: delivered" || bad "client_credentials: $(queued) queued: $(tail -2 "$T/relay.log")"
+contains "$P/log" '"grant": "client_credentials", "ok": true' "client_credentials: the grant used"
+cp "$T/store.keep" "$STORE"
+
 # 6. relayctl's output and every log: no token anywhere.
 cat "$T"/status.* "$T/check.out" "$T/check.bad" "$T/test.out" > "$T/ctl.out"
 [ "$(grep -c . "$P/issued-tokens")" -ge 40 ] && ok "the scan knows $(grep -c . "$P/issued-tokens") issued tokens" || bad "few tokens to scan for"
