@@ -5,6 +5,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "relay/queue/privileges.h"
 #include "relay/deliver/resolver.h"
 #include "relay/deliver/smarthost_client.h"
+#include "relay/deliver/token_store.h"
 #include "relay/smtp/smtp_session.h"
 #include "relay/queue/spool.h"
 #include "relay/base/strings.h"
@@ -91,6 +93,7 @@ class StepPrinter : public SmarthostClient::Observer {
     }
     if (stage == Stage::kAuth && r.code != 334) Step("auth", r.Text());
   }
+  void Note(const std::string& line) override { Step("oauth", line); }
 };
 
 // The step of the bring-up that failed, why, and what to change.
@@ -206,6 +209,35 @@ void CheckAliases(const Config& cfg, const ProblemSink& problem) {
   }
 }
 
+// The OAuth token store (issue 17): mode, owner, JSON, and for each
+// smarthost an entry that can be refreshed. Never shows a token.
+void CheckTokenStore(const Config& cfg, const ProblemSink& problem) {
+  if (!cfg.oauth()) return;
+  std::string path = TokenStorePath(cfg);
+  uid_t owner = 0;
+  Status s = SpoolOwner(cfg, &owner);
+  TokenStore store;
+  bool missing = false;
+  if (s.ok()) s = LoadTokenStore(path, owner, &store, &missing);
+  if (missing) return problem("oauth_token_file " + path + " does not exist: run relayctl oauth login");
+  if (!s.ok()) return problem(s.message());
+  int bad = 0;
+  for (const Smarthost& h : cfg.smarthosts) {
+    const OAuthToken* t = store.Find(HostKey(h));
+    std::string fix = ": run relayctl oauth login";
+    if (!t) ++bad, problem("the token store " + path + " has no entry for " + HostKey(h) + " or default" + fix);
+    else if (t->client_id.empty()) ++bad, problem("the token store entry for " + HostKey(h) + " has no client_id" + fix);
+    else if (t->kind == "refresh" && t->refresh_token.empty())
+      ++bad, problem("the token store entry for " + HostKey(h) + " has no refresh token" + fix);
+    else if (t->kind == "client_credentials" && t->client_secret.empty())
+      ++bad, problem("the token store entry for " + HostKey(h) + " (client_credentials) has no client_secret" + fix);
+    else if (cfg.oauth_token_endpoint.empty() && t->token_endpoint.rfind("https://", 0) != 0)
+      ++bad, problem("no https token endpoint for " + HostKey(h) + ": set oauth_token_endpoint or provider");
+  }
+  store.Wipe();
+  if (!bad) std::printf("oauth    %s: ok (mode 0600, owner uid %u)\n", path.c_str(), static_cast<unsigned>(owner));
+}
+
 // The secrets relayd reads (auth_password_file, and the listener's key
 // and users file): their mode, and owned by the spool's owner, which
 // relayd runs as.
@@ -300,6 +332,7 @@ int Check(const Config& cfg) {
   WarnAuthWithoutTls(cfg);
   CheckAliases(cfg, problem);
   CheckSecrets(cfg, problem);
+  CheckTokenStore(cfg, problem);
   CheckSpoolDirs(cfg, problem);
   CheckProviderPolicy(cfg, problem);
   std::printf("%d problem%s\n", problems, problems == 1 ? "" : "s");
@@ -354,11 +387,15 @@ int RunTest(const Config& cfg, const std::string& config, const std::vector<std:
     sender = as;
   }
   StepPrinter printer;
-  SmarthostClient client(cfg, cfg.helo_name.empty() ? names.host.fqdn : cfg.helo_name, nullptr, &printer);
+  // With OAuth, the test always refreshes (issue 17): it shows that the
+  // token endpoint and the refresh token work, not only a stored token.
+  Config live = cfg;
+  if (live.oauth()) live.oauth_refresh_ahead = INT64_MAX / 4;
+  SmarthostClient client(live, cfg.helo_name.empty() ? names.host.fqdn : cfg.helo_name, nullptr, &printer);
   HostHealth fresh;  // nothing is known to be down: the configured order
   int rc = 1;
   for (const Smarthost* h : FailoverOrder(cfg.smarthosts, fresh))
-    if ((rc = TestSmarthost(cfg, &client, *h, sender, rcpt)) == 0) break;
+    if ((rc = TestSmarthost(live, &client, *h, sender, rcpt)) == 0) break;
   return rc == 0 ? 0 : EX_UNAVAILABLE;
 }
 

@@ -11,7 +11,9 @@
 #include <ctime>
 
 #include "relay/deliver/delivery.h"
+#include "relay/deliver/oauth_policy.h"
 #include "relay/deliver/rate_limit.h"
+#include "relay/deliver/token_store.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/queue/health.h"
 #include "relay/queue/metrics.h"
@@ -244,7 +246,37 @@ std::string HostLine(const SmarthostHealth& h, int64_t now) {
          " deferred, " + std::to_string(h.bounced_total) + " bounced";
 }
 
-std::string HostJson(const SmarthostHealth& h) {
+bool HasToken(const SmarthostHealth& h) {
+  return h.token_expiry || h.token_refreshed || h.refresh_token_issued || !h.token_problem.empty();
+}
+
+// The OAuth token's state (issue 17): times and warnings, never a token.
+std::string TokenLine(const SmarthostHealth& h, const std::string& provider, int64_t now) {
+  std::string line = "oauth " + Printable(h.name) + ": access token ";
+  if (h.token_expiry == 0) line += "none";
+  else if (h.token_expiry > now) line += "expires in " + std::to_string((h.token_expiry - now) / 1000000) + " s";
+  else line += "expired " + Ago(h.token_expiry, now);
+  line += ", last refresh " + Ago(h.token_refreshed, now) + ", refresh token " +
+          (h.refresh_token_issued ? std::to_string((now - h.refresh_token_issued) / 86400000000) + " days old"
+                                  : std::string("age unknown"));
+  if (!h.token_problem.empty()) line += "\nPROBLEM: " + Printable(h.token_problem);
+  std::string w = TokenWarning(provider, h.refresh_token_issued / 1000000, h.token_refreshed / 1000000, now / 1000000);
+  if (!w.empty()) line += "\nWARNING: " + w;
+  return line;
+}
+
+std::string TokenJson(const SmarthostHealth& h, const std::string& provider, int64_t now) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  return ", \"token\": {\"expiry\": " + n(h.token_expiry / 1000000) + ", \"last_refresh\": " +
+         n(h.token_refreshed / 1000000) + ", \"refresh_token_issued\": " + n(h.refresh_token_issued / 1000000) +
+         ", \"refresh_token_age_seconds\": " +
+         n(h.refresh_token_issued ? (now - h.refresh_token_issued) / 1000000 : 0) + ", \"problem\": " +
+         Json(h.token_problem) + ", \"warning\": " +
+         Json(TokenWarning(provider, h.refresh_token_issued / 1000000, h.token_refreshed / 1000000, now / 1000000)) +
+         "}";
+}
+
+std::string HostJson(const SmarthostHealth& h, const std::string& provider, int64_t now) {
   auto n = [](int64_t v) { return std::to_string(v); };
   return "{\"name\": " + Json(h.name) + ", \"up\": " + (h.down() ? "false" : "true") +
          ", \"failures\": " + n(h.failures) + ", \"down_since\": " + n(h.down_since / 1000000) +
@@ -253,11 +285,13 @@ std::string HostJson(const SmarthostHealth& h) {
          ", \"auth_failing\": " + (h.auth_failing ? "true" : "false") + ", \"pause_until\": " +
          n(h.pause_until / 1000000) + ", \"pause_reason\": " + Json(h.pause_reason) +
          ", \"sent_total\": " + std::to_string(h.sent_total) + ", \"deferred_total\": " +
-         std::to_string(h.deferred_total) + ", \"bounced_total\": " + std::to_string(h.bounced_total) + "}";
+         std::to_string(h.deferred_total) + ", \"bounced_total\": " + std::to_string(h.bounced_total) +
+         (HasToken(h) ? TokenJson(h, provider, now) : "") + "}";
 }
 
 std::string StatusJson(const QueueSummary& q, const RunStatus& run, const Health& health,
-                       const std::vector<std::string>& stuck, int64_t now, const std::string& limits) {
+                       const std::vector<std::string>& stuck, int64_t now, const std::string& limits,
+                       const std::string& provider) {
   auto n = [](int64_t v) { return std::to_string(v); };
   std::string out = "{\"queued\": " + n(q.queued.count) + ", \"held\": " + n(q.held.count) + ", \"failed\": " +
                     n(q.failed.count) + ", \"corrupt\": " + n(q.corrupt.count) + ", \"oldest_id\": " +
@@ -270,12 +304,13 @@ std::string StatusJson(const QueueSummary& q, const RunStatus& run, const Health
                     ", \"stuck\": " + (stuck.empty() ? "false" : "true") + ", \"stuck_parts\": [";
   for (size_t i = 0; i < stuck.size(); ++i) out += (i ? ", " : "") + Json(stuck[i]);
   out += "], \"smarthosts\": [";
-  for (size_t i = 0; i < health.hosts.size(); ++i) out += (i ? ", " : "") + HostJson(health.hosts[i]);
+  for (size_t i = 0; i < health.hosts.size(); ++i) out += (i ? ", " : "") + HostJson(health.hosts[i], provider, now);
   return out + "]" + limits + "}\n";
 }
 
 void PrintStatus(const QueueSummary& q, const RunStatus& run, const Health& health,
-                 const std::vector<std::string>& stuck, int64_t now, int64_t max_age, const std::string& limits) {
+                 const std::vector<std::string>& stuck, int64_t now, int64_t max_age, const std::string& limits,
+                 const std::string& provider) {
   std::printf("queue:        %zu queued, %zu held, %zu failed, %zu corrupt\n", q.queued.count, q.held.count,
               q.failed.count, q.corrupt.count);
   std::printf("oldest:       %s\n", Oldest(q.queued, now).c_str());
@@ -284,12 +319,28 @@ void PrintStatus(const QueueSummary& q, const RunStatus& run, const Health& heal
   std::printf("last sent:    %s\n", Ago(run.last_sent, now).c_str());
   std::printf("last error:   %s%s\n", Ago(run.last_error_time, now).c_str(),
               run.last_error.empty() ? "" : (": " + Printable(run.last_error)).c_str());
-  for (const SmarthostHealth& h : health.hosts) std::printf("%s\n", HostLine(h, now).c_str());
+  for (const SmarthostHealth& h : health.hosts) {
+    std::printf("%s\n", HostLine(h, now).c_str());
+    if (HasToken(h)) std::printf("%s\n", TokenLine(h, provider, now).c_str());
+  }
   std::fputs(limits.c_str(), stdout);
   for (const std::string& part : stuck) {
     const char* what = part == "queued" ? "queued message" : part == "held" ? "held entry" : "failed entry";
     std::printf("STUCK: the oldest %s has waited longer than %lld s\n", what, static_cast<long long>(max_age));
   }
+}
+
+// The provider whose cliffs apply: relay.conf's, else the store's.
+std::string OAuthProvider(const Config& cfg) {
+  if (!cfg.provider.empty() || !cfg.oauth()) return cfg.provider;
+  TokenStore store;
+  uid_t owner = 0;
+  std::string provider;
+  if (SpoolOwner(cfg, &owner).ok() && LoadTokenStore(TokenStorePath(cfg), owner, &store, nullptr).ok() &&
+      !cfg.smarthosts.empty())
+    if (const OAuthToken* t = store.Find(HostKey(cfg.smarthosts[0]))) provider = t->provider;
+  store.Wipe();
+  return provider;
 }
 
 int StatusCommand(const Config& cfg, bool json, bool prometheus, int64_t max_age) {
@@ -306,8 +357,9 @@ int StatusCommand(const Config& cfg, bool json, bool prometheus, int64_t max_age
   // Held and failed entries count as stuck too: nothing delivers them.
   std::vector<std::string> stuck = q.Stuck(now, max_age);
   std::string limits = ProviderLimitsStatus(cfg, json, now);
-  if (json) std::fputs(StatusJson(q, run, health, stuck, now, limits).c_str(), stdout);
-  else PrintStatus(q, run, health, stuck, now, max_age, limits);
+  std::string provider = OAuthProvider(cfg);
+  if (json) std::fputs(StatusJson(q, run, health, stuck, now, limits, provider).c_str(), stdout);
+  else PrintStatus(q, run, health, stuck, now, max_age, limits, provider);
   // Monitoring pages someone before mail is lost: non-zero when stuck.
   return stuck.empty() ? 0 : 1;
 }

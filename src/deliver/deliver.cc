@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -164,6 +165,9 @@ int RunDeliver(int argc, char** argv) {
   const Config& cfg = loaded;  // never changed after loading
   s = DropToSpoolOwner(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());
+  // With OAuth the run holds refresh tokens: no core dump, and no other
+  // process of the relay user may read its memory (ptrace, /proc/PID/mem).
+  if (cfg.oauth()) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // A secret others can read is refused, naming the mode to set.
   s = CheckConfiguredSecret(cfg);
   if (!s.ok()) return Fail(s.message(), s.exit_code());

@@ -1,5 +1,7 @@
 #include "relay/deliver/delivery.h"
 
+#include "relay/deliver/oauth_refresh.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +61,8 @@ Deliverer::Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls)
               this) {}
 
 Deliverer::~Deliverer() = default;
+
+void Deliverer::Note(const std::string& line) { ctx_.log->Info(line); }
 
 void Deliverer::TlsUp(const std::string& info, bool /*at_connect*/) {
   ctx_.log->Info("TLS connection to " + client_.peer() + ": " + info);
@@ -157,6 +161,8 @@ Status Deliverer::EnsureSession(std::string* error) {
     SmarthostClient::Step step;
     auth_refused_ = false;
     Status s = client_.Open(*h, &step);
+    if (client_.oauth() && ctx_.stats && (s.ok() || step != SmarthostClient::Step::kConnect))
+      ctx_.stats->TokenChecked(HostKey(*h), client_.oauth()->facts().problem);
     std::string key = HostKey(*h);
     if (host_key_.empty() || s.ok()) host_key_ = key;
     if (s.ok()) {
@@ -695,6 +701,16 @@ void DeliveryStats::Flushed() {
     h.failures = 0;
     h.down_since = 0;
   }
+}
+
+void DeliveryStats::TokenChecked(const std::string& host, const std::string& problem) {
+  std::lock_guard<std::mutex> l(mu);
+  token_problems_[host] = problem;
+}
+
+std::map<std::string, std::string> DeliveryStats::TakeTokenProblems() {
+  std::lock_guard<std::mutex> l(mu);
+  return token_problems_;
 }
 
 Health DeliveryStats::TakeRun() {

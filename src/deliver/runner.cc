@@ -16,6 +16,7 @@
 #include "relay/deliver/delivery.h"
 #include "relay/queue/delivery_state.h"
 #include "relay/queue/health.h"
+#include "relay/deliver/oauth_refresh.h"
 #include "relay/queue/metrics.h"
 #include "relay/queue/queue_summary.h"
 #include "relay/queue/queue_id.h"
@@ -441,7 +442,16 @@ void QueueRunner::WriteHealth() {
   int64_t now = Now();
   int64_t pause = schedule_.site_down_until();
   Health merged;
+  // Token facts (no secrets) are the store's; read before the lock.
+  std::map<std::string, TokenFacts> tokens = ReadTokenFacts(cfg_, stats_.TakeTokenProblems());
   Status s = UpdateHealth(paths_, [&](Health* h) {
+    for (const auto& [name, f] : tokens) {
+      SmarthostHealth* sh = FindHost(h, name);
+      sh->token_expiry = f.access_expiry * 1000000;
+      sh->token_refreshed = f.last_refresh * 1000000;
+      sh->refresh_token_issued = f.refresh_token_issued * 1000000;
+      if (f.checked) sh->token_problem = f.problem;  // "" clears a problem this run fixed
+    }
     if (flushed_)
       for (SmarthostHealth& sh : h->hosts) sh.ClearTrouble();
     MergeRun(run, h);

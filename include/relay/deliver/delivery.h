@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -97,6 +98,13 @@ struct DeliveryStats {
   // A flush: the host trouble seen so far in this run is forgotten.
   void Flushed();
   Health TakeRun();  // a copy of run, under mu
+  // OAuth: the login to host got a token ("" problem) or not (why, naming
+  // the fix); the last word per host goes to state/.health.
+  void TokenChecked(const std::string& host, const std::string& problem);
+  std::map<std::string, std::string> TakeTokenProblems();
+
+ private:
+  std::map<std::string, std::string> token_problems_;
 };
 
 // What the runner needs back after an attempt.
@@ -228,6 +236,7 @@ class Deliverer : private SmarthostClient::Observer {
   void TlsUp(const std::string& info, bool at_connect) override;
   void Sent(std::string_view out, Stage stage) override;
   void Received(const Reply& r, Stage stage) override;
+  void Note(const std::string& line) override;
 
   DeliveryContext ctx_;
   SmarthostClient client_;

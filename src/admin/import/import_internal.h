@@ -71,6 +71,7 @@ class Builder {
            const std::string& setting);
 
   bool Has(const std::string& key) const;
+  std::string Value(const std::string& key) const;  // "" when not set
 
   bool AddHost(const std::string& host, unsigned port, TlsMode tls, const std::string& from,
                const std::string& setting);
@@ -97,6 +98,7 @@ class Builder {
   static std::string HopText(const Hop& h);
   static bool Valid(const std::string& key, const std::string& value, std::string* why);
   void FinishAuth(const ImportOptions& opts);
+  bool FinishOAuthPreset();
   void FinishRetries();
 
   std::vector<Hop> hops_;
