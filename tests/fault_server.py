@@ -124,6 +124,17 @@ Examples
                    "4": {"end_of_data": {"action": "reset"}},
                    "5": {"ehlo": {"action": "endless"}}}}
 
+OAUTH (--oauth-tokens FILE)
+  XOAUTH2 and OAUTHBEARER logins are checked against FILE, a JSON object
+  {access_token: expiry in unix seconds} that tests/oauth_provider.py
+  rewrites at every issue (re-read at each AUTH).  A live token gets the
+  auth stage's reply; a stale or unknown one gets what Gmail answers:
+  "334 " + base64 of {"status":"401","schemes":"Bearer","scope":...},
+  the client's answer is read (XOAUTH2: an empty line; OAUTHBEARER: ^A,
+  RFC 7628 3.2.3), then "535 5.7.8 Username and Password not accepted".
+  Logged as {"event": "oauth", "conn": 1, "mechanism": "XOAUTH2",
+  "result": "ok" | "stale" | "unknown", "answer_ok": true}.
+
 LOG (--log FILE, appended to; default standard output): JSON lines, each
 flushed as it is written.
 Every record has "t" (seconds since start), "event", and "conn" for
@@ -742,7 +753,35 @@ class Conn:
         if aborted:
             self.send(b"501 5.7.0 Authentication aborted\r\n", "auth")
             return
+        if self.srv.args.oauth_tokens and mech in ("XOAUTH2", "OAUTHBEARER"):
+            return self.oauth_check(mech, decoded[0] if decoded else None)
         self.respond("auth", [DEFAULTS["auth"]])
+
+    def oauth_check(self, mech, resp):
+        """--oauth-tokens: the bearer token must be live in the file, as
+        Gmail checks it; else 334 + base64 JSON, the client's answer (an
+        empty line for XOAUTH2, ^A for OAUTHBEARER), then 535 5.7.8."""
+        token = None
+        for part in (resp or "").split("\x01"):
+            if part.startswith("auth=Bearer "):
+                token = part[len("auth=Bearer "):]
+        try:
+            with open(self.srv.args.oauth_tokens, encoding="utf-8") as f:
+                live = json.load(f)
+        except (OSError, ValueError):
+            live = {}
+        expiry = live.get(token) if token else None
+        state = "ok" if expiry and expiry > time.time() else ("stale" if expiry else "unknown")
+        if state == "ok":
+            self.log("oauth", mechanism=mech, result="ok")
+            return self.respond("auth", [DEFAULTS["auth"]])
+        err = json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"})
+        self.send(("334 " + base64.b64encode(err.encode()).decode() + "\r\n").encode(), "auth")
+        answer = self.read_line().rstrip(b"\r\n").decode("latin-1")
+        want = "" if mech == "XOAUTH2" else "AQ=="
+        self.log("oauth", mechanism=mech, result=state, answer_ok=answer == want)
+        self.send(b"535 5.7.8 Username and Password not accepted. For more information, go to "
+                  b"https://support.google.com/mail/?p=BadCredentials\r\n", "auth")
 
     def data(self):
         if self.mail_from is None:
@@ -863,6 +902,7 @@ def main():
     ap.add_argument("--ready-file")
     ap.add_argument("--idle-timeout", type=float, default=300)
     ap.add_argument("--max-data-log", type=int, default=1 << 20)
+    ap.add_argument("--oauth-tokens")
     args = ap.parse_args()
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         ap.error("--host must be a loopback address (127.0.0.1 or ::1)")

@@ -340,6 +340,36 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"timeout_data_block", Duration(&Config::timeout_data_block, 1, 86400)},
       {"timeout_data_done", Duration(&Config::timeout_data_done, 1, 86400)},
       {"spool_min_free", Size(&Config::spool_min_free)},
+      // OAuth 2.0 (issue 17: refresh inside relay-deliver, presets).
+      {"provider",
+       [](std::string_view v, Config* c) {
+         if (!FindProviderPreset(v))
+           return BadValue("unknown provider '" + std::string(v) +
+                           "' (use gmail, google-workspace-relay, microsoft365 or outlook)");
+         c->provider = v;
+         return Status::Ok();
+       }},
+      {"oauth_token_file", FilePath(&Config::oauth_token_file)},
+      {"oauth_token_endpoint",
+       [](std::string_view v, Config* c) {
+         // Tokens go over verified TLS only (RFC 6749 3.2).
+         if (v.substr(0, 8) != "https://" || v.size() == 8 || v.find_first_of(" \t") != std::string_view::npos)
+           return BadValue("must be an https:// URL");
+         c->oauth_token_endpoint = v;
+         return Status::Ok();
+       }},
+      {"oauth_scope", Text(&Config::oauth_scope)},
+      {"oauth_tenant",
+       [](std::string_view v, Config* c) {
+         for (char ch : v)
+           if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '.')
+             return BadValue("must be a tenant id or domain (letters, digits, '-' and '.')");
+         c->oauth_tenant = v;
+         return Status::Ok();
+       }},
+      {"oauth_ca_file", FilePath(&Config::oauth_ca_file)},
+      {"oauth_refresh_ahead", Duration(&Config::oauth_refresh_ahead, 0, 86400)},
+      {"timeout_oauth", Duration(&Config::timeout_oauth, 1, 3600)},
       {"message_size_limit", Size(&Config::message_size_limit)},
   };
   return *setters;
@@ -441,7 +471,68 @@ Status CheckListenPolicy(const Config& cfg) {
   return Status::Ok();
 }
 
+// With OAuth on, the login is the mailbox address and the secret is the
+// token store's: a password source too would leave it unclear which is
+// used, and no mechanism but the two bearer ones can carry a token.
+Status CheckOAuthSettings(const Config& cfg) {
+  const std::string what = cfg.provider.empty() ? "oauth_token_file" : "provider = " + cfg.provider;
+  if (cfg.auth_user.empty()) return Status::Config(what + " needs auth_user (the mailbox address that logs in)");
+  if (!cfg.auth_password_file.empty() || !cfg.auth_password_command.empty())
+    return Status::Config(what + " takes its token from the token store: remove auth_password_file and "
+                          "auth_password_command");
+  if (cfg.auth_mechanisms.empty())
+    return Status::Config(what + " needs auth_mechanisms = XOAUTH2 or OAUTHBEARER");
+  for (const std::string& m : cfg.auth_mechanisms)
+    if (m != "XOAUTH2" && m != "OAUTHBEARER")
+      return Status::Config(what + ": auth_mechanisms may name only XOAUTH2 and OAUTHBEARER, not " + m);
+  return Status::Ok();
+}
+
 }  // namespace
+
+const ProviderPreset* FindProviderPreset(std::string_view name) {
+  // Google: developers.google.com/gmail/imap/xoauth2-protocol and
+  // support.google.com/a/answer/176600 (smtp-relay). Microsoft:
+  // learn.microsoft.com/exchange/client-developer/legacy-protocols/
+  // how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth.
+  static const ProviderPreset kPresets[] = {
+      {"gmail", "smtp.gmail.com", 587, TlsMode::kStartTls, "XOAUTH2", "https://oauth2.googleapis.com/token",
+       "https://mail.google.com/", ""},
+      {"google-workspace-relay", "smtp-relay.gmail.com", 587, TlsMode::kStartTls, "XOAUTH2",
+       "https://oauth2.googleapis.com/token", "https://mail.google.com/", ""},
+      {"microsoft365", "smtp.office365.com", 587, TlsMode::kStartTls, "XOAUTH2",
+       "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+       "https://outlook.office.com/SMTP.Send offline_access", "organizations"},
+      {"outlook", "smtp-mail.outlook.com", 587, TlsMode::kStartTls, "XOAUTH2",
+       "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+       "https://outlook.office.com/SMTP.Send offline_access", "consumers"},
+  };
+  for (const ProviderPreset& p : kPresets)
+    if (name == p.name) return &p;
+  return nullptr;
+}
+
+void ApplyProviderPreset(Config* cfg) {
+  const ProviderPreset* p = FindProviderPreset(cfg->provider);
+  if (!p) return;
+  if (cfg->smarthosts.empty()) {
+    Smarthost h;
+    h.host = p->host;
+    h.port = p->port;
+    h.tls = p->tls;
+    h.tls_set = true;
+    cfg->smarthosts.push_back(h);
+  }
+  if (cfg->auth_mechanisms.empty()) cfg->auth_mechanisms = {p->mechanism};
+  if (cfg->oauth_tenant.empty()) cfg->oauth_tenant = p->tenant;
+  if (cfg->oauth_token_endpoint.empty()) {
+    std::string url = p->token_endpoint;
+    size_t at = url.find("{tenant}");
+    if (at != std::string::npos) url.replace(at, 8, cfg->oauth_tenant);
+    cfg->oauth_token_endpoint = url;
+  }
+  if (cfg->oauth_scope.empty()) cfg->oauth_scope = p->scope;
+}
 
 Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
   int lineno = 0;
@@ -470,8 +561,13 @@ Status ParseConfig(std::string_view text, std::string_view name, Config* cfg) {
   }
   if (cfg->retry_max < cfg->retry_min)
     return Status::Config(std::string(name) + ": retry_max is shorter than retry_min");
-  if (!cfg->auth_user.empty() && cfg->auth_password_file.empty() && cfg->auth_password_command.empty())
+  ApplyProviderPreset(cfg);
+  if (cfg->oauth()) {
+    Status s = CheckOAuthSettings(*cfg);
+    if (!s.ok()) return Status::Config(std::string(name) + ": " + s.message());
+  } else if (!cfg->auth_user.empty() && cfg->auth_password_file.empty() && cfg->auth_password_command.empty()) {
     return Status::Config(std::string(name) + ": auth_user needs auth_password_file or auth_password_command");
+  }
   if (cfg->tls_cert_file.empty() != cfg->tls_key_file.empty())
     return Status::Config(std::string(name) + ": tls_cert_file and tls_key_file go together");
   // A default listener TLS mode applies to addresses that named none,

@@ -58,6 +58,8 @@ Deliverer::Deliverer(DeliveryContext ctx, std::shared_ptr<TlsContext> tls)
 
 Deliverer::~Deliverer() = default;
 
+void Deliverer::Note(const std::string& line) { ctx_.log->Info(line); }
+
 void Deliverer::TlsUp(const std::string& info, bool /*at_connect*/) {
   ctx_.log->Info("TLS connection to " + client_.peer() + ": " + info);
 }

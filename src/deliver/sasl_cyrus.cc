@@ -130,9 +130,10 @@ class CyrusMechanism : public SaslMechanism {
 class Factory : public SaslClientFactory {
  public:
   Factory(std::string user, std::string secret, std::vector<std::string> pref, std::string host,
-          ChannelBindingSource cb)
+          ChannelBindingSource cb, SecretRenewer renew)
       : user_(std::move(user)), secret_(std::move(secret)), pref_(std::move(pref)),
-        host_(std::move(host)), cb_(std::move(cb)) {}
+        host_(std::move(host)), cb_(std::move(cb)), renew_(std::move(renew)) {}
+  bool Renew() override { return renew_ && renew_(&secret_); }
   ~Factory() override { std::fill(secret_.begin(), secret_.end(), '\0'); }
 
   std::unique_ptr<SaslMechanism> Create(const std::vector<std::string>& server,
@@ -171,15 +172,17 @@ class Factory : public SaslClientFactory {
   std::vector<std::string> pref_;
   std::string host_;
   ChannelBindingSource cb_;
+  SecretRenewer renew_;
 };
 
 }  // namespace
 
 std::unique_ptr<SaslClientFactory> NewSaslFactory(std::string user, std::string secret,
                                                   std::vector<std::string> preference,
-                                                  std::string host, ChannelBindingSource cb) {
+                                                  std::string host, ChannelBindingSource cb,
+                                                  SecretRenewer renew) {
   return std::make_unique<Factory>(std::move(user), std::move(secret), std::move(preference),
-                                   std::move(host), std::move(cb));
+                                   std::move(host), std::move(cb), std::move(renew));
 }
 
 }  // namespace relay

@@ -6,6 +6,7 @@
 #include "relay/base/credentials.h"
 #include "relay/base/env.h"
 #include "relay/deliver/connection.h"
+#include "relay/deliver/oauth_refresh.h"
 #include "relay/deliver/sasl_cyrus.h"
 
 namespace relay {
@@ -87,11 +88,13 @@ Status SmarthostClient::StartSession(const Smarthost& h, Step* failed) {
   if (!cfg_.auth_user.empty()) {
     // The secret is loaded per connection: tokens from a command expire.
     std::string secret;
-    Status s = LoadSecret(cfg_, &secret);
+    std::function<bool(std::string*)> renew;
+    Status s = LoadLogin(h, &secret, &renew);
     Connection* c = conn_.get();
     if (s.ok())
       sasl_ = NewSaslFactory(cfg_.auth_user, secret, cfg_.auth_mechanisms, h.host,
-                             [c](std::string* n, std::string* d) { return c->ChannelBinding(n, d); });
+                             [c](std::string* n, std::string* d) { return c->ChannelBinding(n, d); },
+                             std::move(renew));
     std::fill(secret.begin(), secret.end(), '\0');
     *failed = Step::kSecret;
     if (!s.ok()) return s;
@@ -108,6 +111,25 @@ Status SmarthostClient::StartSession(const Smarthost& h, Step* failed) {
   session_ = std::make_unique<SmtpSession>(p);
   if (!Drive()) return Status::TempFail(session_->session_error());
   return Status::Ok();
+}
+
+Status SmarthostClient::LoadLogin(const Smarthost& h, std::string* secret,
+                                  std::function<bool(std::string*)>* renew) {
+  if (!cfg_.oauth()) return LoadSecret(cfg_, secret);
+  if (!oauth_ || oauth_key_ != HostKey(h)) {
+    oauth_key_ = HostKey(h);
+    Observer* o = observer_;
+    oauth_ = std::make_unique<OAuthTokenSource>(cfg_, oauth_key_, [o](const std::string& line) { o->Note(line); });
+  }
+  OAuthTokenSource* src = oauth_.get();
+  Observer* o = observer_;
+  // After a refused token: one fresh token for one more AUTH (issue 17).
+  *renew = [src, o](std::string* token) {
+    Status s = src->Renew(token);
+    if (!s.ok()) o->Note("oauth: " + s.message());
+    return s.ok();
+  };
+  return src->Get(secret);
 }
 
 bool SmarthostClient::Drive(const BodyWriter& body) {

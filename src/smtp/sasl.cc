@@ -58,6 +58,16 @@ std::unique_ptr<SaslMechanism> NewOAuthBearer(std::string user, std::string toke
       "OAUTHBEARER", "n,a=" + user + ",\x01" + "auth=Bearer " + token + "\x01\x01");
 }
 
+bool IsBearerMechanism(std::string_view name) { return name == "XOAUTH2" || name == "OAUTHBEARER"; }
+
+bool BearerTokenRefused(int code, std::string_view text) {
+  if (code == 535) return true;
+  std::string t = ToLower(text);
+  if (t.find("5.5.127") != std::string::npos) return true;
+  bool token = t.find("token") != std::string::npos;
+  return token && (t.find("expire") != std::string::npos || t.find("invalid") != std::string::npos);
+}
+
 std::string Base64Encode(std::string_view in) {
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);

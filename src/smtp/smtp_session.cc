@@ -257,9 +257,17 @@ void SmtpSession::HandleAuthReply(const Reply& r) {
     want_ = Want::kMessage;
     return;
   }
-  std::string why = r.code == 535 ? "authentication failed (check auth_user and the password): "
-                                  : "AUTH " + (mech_ ? mech_->name() : std::string()) + ": ";
+  // A refused bearer token is refreshed and tried once more in this
+  // session (issue 17), before the failure defers the queue.
+  std::string mech = mech_ ? mech_->name() : std::string();
   mech_.reset();
+  if (!auth_renewed_ && IsBearerMechanism(mech) && BearerTokenRefused(r.code, r.Text())) {
+    auth_renewed_ = true;
+    if (params_.sasl->Renew()) return Ready();
+  }
+  std::string why = r.code == 535 ? (IsBearerMechanism(mech) ? "authentication failed (the token was refused): "
+                                                               : "authentication failed (check auth_user and the password): ")
+                                  : "AUTH " + mech + ": ";
   SessionFail(why + r.Text());
 }
 

@@ -123,5 +123,106 @@ TEST(SessionAuth, NoAuthOfferedAfterTls) {
   EXPECT_NE(s.session_error().find("no AUTH"), std::string::npos);
 }
 
+// Issue 17: a refused token is renewed and AUTH tried once more in the
+// same session.
+class RenewingFactory : public TokenFactory {
+ public:
+  RenewingFactory(std::string token, bool can_renew) : TokenFactory(std::move(token)), can_renew_(can_renew) {}
+  bool Renew() override {
+    ++renewals;
+    token_ = "fresh" + std::to_string(renewals);
+    return can_renew_;
+  }
+  bool can_renew_;
+  int renewals = 0;
+};
+
+std::string AuthToken(const std::string& line) {
+  std::string decoded;
+  size_t sp = line.rfind(' ');
+  EXPECT_TRUE(Base64Decode(line.substr(sp + 1, line.size() - sp - 3), &decoded)) << line;
+  size_t at = decoded.find("Bearer ");
+  return at == std::string::npos ? "" : decoded.substr(at + 7, decoded.find('\x01', at) - at - 7);
+}
+
+SmtpSession AtAuth(SaslClientFactory* f, std::string* first) {
+  SmtpSession s({"client.test", false, false, f, true});
+  s.OnReply(R("220 hi\r\n"));
+  s.TakeOutput();
+  s.OnReply(R("250-x\r\n250 AUTH XOAUTH2\r\n"));
+  *first = s.TakeOutput();
+  return s;
+}
+
+TEST(SessionAuth, StaleTokenChallengeIsAnsweredEmptyThenRenewedOnce) {
+  RenewingFactory f("stale", true);
+  std::string first;
+  SmtpSession s = AtAuth(&f, &first);
+  EXPECT_EQ(AuthToken(first), "stale");
+  // Gmail: 334 + base64 {"status":"401",...}; the answer is an empty line.
+  s.OnReply(R("334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIn0=\r\n"));
+  EXPECT_EQ(s.TakeOutput(), "\r\n");
+  EXPECT_EQ(f.renewals, 0);
+  s.OnReply(R("535 5.7.8 Username and Password not accepted\r\n"));
+  EXPECT_EQ(f.renewals, 1);
+  std::string again = s.TakeOutput();
+  EXPECT_EQ(again.substr(0, 13), "AUTH XOAUTH2 ");
+  EXPECT_EQ(AuthToken(again), "fresh1");
+  s.OnReply(R("235 2.7.0 Accepted\r\n"));
+  EXPECT_TRUE(s.authenticated());
+  EXPECT_EQ(s.want(), SmtpSession::Want::kMessage);
+}
+
+TEST(SessionAuth, SecondRefusalAfterRenewalDefers) {
+  RenewingFactory f("stale", true);
+  std::string first;
+  SmtpSession s = AtAuth(&f, &first);
+  s.OnReply(R("535 5.7.3 Authentication unsuccessful\r\n"));
+  EXPECT_EQ(AuthToken(s.TakeOutput()), "fresh1");
+  s.OnReply(R("535 5.7.3 Authentication unsuccessful\r\n"));
+  EXPECT_EQ(f.renewals, 1) << "one renewal per session";
+  EXPECT_EQ(s.TakeOutput(), "QUIT\r\n");
+  EXPECT_NE(s.session_error().find("the token was refused"), std::string::npos) << s.session_error();
+}
+
+TEST(SessionAuth, NoRenewalWhenThereIsNoFreshToken) {
+  RenewingFactory f("stale", false);
+  std::string first;
+  SmtpSession s = AtAuth(&f, &first);
+  s.OnReply(R("535 5.7.8 bad\r\n"));
+  EXPECT_EQ(f.renewals, 1);
+  EXPECT_EQ(s.TakeOutput(), "QUIT\r\n");
+  EXPECT_FALSE(s.session_error().empty());
+}
+
+TEST(SessionAuth, RefusalsATokenCannotFixAreNotRenewed) {
+  for (const char* reply : {"454 4.7.0 Too many login attempts, please try again later\r\n",
+                            "530 5.7.0 Must issue a STARTTLS command first\r\n",
+                            "504 5.5.4 Unrecognized authentication type\r\n",
+                            "421 4.7.0 Try again later, closing connection\r\n"}) {
+    RenewingFactory f("tok", true);
+    std::string first;
+    SmtpSession s = AtAuth(&f, &first);
+    s.OnReply(R(reply));
+    EXPECT_EQ(f.renewals, 0) << reply;
+    EXPECT_FALSE(s.session_error().empty()) << reply;
+  }
+}
+
+TEST(Sasl, BearerTokenRefused) {
+  EXPECT_TRUE(BearerTokenRefused(535, "535 5.7.8 Username and Password not accepted"));
+  EXPECT_TRUE(BearerTokenRefused(535, "535 5.7.3 Authentication unsuccessful"));
+  EXPECT_TRUE(BearerTokenRefused(454, "454 4.7.0 Your access token will expire soon"));
+  EXPECT_TRUE(BearerTokenRefused(535, "535 5.5.127 token expired"));
+  EXPECT_TRUE(BearerTokenRefused(550, "550 5.5.127 Token Expired"));
+  EXPECT_TRUE(BearerTokenRefused(451, "451 4.7.0 invalid token"));
+  EXPECT_FALSE(BearerTokenRefused(454, "454 4.7.0 Too many login attempts"));
+  EXPECT_FALSE(BearerTokenRefused(530, "530 5.7.0 Must issue a STARTTLS command first"));
+  EXPECT_FALSE(BearerTokenRefused(421, "421 4.7.0 Try again later"));
+  EXPECT_TRUE(IsBearerMechanism("XOAUTH2"));
+  EXPECT_TRUE(IsBearerMechanism("OAUTHBEARER"));
+  EXPECT_FALSE(IsBearerMechanism("PLAIN"));
+}
+
 }  // namespace
 }  // namespace relay

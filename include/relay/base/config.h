@@ -84,6 +84,20 @@ struct Config {
   std::vector<std::string> auth_mechanisms;  // allow-list in preference order
   bool auth_without_tls = false;      // honoured for loopback smarthosts only
 
+  // OAuth 2.0 (issue 17): relay-deliver keeps the access token alive from
+  // a token store (token_store.h). On when provider or oauth_token_file is
+  // set. A provider preset fills the smarthost, mechanism, endpoint and
+  // scope that were not given (ApplyProviderPreset).
+  std::string provider;              // gmail, google-workspace-relay, microsoft365, outlook
+  std::string oauth_token_file;      // "" : SPOOL/state/oauth-tokens.json
+  std::string oauth_token_endpoint;  // https URL
+  std::string oauth_scope;
+  std::string oauth_tenant;          // Microsoft: directory id, "organizations", "consumers"
+  std::string oauth_ca_file;         // "" : the system store, for the token endpoint
+  int64_t oauth_refresh_ahead = 600;  // refresh when the token expires sooner (seconds)
+  int64_t timeout_oauth = 30;         // one exchange with the token endpoint
+  bool oauth() const { return !provider.empty() || !oauth_token_file.empty(); }
+
   // relayd: delivery.
   int max_connections = 4;
   int max_messages_per_connection = 100;
@@ -120,6 +134,24 @@ Status LoadConfig(Env* env, const std::string& path, Config* cfg, bool named = f
 Status ParseSmarthosts(std::string_view value, std::vector<Smarthost>* out);
 
 bool ParseTlsMode(std::string_view s, TlsMode* mode);
+
+// The settings a provider preset stands for (relay.conf(5), PROVIDERS).
+struct ProviderPreset {
+  const char* name;
+  const char* host;
+  uint16_t port;
+  TlsMode tls;
+  const char* mechanism;
+  const char* token_endpoint;  // "{tenant}" is replaced by oauth_tenant
+  const char* scope;
+  const char* tenant;  // the default tenant ("" where there is none)
+};
+// Null for an unknown name.
+const ProviderPreset* FindProviderPreset(std::string_view name);
+// Fills from cfg->provider's preset what relay.conf left empty: the
+// smarthost, auth_mechanisms, oauth_token_endpoint, oauth_scope and
+// oauth_tenant. Pure; ParseConfig calls it at the end of the file.
+void ApplyProviderPreset(Config* cfg);
 const char* TlsModeName(TlsMode mode);
 
 }  // namespace relay

@@ -155,6 +155,7 @@ class Deliverer : private SmarthostClient::Observer {
   void TlsUp(const std::string& info, bool at_connect) override;
   void Sent(std::string_view out, Stage stage) override;
   void Received(const Reply& r, Stage stage) override;
+  void Note(const std::string& line) override;
 
   DeliveryContext ctx_;
   SmarthostClient client_;

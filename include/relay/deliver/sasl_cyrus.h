@@ -20,10 +20,14 @@ using ChannelBindingSource = std::function<bool(std::string* name, std::string* 
 // preference: auth_mechanisms, or empty for DefaultMechanismPreference()
 // (with SCRAM-*-PLUS first when channel binding is available).
 // host: the smarthost's name (some mechanisms bind to it).
+// renew: for OAuth tokens, replaces the refused token in its argument
+// with a fresh one (SaslClientFactory::Renew); null: no renewal.
+using SecretRenewer = std::function<bool(std::string* secret)>;
 std::unique_ptr<SaslClientFactory> NewSaslFactory(std::string user, std::string secret,
                                                   std::vector<std::string> preference,
                                                   std::string host,
-                                                  ChannelBindingSource cb = nullptr);
+                                                  ChannelBindingSource cb = nullptr,
+                                                  SecretRenewer renew = nullptr);
 
 }  // namespace relay
 

@@ -31,6 +31,7 @@
 namespace relay {
 
 class Connection;
+class OAuthTokenSource;
 class TlsContext;
 
 // Which smarthosts failed recently, shared by the workers: a host that
@@ -86,6 +87,8 @@ class SmarthostClient {
     virtual void Sent(std::string_view /*out*/, Stage /*stage*/) {}
     // A reply read while the session was at stage, before it acts on it.
     virtual void Received(const Reply& /*r*/, Stage /*stage*/) {}
+    // An event worth a log line (an OAuth token refreshed); no secret.
+    virtual void Note(const std::string& /*line*/) {}
   };
 
   // Writes a message's content on the connection when the session wants
@@ -126,6 +129,9 @@ class SmarthostClient {
   const std::string& peer() const { return peer_; }
   // The name of the last smarthost tried, for TLS checks and bounces.
   const std::string& host() const { return host_; }
+  // The OAuth token source of the last login (null without OAuth), for
+  // its facts (state/.health, relayctl).
+  const OAuthTokenSource* oauth() const { return oauth_.get(); }
 
   // From another thread: break the connection so that blocked I/O
   // returns, except in the final window, which runs to its end first.
@@ -141,6 +147,9 @@ class SmarthostClient {
  private:
   void SetConnection(std::unique_ptr<Connection> c);
   Status StartSession(const Smarthost& h, Step* failed);
+  // The login secret for h: an OAuth token (with its renewer) when OAuth
+  // is on, else LoadSecret's.
+  Status LoadLogin(const Smarthost& h, std::string* secret, std::function<bool(std::string*)>* renew);
   // One step of Drive for each thing the session wants.
   void Flush();
   void ReadReply();
@@ -155,6 +164,8 @@ class SmarthostClient {
   std::shared_ptr<TlsContext> tls_;
   Observer* observer_;
   std::unique_ptr<Connection> conn_;
+  std::unique_ptr<OAuthTokenSource> oauth_;  // per host, made at its first login
+  std::string oauth_key_;
   std::unique_ptr<SaslClientFactory> sasl_;  // outlives session_
   std::unique_ptr<SmtpSession> session_;
   ReplyParser parser_;

@@ -34,7 +34,21 @@ class SaslClientFactory {
   // and sets *error when none is acceptable.
   virtual std::unique_ptr<SaslMechanism> Create(const std::vector<std::string>& server,
                                                 std::string* error) = 0;
+  // The server refused a bearer token as bad or expired
+  // (BearerTokenRefused): get a fresh one for one more AUTH in the same
+  // session (issue 17). False when there is none to get; the session then
+  // fails as it would have. Passwords are never renewed.
+  virtual bool Renew() { return false; }
 };
+
+// Whether a failed AUTH with XOAUTH2/OAUTHBEARER says the token itself is
+// bad, so that a refreshed one may pass: 535 (Gmail 5.7.8, Microsoft
+// 5.7.3/5.7.139: the 334 + JSON {"status":"401"} challenge ends there),
+// and replies that speak of the token expiring ("4.7.0 ... token will
+// expire soon", 5.5.127). Not "454 4.7.0 too many login attempts" or
+// "530 5.7.0 must issue STARTTLS": a new token would change nothing.
+bool BearerTokenRefused(int code, std::string_view text);
+bool IsBearerMechanism(std::string_view name);
 
 // The client's choice: the configured allow-list in its order when given,
 // else this default preference, strongest first. OAuth mechanisms are only

@@ -182,6 +182,7 @@ class SmtpSession {
   bool has_outcome_ = false;
   bool possible_duplicate_ = false;
   bool authenticated_ = false;
+  bool auth_renewed_ = false;  // one more AUTH with a fresh token was tried
   bool downgrade_ = false;
 };
 
