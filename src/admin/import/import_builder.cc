@@ -67,7 +67,7 @@ Status Builder::Finish(const std::string& kind, const std::string& origin, const
   FinishRetries();
 
   static const char* const kOrder[] = {
-      "tls_ca_file", "tls_ca_dir", "tls_cert_file", "tls_key_file", "tls_fingerprint",
+      "provider", "tls_ca_file", "tls_ca_dir", "tls_cert_file", "tls_key_file", "tls_fingerprint",
       "tls_min_version", "auth_user", "auth_password_file", "auth_password_command",
       "auth_mechanisms", "auth_without_tls", "domain", "helo_name", "aliases",
       "message_size_limit", "queue_lifetime", "retry_min", "retry_max", "timeout_connect",
@@ -124,6 +124,7 @@ bool Builder::Valid(const std::string& key, const std::string& value, std::strin
   std::string text = key + " = " + value + "\n";
   // Rules across keys are checked in Finish, not here.
   if (key == "auth_user") text += "auth_password_command = true\n";
+  if (key == "provider") text += "auth_user = x@example.com\n";
   if (key == "retry_min") text += "retry_max = " + value + "\n";
   if (key == "retry_max") text += "retry_min = 1s\n";
   if (key == "tls_cert_file") text += "tls_key_file = /k\n";
@@ -136,7 +137,25 @@ bool Builder::Valid(const std::string& key, const std::string& value, std::strin
   return false;
 }
 
+// With a provider, relay keeps the token: auth_user and the provider,
+// no password, and the one line that says how to fill the token store.
+bool Builder::FinishOAuth() {
+  if (provider.empty()) return false;
+  if (auth_user.empty()) {
+    Warn(provider_from + ": an OAuth2 login without a user name; set auth_user to the mailbox address, "
+         "then run relayctl oauth login --provider " + provider);
+    provider.clear();
+    return true;
+  }
+  if (Set("auth_user", auth_user, auth_from, auth_from))
+    Set("provider", provider, provider_from + "; the token is kept in relay's token store", provider_from);
+  secret.clear();
+  if (!oauth_next.empty()) Warn(oauth_next);
+  return true;
+}
+
 void Builder::FinishAuth(const ImportOptions& opts) {
+  if (FinishOAuth()) return;
   if (auth_user.empty()) {
     if (!secret.empty())
       Warn(secret_from + ": a password but no user name; relay logs in only with auth_user, so "
