@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "relay/base/strings.h"
+#include "relay/deliver/oauth_policy.h"
 
 namespace relay {
 
@@ -79,11 +80,6 @@ bool UrlDecode(std::string_view s, std::string* out) {
   return true;
 }
 
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + UrlEncode(k) + "=" + UrlEncode(v);
-  return out;
-}
 
 // ---------------------------------------------------------------- PKCE and state
 

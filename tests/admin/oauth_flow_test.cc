@@ -48,7 +48,6 @@ TEST(UrlEncodingTest, EncodesAllButUnreservedAndDecodesBack) {
   ASSERT_TRUE(UrlDecode("a%20b+c%2fd", &out));
   EXPECT_EQ(out, "a b c/d");
   for (const char* bad : {"%", "%4", "%zz", "abc%4"}) EXPECT_FALSE(UrlDecode(bad, &out)) << bad;
-  EXPECT_EQ(FormEncode({{"grant_type", "refresh_token"}, {"scope", "a b"}}), "grant_type=refresh_token&scope=a%20b");
 }
 
 TEST(LoginEndpointsTest, Providers) {

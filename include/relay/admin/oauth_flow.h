@@ -31,8 +31,7 @@ std::string UrlEncode(std::string_view s);
 // The decoding of application/x-www-form-urlencoded values ('+' is a space).
 // False on a '%' not followed by two hex digits.
 bool UrlDecode(std::string_view s, std::string* out);
-// name=value&... with both sides encoded.
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+// (FormEncode, for request bodies, is relay-deliver's: oauth_policy.h.)
 
 // ---------------------------------------------------------------- PKCE and state
 
