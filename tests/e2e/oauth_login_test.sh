@@ -116,7 +116,32 @@ mode_owner_ok "device login"
 [ "$(store_field default provider)" = microsoft365 ] && ok "device login: provider microsoft365" || bad "device login: provider $(store_field default provider)"
 cat "$T/device.out" "$T/device.err" > "$T/all.out"
 no_leak "$T/all.out" "device login's output"
-refreshes default && ok "device login: the stored refresh token refreshes" || bad "device login: the stored refresh token does not refresh"
+# The first message: relay-deliver refreshes the stored token itself (the
+# stand-in's access tokens live 60 s, less than oauth_refresh_ahead) and
+# logs in with XOAUTH2 to tests/fault_server.py, which checks the token
+# against the provider's live ones. AUTH without TLS needs a loopback port
+# below 1024, so root only; otherwise the refresh is checked by hand.
+if [ "$(id -u)" = 0 ]; then
+  cp "$CONF" "$T/plain.conf"
+  /usr/bin/python3 "$RELAY_SRC/tests/fault_server.py" --port "$(free_low_port)" --ready-file "$T/fs.ready" \
+    --log "$T/fs.log" --max-seconds 120 --oauth-tokens "$T/op/access-tokens" \
+    --script-inline '{"ehlo": {"capabilities": ["PIPELINING", "AUTH XOAUTH2 OAUTHBEARER", "ENHANCEDSTATUSCODES"]}}' &
+  fs=$!
+  wait_for 10 test -s "$T/fs.ready" || bad "the fault smarthost did not start"
+  printf 'smarthost = 127.0.0.1:%s none\nauth_without_tls = yes\n' "$(cat "$T/fs.ready")" >> "$CONF"
+  printf 'Subject: first\n\nthe first message\n' | "$BIN/sendmail" -C "$CONF" -i -f builds@contoso.com ops@example.net
+  "$BIN/relayd" -C "$CONF" --once > "$T/once.out" 2>&1; st=$?
+  [ $st = 0 ] && ok "the first message: relayd --once exit 0" || bad "the first message: exit $st: $(cat "$T/once.out")"
+  contains "$T/fs.log" '"result": "ok"' "the first message: XOAUTH2 with a live token from relay's own refresh"
+  contains "$T/fs.log" '"event": "message"' "the first message is delivered"
+  rt_h=$(grep '"grant": "refresh_token"' "$T/op/log" | tail -1)
+  [ -n "$rt_h" ] && ok "relay-deliver refreshed at the provider" || bad "no refresh at the provider"
+  no_leak "$T/once.out" "relayd --once's output"
+  kill $fs 2>/dev/null; wait $fs 2>/dev/null
+  cp "$T/plain.conf" "$CONF"
+else
+  refreshes default && ok "device login: the stored refresh token refreshes" || bad "device login: the stored refresh token does not refresh"
+fi
 
 # ---------------------------------------------------------------- authorization code + PKCE, --no-browser
 
