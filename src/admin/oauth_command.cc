@@ -49,7 +49,7 @@ int Fail(const Status& s) {
   return s.exit_code() ? s.exit_code() : EX_SOFTWARE;
 }
 
-int UsageError(const std::string& why) { return Fail(Status::Usage(why + " (see relayctl(8), OAUTH2)")); }
+int UsageError(const std::string& why) { return Fail(Status::Usage(why + " (see relayctl(8), oauth)")); }
 
 // The value of an option that takes one; false when it is missing.
 bool TakeValue(const std::vector<std::string>& args, size_t* i, std::string* out) {

@@ -1,5 +1,5 @@
 // relayctl oauth: the first OAuth2 login, and the import of a token made
-// elsewhere, into relay's token store (see relayctl(8), OAUTH2).
+// elsewhere, into relay's token store (see relayctl(8), oauth).
 //
 //   relayctl oauth login [--device | --no-browser | --client-credentials] ...
 //   relayctl oauth import --format sasl-xoauth2|mutt_oauth2|oama ... FILE|-
