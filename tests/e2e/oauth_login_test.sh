@@ -160,6 +160,11 @@ case $url in
 esac
 contains "$T/code.out" "ssh -L" "the code login says how to reach it over ssh -L"
 scan_proc $rc_pid "code login while it waits"
+# A browser asks for other things too (a favicon): answered 404, the wait goes on.
+port=$(sed -n 's|^waiting *for the redirect to http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/code.out")
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/favicon.ico")" = 404 ] &&
+  kill -0 $rc_pid 2>/dev/null && ok "a favicon request gets 404 and relayctl keeps waiting" ||
+  bad "the favicon request ended the wait"
 # The browser: the provider's authorize page redirects to 127.0.0.1.
 curl -s -L --cacert "$T/ca/ca.pem" -o "$T/browser.html" "$url"
 wait $rc_pid; st=$?; rc_pid=
@@ -179,6 +184,27 @@ wait $rc_pid; st=$?; rc_pid=
 [ $st = 65 ] && ok "a redirect with the wrong state is refused (exit 65)" || bad "wrong state: exit $st: $(cat "$T/code.err") port=$port"
 contains "$T/code.err" "state does not match" "the refusal names the state"
 [ -z "$(store_field forged kind 2>/dev/null)" ] && ok "nothing stored for the refused login" || bad "the refused login stored an entry"
+
+# The provider's refusal in the redirect ends the login with its error.
+login_code refused
+port=$(sed -n 's|^waiting *for the redirect to http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/code.out")
+curl -s -o /dev/null "http://127.0.0.1:$port/?error=access_denied&error_description=The+user+declined&state=x"
+wait $rc_pid; st=$?; rc_pid=
+[ $st = 65 ] && ok "a refused consent ends the login (exit 65)" || bad "refused consent: exit $st"
+contains "$T/code.err" "access_denied: The user declined" "the refusal is passed on"
+
+# Wrong uses, each refused with one line naming what is wrong.
+expect_exit 64 "--device where the provider has none (Gmail)" -- $RC oauth login --device --provider gmail --client-id x
+contains "$T/err" "no device-code login for mail" "the refusal says Gmail has no device flow"
+expect_exit 64 "a login without --client-id" -- $RC oauth login --device
+contains "$T/err" "--client-id is needed" "the refusal names --client-id"
+expect_exit 64 "an unknown provider" -- $RC oauth login --provider yahoo --client-id x
+contains "$T/err" "known are gmail, google-workspace-relay, microsoft365, outlook" "the refusal lists the providers"
+printf 'wrong-secret\n' > "$T/wrong.secret"
+expect_exit 77 "a wrong client secret is the provider's refusal" -- \
+  $RC oauth login --client-credentials --client-id "$CLIENT" --client-secret-file "$T/wrong.secret" --smarthost wrong
+contains "$T/err" "invalid_client" "the refusal names invalid_client"
+no_leak "$T/err" "the refusal"
 
 # ---------------------------------------------------------------- client credentials (app-only)
 
