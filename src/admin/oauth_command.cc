@@ -153,7 +153,9 @@ Status PrepareClient(const Config& cfg, const OAuthOptions& o, Client* c) {
   Status s = LookupLoginEndpoints(provider, c->tenant, &c->ep);
   if (!s.ok()) return s;
   // relay-deliver refreshes at relay.conf's endpoint: the login must use it too.
-  if (provider == cfg.provider && !cfg.oauth_token_endpoint.empty()) c->ep.token_endpoint = cfg.oauth_token_endpoint;
+  if (provider == cfg.provider && !cfg.oauth_token_endpoint.empty() &&
+      !FollowMicrosoftTokenEndpoint(cfg.oauth_token_endpoint, &c->ep))
+    c->ep.token_endpoint = cfg.oauth_token_endpoint;
   if (!o.authorize_endpoint.empty()) c->ep.authorize_endpoint = o.authorize_endpoint;
   if (!o.device_endpoint.empty()) c->ep.device_endpoint = o.device_endpoint;
   c->scope = !o.scope.empty() ? o.scope : provider == cfg.provider && !cfg.oauth_scope.empty() ? cfg.oauth_scope : c->ep.scope;

@@ -142,6 +142,19 @@ Status LookupLoginEndpoints(std::string_view provider, std::string_view tenant, 
                        "': known are gmail, google-workspace-relay, microsoft365, outlook");
 }
 
+bool FollowMicrosoftTokenEndpoint(std::string_view token_endpoint, LoginEndpoints* ep) {
+  constexpr std::string_view kTail = "/oauth2/v2.0/token";
+  if (ep->provider != "microsoft365" && ep->provider != "outlook") return false;
+  if (token_endpoint.rfind("https://", 0) != 0 || token_endpoint.size() <= kTail.size() ||
+      token_endpoint.substr(token_endpoint.size() - kTail.size()) != kTail)
+    return false;
+  std::string base(token_endpoint.substr(0, token_endpoint.size() - std::string_view("token").size()));
+  ep->token_endpoint = std::string(token_endpoint);
+  ep->authorize_endpoint = base + "authorize";
+  ep->device_endpoint = base + "devicecode";
+  return true;
+}
+
 // ---------------------------------------------------------------- authorization code
 
 std::string AuthorizationUrl(const AuthorizationRequest& req) {

@@ -77,6 +77,24 @@ TEST(LoginEndpointsTest, Providers) {
   EXPECT_NE(s.message().find("gmail, google-workspace-relay, microsoft365, outlook"), std::string::npos);
 }
 
+TEST(LoginEndpointsTest, MicrosoftsFollowAMovedTokenEndpoint) {
+  LoginEndpoints e;
+  ASSERT_TRUE(LookupLoginEndpoints("microsoft365", "contoso.us", &e).ok());
+  ASSERT_TRUE(FollowMicrosoftTokenEndpoint("https://login.microsoftonline.us/contoso.us/oauth2/v2.0/token", &e));
+  EXPECT_EQ(e.authorize_endpoint, "https://login.microsoftonline.us/contoso.us/oauth2/v2.0/authorize");
+  EXPECT_EQ(e.device_endpoint, "https://login.microsoftonline.us/contoso.us/oauth2/v2.0/devicecode");
+  EXPECT_EQ(e.token_endpoint, "https://login.microsoftonline.us/contoso.us/oauth2/v2.0/token");
+  LoginEndpoints before = e;
+  for (const char* other : {"https://idp.example/token", "http://login.microsoftonline.us/t/oauth2/v2.0/token",
+                            "https://x/oauth2/v2.0/tokens", "/oauth2/v2.0/token"}) {
+    EXPECT_FALSE(FollowMicrosoftTokenEndpoint(other, &e)) << other;
+    EXPECT_EQ(e.authorize_endpoint, before.authorize_endpoint) << other;
+  }
+  ASSERT_TRUE(LookupLoginEndpoints("gmail", "", &e).ok());
+  EXPECT_FALSE(FollowMicrosoftTokenEndpoint("https://login.microsoftonline.us/t/oauth2/v2.0/token", &e));
+  EXPECT_EQ(e.authorize_endpoint, "https://accounts.google.com/o/oauth2/v2/auth");
+}
+
 TEST(AuthorizationUrlTest, GoogleAsksForOfflineAccessAndConsent) {
   LoginEndpoints e;
   ASSERT_TRUE(LookupLoginEndpoints("gmail", "", &e).ok());

@@ -100,8 +100,11 @@ mode_owner_ok() {
 
 # ---------------------------------------------------------------- device code
 
+# Nothing but relay.conf points relayctl at the stand-in: Microsoft's
+# authorize and devicecode endpoints sit beside its token endpoint.
+
 $RC oauth login --device --client-id "$CLIENT" --client-secret-file "$T/client.secret" \
-  --device-endpoint "$OP/devicecode" > "$T/device.out" 2> "$T/device.err" &
+  > "$T/device.out" 2> "$T/device.err" &
 rc_pid=$!
 wait_for 20 grep -q '^code ' "$T/device.out" || bad "device login printed no code: $(cat "$T/device.err")"
 contains "$T/device.out" "open      https://127.0.0.1:" "device login prints the verification URL"
@@ -148,7 +151,7 @@ fi
 login_code() {  # login_code KEY: starts relayctl, waits for its URL in $T/code.out
   rm -f "$T/code.out" "$T/code.err"
   $RC oauth login --no-browser --client-id "$CLIENT" --client-secret-file "$T/client.secret" --smarthost "$1" \
-    --authorize-endpoint "$OP/authorize" --timeout 60 > "$T/code.out" 2> "$T/code.err" &
+    --timeout 60 > "$T/code.out" 2> "$T/code.err" &
   rc_pid=$!
   wait_for 20 grep -q '^waiting' "$T/code.out" || bad "code login printed no URL: $(cat "$T/code.err")"
 }

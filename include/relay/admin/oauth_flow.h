@@ -66,6 +66,12 @@ struct LoginEndpoints {
 // provider's default). Usage error naming the known ones otherwise.
 Status LookupLoginEndpoints(std::string_view provider, std::string_view tenant, LoginEndpoints* out);
 
+// Microsoft's v2.0 endpoints are siblings: when relay.conf moves the token
+// endpoint (a national cloud such as login.microsoftonline.us, or a test
+// server), .../oauth2/v2.0/token gives .../authorize and .../devicecode
+// beside it. Any other endpoint leaves *ep as it is; false then.
+bool FollowMicrosoftTokenEndpoint(std::string_view token_endpoint, LoginEndpoints* ep);
+
 // ---------------------------------------------------------------- authorization code
 
 struct AuthorizationRequest {
