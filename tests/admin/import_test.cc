@@ -711,6 +711,20 @@ TEST(ImportOAuth, PostfixWithSaslXoauth2OffersTheTokenFile) {
                             "/etc/sasl-xoauth2.conf /var/spool/postfix/etc/tokens/builds@contoso.com"));
 }
 
+TEST(ImportOAuth, PostfixFilterWithOtherMechanismsKeepsTheBearerOnes) {
+  ImportResult r;
+  Config cfg;
+  ASSERT_TRUE(ImportText(ImportKind::kPostfix,
+                         {{"main.cf", "relayhost = [smtp.gmail.com]:587\nsmtp_tls_security_level = secure\n"
+                                      "smtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
+                                      "smtp_sasl_mechanism_filter = plain, xoauth2, login, oauthbearer\n"},
+                          {"sasl_passwd", "[smtp.gmail.com]:587 me@gmail.com:/etc/tokens/me@gmail.com\n"}},
+                         &r, &cfg).ok());
+  EXPECT_EQ(cfg.provider, "gmail");
+  EXPECT_EQ(cfg.auth_mechanisms, (std::vector<std::string>{"XOAUTH2", "OAUTHBEARER"}));
+  EXPECT_EQ(r.secret, "");
+}
+
 TEST(ImportOAuth, PostfixXoauth2ToAnotherHostCarriesNoTokenPathAsPassword) {
   ImportResult r;
   Config cfg;

@@ -419,9 +419,10 @@ void PostfixPasswordMap(const MainCf& in, const std::string& maps, const std::ve
 // relay has a preset for, relay keeps the token itself: the token file
 // is offered for relayctl oauth import instead of becoming a password.
 void PostfixSaslXoauth2(const MainCf& in, const std::string& filter, const std::vector<RelayhostItem>& items) {
-  bool oauth = false;
-  for (std::string_view m : Words(filter, " \t,")) oauth |= IsOAuthMechanism(m);
-  if (!oauth || items.empty()) return;
+  std::string oauth_mechs;  // the bearer ones: a token goes with no other
+  for (std::string_view m : Words(filter, " \t,"))
+    if (IsOAuthMechanism(m)) oauth_mechs += (oauth_mechs.empty() ? "" : ", ") + ToUpper(m);
+  if (oauth_mechs.empty() || items.empty()) return;
   Builder& b = in.b;
   std::string token_file = !b.secret.empty() && b.secret.front() == '/' ? b.secret : "";
   std::string where = b.secret_from.empty() ? in.Where("smtp_sasl_password_maps") : b.secret_from;
@@ -435,6 +436,8 @@ void PostfixSaslXoauth2(const MainCf& in, const std::string& filter, const std::
     }
     return;
   }
+  b.Set("auth_mechanisms", oauth_mechs, in.Where("smtp_sasl_mechanism_filter") + " (its OAuth2 mechanisms)",
+        in.Where("smtp_sasl_mechanism_filter"));
   b.provider = provider;
   b.provider_from = in.Where("smtp_sasl_mechanism_filter") + " = " + filter + " (sasl-xoauth2) to " + items[0].host;
   std::string file = token_file.empty() ? "TOKENFILE" : "/var/spool/postfix" + token_file;
