@@ -259,7 +259,7 @@ void Respond(int fd, int code, const std::string& text) {
   std::string resp = "HTTP/1.1 " + std::to_string(code) + (code == 200 ? " OK" : " Bad Request") +
                      "\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
                      std::to_string(html.size()) + "\r\n\r\n" + html;
-  (void)!write(fd, resp.data(), resp.size());
+  (void)!send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);  // a browser gone is no reason to die
 }
 
 // Waits on the loopback socket for the browser's redirect; other requests
@@ -275,14 +275,19 @@ Status AwaitRedirect(int lfd, const std::string& state, int64_t timeout, std::st
     int fd = accept(lfd, nullptr, nullptr);
     if (fd < 0) continue;
     std::string target;
-    Status s = ReadRequestTarget(fd, &target);
-    if (s.ok() && target.find("code=") == std::string::npos && target.find("error=") == std::string::npos) {
-      static const char kNotFound[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      (void)!write(fd, kNotFound, sizeof kNotFound - 1);
+    // A connection that says nothing (a browser's preconnect), or not a
+    // GET, is dropped and the wait goes on.
+    if (!ReadRequestTarget(fd, &target).ok()) {
       close(fd);
       continue;
     }
-    if (s.ok()) s = ParseRedirectTarget(target, state, code);
+    if (target.find("code=") == std::string::npos && target.find("error=") == std::string::npos) {
+      static const char kNotFound[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)!send(fd, kNotFound, sizeof kNotFound - 1, MSG_NOSIGNAL);
+      close(fd);
+      continue;
+    }
+    Status s = ParseRedirectTarget(target, state, code);
     Respond(fd, s.ok() ? 200 : 400, s.ok() ? "relay has the authorization; you may close this page."
                                            : "relay: the login failed; see relayctl's message.");
     close(fd);

@@ -168,6 +168,12 @@ port=$(sed -n 's|^waiting *for the redirect to http://127.0.0.1:\([0-9]*\)/.*|\1
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/favicon.ico")" = 404 ] &&
   kill -0 $rc_pid 2>/dev/null && ok "a favicon request gets 404 and relayctl keeps waiting" ||
   bad "the favicon request ended the wait"
+# A connection that closes without a request (a browser's preconnect) and
+# one that is not HTTP do not end the wait either.
+/usr/bin/python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.close()' "$port"
+printf 'HELO x\r\n' | /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(sys.stdin.buffer.read()); s.recv(100); s.close()' "$port"
+sleep 0.2
+kill -0 $rc_pid 2>/dev/null && ok "a preconnect and a non-HTTP line do not end the wait" || bad "relayctl stopped waiting: $(cat "$T/code.err")"
 # The browser: the provider's authorize page redirects to 127.0.0.1.
 curl -s -L --cacert "$T/ca/ca.pem" -o "$T/browser.html" "$url"
 wait $rc_pid; st=$?; rc_pid=
