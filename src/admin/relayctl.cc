@@ -20,6 +20,7 @@
 #include "relay/deliver/provider_limits.h"
 #include "relay/base/credentials.h"
 #include "relay/admin/import.h"
+#include "relay/admin/oauth_command.h"
 #include "relay/queue/privileges.h"
 #include "relay/deliver/resolver.h"
 #include "relay/deliver/smarthost_client.h"
@@ -347,7 +348,11 @@ int Usage(FILE* to = stderr) {
                "       relayctl [-C FILE] status [--json | --prometheus] [--max-age DURATION]\n"
                "       relayctl [-C FILE] flush\n"
                "       relayctl [-C FILE] show|retry|hold|release|delete|bounce QUEUEID\n"
-               "       relayctl [-C FILE] import [--write] [--secret-file PATH] [--from PEER] FILE|DIR\n");
+               "       relayctl [-C FILE] import [--write] [--secret-file PATH] [--from PEER] FILE|DIR\n"
+               "       relayctl [-C FILE] oauth login [--device|--no-browser|--client-credentials] [--provider P]\n"
+               "                [--tenant T] [--client-id ID] [--client-secret-file FILE|-] [--smarthost NAME]\n"
+               "       relayctl [-C FILE] oauth import --format sasl-xoauth2|mutt_oauth2|oama [--client-id ID]\n"
+               "                [--client-secret-file FILE|-] [--sasl-xoauth2-conf FILE] [--smarthost NAME] FILE|-\n");
   return to == stderr ? EX_USAGE : 0;
 }
 
@@ -430,6 +435,7 @@ int RunRelayctl(int argc, char** argv) {
     return AdminCommand(args[0], std::vector<std::string>(args.begin() + 1, args.end()), cfg);
   }
   if (args[0] == "test") return RunTest(cfg, config, args);
+  if (args[0] == "oauth") return RunOAuthCommand(cfg, std::vector<std::string>(args.begin() + 1, args.end()));
   return Usage();
 }
 

@@ -173,6 +173,21 @@ void SetMechanism(Builder& b, std::string_view method, const std::string& from, 
   b.Set("auth_mechanisms", m, from, setting);
 }
 
+std::string ProviderForHost(std::string_view host) {
+  struct Known {
+    const char* host;
+    const char* provider;
+  };
+  for (Known k : {Known{"smtp.gmail.com", "gmail"}, Known{"smtp-relay.gmail.com", "google-workspace-relay"},
+                  Known{"smtp.office365.com", "microsoft365"}, Known{"smtp-mail.outlook.com", "outlook"}})
+    if (EqualsIgnoreCase(host, k.host)) return k.provider;
+  return "";
+}
+
+bool IsOAuthMechanism(std::string_view mechanism) {
+  return EqualsIgnoreCase(mechanism, "XOAUTH2") || EqualsIgnoreCase(mechanism, "OAUTHBEARER");
+}
+
 void CheckUnreadable(const ImportSource& src, Builder& b) {
   for (const auto& [name, why] : src.unreadable)
     b.Warn(name + ": could not be read (" + why + "); run relayctl import as root to carry it over");

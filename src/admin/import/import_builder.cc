@@ -48,12 +48,6 @@ bool Builder::Has(const std::string& key) const {
   return false;
 }
 
-std::string Builder::Value(const std::string& key) const {
-  for (const Entry& e : entries_)
-    if (e.key == key) return e.value;
-  return "";
-}
-
 bool Builder::AddHost(const std::string& host, unsigned port, TlsMode tls, const std::string& from,
                       const std::string& setting) {
   Hop h{host, port, tls, from, setting};
@@ -73,8 +67,8 @@ Status Builder::Finish(const std::string& kind, const std::string& origin, const
   FinishRetries();
 
   static const char* const kOrder[] = {
-      "tls_ca_file", "tls_ca_dir", "tls_cert_file", "tls_key_file", "tls_fingerprint",
-      "tls_min_version", "provider", "auth_user", "auth_password_file", "auth_password_command",
+      "provider", "tls_ca_file", "tls_ca_dir", "tls_cert_file", "tls_key_file", "tls_fingerprint",
+      "tls_min_version", "auth_user", "auth_password_file", "auth_password_command",
       "auth_mechanisms", "auth_without_tls", "domain", "helo_name", "aliases",
       "message_size_limit", "queue_lifetime", "retry_min", "retry_max", "timeout_connect",
       "timeout_greeting", "timeout_command", "timeout_data_init", "timeout_data_block",
@@ -130,7 +124,7 @@ bool Builder::Valid(const std::string& key, const std::string& value, std::strin
   std::string text = key + " = " + value + "\n";
   // Rules across keys are checked in Finish, not here.
   if (key == "auth_user") text += "auth_password_command = true\n";
-  if (key == "provider") text += "auth_user = u@x.test\n";
+  if (key == "provider") text += "auth_user = x@example.com\n";
   if (key == "retry_min") text += "retry_max = " + value + "\n";
   if (key == "retry_max") text += "retry_min = 1s\n";
   if (key == "tls_cert_file") text += "tls_key_file = /k\n";
@@ -143,34 +137,25 @@ bool Builder::Valid(const std::string& key, const std::string& value, std::strin
   return false;
 }
 
-// An OAuth 2.0 login (XOAUTH2 or OAUTHBEARER only) to a smarthost of a
-// provider relay has a preset for (issue 17): relay-deliver refreshes the
-// token itself, so msmtp's passwordeval helper or sasl-xoauth2's token
-// file is replaced by provider and the token store.
-bool Builder::FinishOAuthPreset() {
-  std::string mechs = Value("auth_mechanisms");
-  if (mechs.empty()) return false;
-  for (std::string_view m : Split(mechs, ','))
-    if (Trim(m) != "XOAUTH2" && Trim(m) != "OAUTHBEARER") return false;
-  for (const char* name : {"gmail", "google-workspace-relay", "microsoft365", "outlook"}) {
-    const ProviderPreset* p = FindProviderPreset(name);
-    for (const Hop& h : hops_) {
-      if (!EqualsIgnoreCase(h.host, p->host)) continue;
-      Set("provider", name, "the smarthost " + h.host + " with " + mechs, "provider");
-      std::string was = !password_command_from.empty() ? password_command_from
-                        : !secret_from.empty()         ? secret_from
-                                                       : auth_from;
-      Warn(was + ": the OAuth token helper is not carried over: relay-deliver refreshes the token itself "
-           "(provider = " + std::string(name) + "); run relayctl oauth login, or relayctl oauth import "
-           "with the helper's token file, to fill the token store");
-      secret.clear();
-      return true;
-    }
+// With a provider, relay keeps the token: auth_user and the provider,
+// no password, and the one line that says how to fill the token store.
+bool Builder::FinishOAuth() {
+  if (provider.empty()) return false;
+  if (auth_user.empty()) {
+    Warn(provider_from + ": an OAuth2 login without a user name; set auth_user to the mailbox address, "
+         "then run relayctl oauth login --provider " + provider);
+    provider.clear();
+    return true;
   }
-  return false;
+  if (Set("auth_user", auth_user, auth_from, auth_from))
+    Set("provider", provider, provider_from + "; the token is kept in relay's token store", provider_from);
+  secret.clear();
+  if (!oauth_next.empty()) Warn(oauth_next);
+  return true;
 }
 
 void Builder::FinishAuth(const ImportOptions& opts) {
+  if (FinishOAuth()) return;
   if (auth_user.empty()) {
     if (!secret.empty())
       Warn(secret_from + ": a password but no user name; relay logs in only with auth_user, so "
@@ -182,7 +167,6 @@ void Builder::FinishAuth(const ImportOptions& opts) {
     secret.clear();
     return;
   }
-  if (FinishOAuthPreset()) return;
   if (!secret.empty()) {
     Set("auth_password_file", opts.secret_file,
         "the password (" + secret_from + ") goes in this file, mode 0600, owned by the relay user",

@@ -71,7 +71,6 @@ class Builder {
            const std::string& setting);
 
   bool Has(const std::string& key) const;
-  std::string Value(const std::string& key) const;  // "" when not set
 
   bool AddHost(const std::string& host, unsigned port, TlsMode tls, const std::string& from,
                const std::string& setting);
@@ -82,6 +81,10 @@ class Builder {
   std::string auth_user, auth_from;
   std::string secret, secret_from;
   std::string password_command, password_command_from;
+  // OAuth2 (issue 17): the provider preset the login goes to; set, the
+  // token comes from relay's token store and no password is written.
+  // oauth_next is the one line that says how to fill the store.
+  std::string provider, provider_from, oauth_next;
   std::vector<std::string> alias_lines;
 
   Status Finish(const std::string& kind, const std::string& origin, const ImportOptions& opts,
@@ -98,7 +101,7 @@ class Builder {
   static std::string HopText(const Hop& h);
   static bool Valid(const std::string& key, const std::string& value, std::string* why);
   void FinishAuth(const ImportOptions& opts);
-  bool FinishOAuthPreset();
+  bool FinishOAuth();
   void FinishRetries();
 
   std::vector<Hop> hops_;
@@ -114,6 +117,11 @@ void SetCaFile(Builder& b, const std::string& path, const std::string& from, con
 void SetCaDir(Builder& b, const std::string& path, const std::string& from, const std::string& setting);
 void SetMechanism(Builder& b, std::string_view method, const std::string& from, const std::string& setting);
 void CheckUnreadable(const ImportSource& src, Builder& b);
+// The provider preset (relay.conf's provider) of a smarthost's host name:
+// smtp.gmail.com -> gmail, ...; "" for any other host.
+std::string ProviderForHost(std::string_view host);
+// True for XOAUTH2 and OAUTHBEARER, in any case.
+bool IsOAuthMechanism(std::string_view mechanism);
 
 // ---------------------------------------------------------------- Postfix's main.cf (import.cc)
 

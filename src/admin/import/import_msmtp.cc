@@ -208,6 +208,44 @@ void MsmtpTls(const MsmtpInput& in) {
 
 // ---------------------------------------------------------------- the login
 
+// The command that fills relay's token store, guessed from the helper
+// msmtp's passwordeval ran (oama, mutt_oauth2.py, sasl-xoauth2's files).
+std::string OAuthNextStep(const std::string& provider, const std::string& eval) {
+  std::string login = "relayctl oauth login --provider " + provider;
+  if (eval.find("oama") != std::string::npos)
+    return "then import oama's token: gpg --decrypt ~/.local/var/oama/ADDRESS.oama | relayctl oauth import "
+           "--format oama --client-id ID -, or log in anew: " + login;
+  if (eval.find("mutt_oauth2") != std::string::npos)
+    return "then import mutt_oauth2.py's token file: gpg --decrypt TOKENFILE | relayctl oauth import --format "
+           "mutt_oauth2 -, or log in anew: " + login;
+  return "then log in once: " + login + " (or relayctl oauth import a token file another helper made)";
+}
+
+// auth oauthbearer|xoauth2 with a passwordeval that printed the token: to
+// a smarthost relay has a preset for, relay keeps the token itself. True
+// when the login was imported so.
+bool MsmtpOAuthLogin(const MsmtpInput& in) {
+  const MsmtpSetting* auth = in.Get("auth");
+  const MsmtpSetting* host = in.Get("host");
+  if (!auth || !IsOAuthMechanism(auth->value) || !host) return false;
+  std::string provider = ProviderForHost(host->value);
+  if (provider.empty()) return false;  // no preset: the token keeps coming from the command
+  Builder& b = in.b;
+  if (const MsmtpSetting* user = in.Get("user")) {
+    b.auth_user = user->value;
+    b.auth_from = in.Where(user, "user");
+  }
+  b.provider = provider;
+  b.provider_from = in.Where(auth, "auth") + " " + auth->value + " to " + host->value;
+  const MsmtpSetting* eval = in.Get("passwordeval");
+  const MsmtpSetting* pw = in.Get("password");
+  std::string how = eval ? in.Where(eval, "passwordeval") + " (a token helper)" : "msmtp's OAuth2 login";
+  if (pw) how = in.Where(pw, "password") + " (a fixed token)";
+  b.oauth_next = how + ": not carried over: relay gets and refreshes the OAuth2 token itself (provider = " +
+                 provider + "); " + OAuthNextStep(provider, eval ? eval->value : "");
+  return true;
+}
+
 // auth, user, and the password or the command that prints it.
 void MsmtpLogin(const MsmtpInput& in) {
   Builder& b = in.b;
@@ -216,6 +254,7 @@ void MsmtpLogin(const MsmtpInput& in) {
   bool auth_off = auth && IsNo(auth->value);
   if (auth && !auth_off && !auth->value.empty() && !IsYes(auth->value))
     SetMechanism(b, auth->value, in.Where(auth, "auth"), in.Where(auth, "auth"));
+  if (MsmtpOAuthLogin(in)) return;
   if (user && auth_off) {
     b.Warn(in.Where(user, "user") + ": auth is off, so msmtp did not log in; not carried over");
     return;

@@ -414,6 +414,42 @@ void PostfixPasswordMap(const MainCf& in, const std::string& maps, const std::ve
   }
 }
 
+// Postfix with the sasl-xoauth2 plugin: smtp_sasl_mechanism_filter names
+// xoauth2 and the "password" in sasl_passwd is the plugin's token file,
+// a path inside Postfix's chroot (/var/spool/postfix). To a smarthost
+// relay has a preset for, relay keeps the token itself: the token file
+// is offered for relayctl oauth import instead of becoming a password.
+void PostfixSaslXoauth2(const MainCf& in, const std::string& filter, const std::vector<RelayhostItem>& items) {
+  std::string oauth_mechs;  // the bearer ones: a token goes with no other
+  for (std::string_view m : Words(filter, " \t,"))
+    if (IsOAuthMechanism(m)) oauth_mechs += (oauth_mechs.empty() ? "" : ", ") + ToUpper(m);
+  if (oauth_mechs.empty() || items.empty()) return;
+  Builder& b = in.b;
+  std::string token_file = !b.secret.empty() && b.secret.front() == '/' ? b.secret : "";
+  std::string where = b.secret_from.empty() ? in.Where("smtp_sasl_password_maps") : b.secret_from;
+  std::string provider = ProviderForHost(items[0].host);
+  if (provider.empty()) {
+    if (!token_file.empty()) {
+      b.Warn(where + ": the password is sasl-xoauth2's token file " + token_file + ", and relay has no "
+             "provider preset for " + items[0].host + ": not carried over; give relay the token with "
+             "auth_password_command");
+      b.secret.clear();
+    }
+    return;
+  }
+  b.Set("auth_mechanisms", oauth_mechs, in.Where("smtp_sasl_mechanism_filter") + " (its OAuth2 mechanisms)",
+        in.Where("smtp_sasl_mechanism_filter"));
+  b.provider = provider;
+  b.provider_from = in.Where("smtp_sasl_mechanism_filter") + " = " + filter + " (sasl-xoauth2) to " + items[0].host;
+  std::string file = token_file.empty() ? "TOKENFILE" : "/var/spool/postfix" + token_file;
+  b.oauth_next = where + ": " + (token_file.empty() ? std::string("sasl-xoauth2's token file") : token_file) +
+                 " (sasl-xoauth2's token file): not carried over: relay refreshes the OAuth2 token itself "
+                 "(provider = " + provider + "); import it: relayctl oauth import --format sasl-xoauth2 "
+                 "--sasl-xoauth2-conf /etc/sasl-xoauth2.conf " + file + " (the path inside Postfix's chroot; "
+                 "without the chroot, " + (token_file.empty() ? "the path itself" : token_file) + ")";
+  b.secret.clear();
+}
+
 // smtp_sasl_auth_enable: the login, and the mechanisms it may use.
 void PostfixLogin(const MainCf& in, const std::vector<RelayhostItem>& items) {
   std::optional<std::string> sasl = in.Value("smtp_sasl_auth_enable");
@@ -428,6 +464,7 @@ void PostfixLogin(const MainCf& in, const std::vector<RelayhostItem>& items) {
     for (std::string_view m : Words(*f, " \t,")) mechs += (mechs.empty() ? "" : ", ") + ToUpper(m);
     in.b.Set("auth_mechanisms", mechs, in.Where("smtp_sasl_mechanism_filter"),
              in.Where("smtp_sasl_mechanism_filter"));
+    PostfixSaslXoauth2(in, *f, items);
   }
 }
 
