@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <climits>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -274,6 +275,21 @@ class PosixEnv : public Env {
 Env* Env::Default() {
   static PosixEnv* env = new PosixEnv;
   return env;
+}
+
+#ifndef RELAY_LIBEXECDIR
+#define RELAY_LIBEXECDIR "/usr/lib/relay"
+#endif
+
+std::string HelperPath(const std::string& name) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    std::string p = dir.substr(0, dir.rfind('/')) + "/" + name;
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return std::string(RELAY_LIBEXECDIR) + "/" + name;
 }
 
 }  // namespace relay

@@ -1,7 +1,5 @@
 #include "relay/deliver/oauth_refresh.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <mutex>
 
@@ -9,64 +7,6 @@
 #include "relay/deliver/oauth_policy.h"
 
 namespace relay {
-namespace {
-
-constexpr size_t kMaxResponse = 64 * 1024;
-
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  if (out->size() + size * n > kMaxResponse) return 0;  // curl stops: CURLE_WRITE_ERROR
-  out->append(data, size * n);
-  return size * n;
-}
-
-void WipeString(std::string* s) {
-  std::fill(s->begin(), s->end(), '\0');
-  s->clear();
-}
-
-}  // namespace
-
-Status PostForm(const Config& cfg, const std::string& url, const std::string& form, long* http_status,
-                std::string* response, std::string* transport_error) {
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  *http_status = 0;
-  response->clear();
-  transport_error->clear();
-  CURL* curl = curl_easy_init();
-  if (!curl) return Status::TempFail("cannot start libcurl");
-  char err[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-  if (!cfg.oauth_ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, cfg.oauth_ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(cfg.timeout_oauth));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::min<int64_t>(cfg.timeout_oauth, cfg.timeout_connect)));
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "relay");
-  struct curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-  headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  CURLcode rc = curl_easy_perform(curl);
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, http_status);
-  } else {
-    *transport_error = std::string(curl_easy_strerror(rc)) + (err[0] ? std::string(": ") + err : "");
-    WipeString(response);
-  }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return Status::Ok();
-}
 
 std::map<std::string, TokenFacts> ReadTokenFacts(const Config& cfg,
                                                  const std::map<std::string, std::string>& problems) {

@@ -38,9 +38,6 @@
 #ifndef RELAY_DEFAULT_CONFIG
 #define RELAY_DEFAULT_CONFIG "/etc/relay.conf"
 #endif
-#ifndef RELAY_LIBEXECDIR
-#define RELAY_LIBEXECDIR "/usr/lib/relay"
-#endif
 
 namespace relay {
 namespace {
@@ -84,20 +81,7 @@ AuthFailureLimits FailureLimits(const Config& cfg) {
 }
 
 // relay-deliver: next to relayd (a build tree), else where it is installed.
-// A helper program: next to relayd (a build tree), else in libexec.
-std::string HelperPath(const std::string& name) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    std::string p = dir.substr(0, dir.rfind('/')) + "/" + name;
-    if (access(p.c_str(), X_OK) == 0) return p;
-  }
-  return std::string(RELAY_LIBEXECDIR) + "/" + name;
-}
-
-std::string DeliverPath() { return HelperPath("relay-deliver");
-}
+std::string DeliverPath() { return HelperPath("relay-deliver"); }
 
 // relay-deliver --probe: the heartbeat's check that the smarthost answers.
 std::vector<std::string> ProbeArgv(const Args& a) {

@@ -19,17 +19,17 @@
 #   5. Two runs at once (two spools, one token store): no refresh token
 #      used twice, the store holds the newest one.
 #   6. No token in any log, in /proc/PID/cmdline or environ of a live
-#      relay-deliver, or in relayctl's output. sendmail and relayd do not
-#      link libcurl.
+#      relay-deliver, or in relayctl's output. Only relay-https-post
+#      links libcurl.
 # No clock is read for a pass mark: waits are hang guards (wait_for).
 . "$(dirname "$0")/lib.sh"
 FS="/usr/bin/python3 $RELAY_SRC/tests/fault_server.py"
 PROVIDER="/usr/bin/python3 $RELAY_SRC/tests/oauth_provider.py"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the spool belongs to nobody, relay-deliver drops to it)"; exit 77; }
 
-# 6b. The link sets: libcurl only in the delivery side.
-if ldd "$BIN/sendmail" "$BIN/relayd" | grep -q libcurl; then bad "sendmail or relayd links libcurl"; else ok "sendmail and relayd do not link libcurl"; fi
-ldd "$BIN/relay-deliver" | grep -q libcurl && ok "relay-deliver links libcurl" || bad "relay-deliver does not link libcurl"
+# 6b. The link sets: libcurl only in relay-https-post (https_post.h).
+if ldd "$BIN/sendmail" "$BIN/relayd" "$BIN/relay-deliver" "$BIN/relayctl" | grep -q libcurl; then bad "sendmail, relayd, relay-deliver or relayctl links libcurl"; else ok "sendmail, relayd, relay-deliver and relayctl do not link libcurl"; fi
+ldd "$BIN/relay-https-post" | grep -q libcurl && ok "relay-https-post links libcurl (the token endpoint POST)" || bad "relay-https-post does not link libcurl"
 
 # A CA, and one certificate for 127.0.0.1/localhost signed by it, for the
 # provider and the smarthost.

@@ -117,6 +117,11 @@ class EnvWrapper : public Env {
   Env* target_;
 };
 
+// Where one of relay's helper programs is (relay-deliver, relay-smtpd,
+// relay-https-post): beside the running program when it is there (a build
+// tree), else in the installed libexec directory.
+std::string HelperPath(const std::string& name);
+
 }  // namespace relay
 
 #endif  // RELAY_BASE_ENV_H_

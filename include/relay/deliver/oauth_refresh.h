@@ -10,7 +10,8 @@
 // new refresh token is written (atomically) before the access token is
 // handed out, so it is never only in memory while mail goes out.
 //
-// libcurl makes the POST: https only, the peer and host name verified
+// relay-https-post makes the POST (https_post.h: libcurl in a helper
+// process, started only for a refresh): https only, the peer and host name verified
 // against oauth_ca_file or the system store, no redirects, timeout_oauth
 // for the whole exchange.
 #ifndef RELAY_DELIVER_OAUTH_REFRESH_H_
@@ -23,14 +24,11 @@
 
 #include "relay/base/config.h"
 #include "relay/base/status.h"
+#include "relay/deliver/https_post.h"
 #include "relay/deliver/token_store.h"
 
 namespace relay {
 
-// One HTTPS POST of a form. *http_status is 0 when no answer came
-// (*transport_error says why). The body is never logged.
-Status PostForm(const Config& cfg, const std::string& url, const std::string& form, long* http_status,
-                std::string* response, std::string* transport_error);
 
 // What is known of a store entry, without its secrets (for state/.health
 // and relayctl status).
