@@ -12,6 +12,9 @@
 #   cmake --build build-fuzz -j2 --target fuzzers
 #   fuzz/campaign.sh [WORK]              (default build-fuzz/campaign)
 #   fuzz/campaign.sh --merge [WORK]      minimise WORK/corpus/* into fuzz/corpus/*
+#
+# TARGETS="a b" limits a run to those targets, so that two runs over
+# disjoint sets (same WORK) can use both cores.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 merge=0
@@ -19,7 +22,7 @@ merge=0
 WORK=${1:-$ROOT/build-fuzz/campaign}
 BIN=${FUZZ_BIN:-$ROOT/build-fuzz/bin}
 mkdir -p "$WORK/logs"
-targets=$(cd "$ROOT/fuzz" && ls *_fuzz.cc | sed 's/_fuzz\.cc$//')
+targets=${TARGETS:-$(cd "$ROOT/fuzz" && ls *_fuzz.cc | sed 's/_fuzz\.cc$//')}
 if [ $merge = 1 ]; then
   for t in $targets; do
     [ -d "$WORK/corpus/$t" ] && [ -x "$BIN/${t}_fuzz" ] || continue

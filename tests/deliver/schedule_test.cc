@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
 #include <set>
 
 namespace relay {
@@ -153,6 +156,139 @@ TEST(Schedule, PauseKeepsTheLaterEndAndItsReason) {
   EXPECT_EQ(s.pause_reason(), "");
   EXPECT_EQ(s.SiteFailed(300 * kSec, 300), 60);
   EXPECT_EQ(s.pause_reason(), "smarthost unreachable");
+}
+
+}  // namespace
+}  // namespace relay
+
+namespace relay {
+namespace {
+
+// A dispatch must cost what it hands out, not the size of the queue: with
+// 1M queued and every worker busy, a scan of every entry per dispatch made
+// the drain quadratic (bench/results.md, growth curves: 7869 msg/s with
+// 1k queued, about 9 with 1M).
+TEST(Schedule, ADispatchLooksAtWhatItHandsOutNotTheWholeQueue) {
+  constexpr int kQueued = 20000;
+  Schedule s;
+  char id[32];
+  for (int i = 0; i < kQueued; ++i) {
+    std::snprintf(id, sizeof id, "%017d", i);
+    s.Add(id, (i % 2) ? 0 : 1000 * kSec);  // half due now, half much later
+  }
+  std::vector<Schedule::Work> w = s.TakeDue(0, kNone);
+  ASSERT_EQ(w.size(), kQueued / 2u);
+  EXPECT_LE(s.visited(), kQueued / 2u + 1) << "TakeDue walks the due entries, not the later ones";
+  // Every due entry is busy now: nothing due, the next is 1000 s away.
+  EXPECT_FALSE(s.AnyDue(0, kNone));
+  EXPECT_LE(s.visited(), 1u) << "AnyDue with every due entry busy";
+  EXPECT_EQ(s.MicrosUntilDue(0), 1000 * kSec);
+  EXPECT_LE(s.visited(), 1u) << "MicrosUntilDue";
+  EXPECT_TRUE(s.TakeDue(0, kNone).empty());
+  EXPECT_LE(s.visited(), 1u) << "TakeDue with nothing due";
+  // One worker finishes one entry: the next dispatch sees it at once.
+  s.Done(w[123].id, 0);
+  EXPECT_TRUE(s.AnyDue(0, kNone));
+  EXPECT_LE(s.visited(), 1u);
+  std::vector<Schedule::Work> again = s.TakeDue(0, kNone);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, w[123].id);
+  EXPECT_LE(s.visited(), 2u);
+  EXPECT_TRUE(s.AnyBusy());
+}
+
+// The index must not change what is handed out: a long random run of
+// every operation against a plain model of the rules in schedule.h.
+TEST(Schedule, RandomOperationsMatchTheRules) {
+  struct Model {
+    int64_t next = 0;
+    bool busy = false;
+    bool forced = false;
+  };
+  std::map<std::string, Model> model;
+  std::set<std::string> stalled;
+  Schedule::Stalled is_stalled = [&](const std::string& id) { return stalled.count(id) > 0; };
+  Schedule s;
+  uint32_t seed = 12345;
+  auto rnd = [&](uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % n;
+  };
+  auto pick = [&](char* id) { std::snprintf(id, 32, "%017u", rnd(40)); };
+  char id[32];
+  int64_t now = 0;
+  for (int step = 0; step < 20000; ++step) {
+    now += rnd(3) * kSec;
+    pick(id);
+    switch (rnd(9)) {
+      case 0: {
+        int64_t next = now + (static_cast<int64_t>(rnd(20)) - 5) * kSec;
+        bool added = s.Add(id, next);
+        EXPECT_EQ(added, model.count(id) == 0);
+        if (added) model[id].next = next;
+        break;
+      }
+      case 1:
+        s.Remove(id);
+        model.erase(id);
+        break;
+      case 2: {
+        int64_t next = now + rnd(10) * kSec;
+        s.Done(id, next);
+        if (model.count(id)) model[id].busy = false, model[id].next = next;
+        break;
+      }
+      case 3: {
+        int64_t next = now + rnd(10) * kSec;
+        s.SetNext(id, next);
+        if (model.count(id)) model[id].next = next;
+        break;
+      }
+      case 4:
+        s.Requeue(id);
+        if (model.count(id))
+          model[id].busy = false, model[id].next = std::max(model[id].next, s.site_down_until());
+        break;
+      case 5:
+        if (rnd(20) == 0) {
+          s.FlushAll();
+          for (auto& [k, m] : model) m.next = 0, m.forced = true;
+        } else if (rnd(10) == 0) {
+          s.PauseUntil(now + rnd(5) * kSec);
+        }
+        break;
+      case 6:
+        if (stalled.count(id)) stalled.erase(id);
+        else if (rnd(4) == 0) stalled.insert(id);
+        break;
+      default: {
+        bool paused = s.Paused(now);
+        std::vector<std::string> want;
+        for (auto& [k, m] : model)
+          if (!m.busy && m.next <= now && !stalled.count(k)) want.push_back(k);
+        EXPECT_EQ(s.AnyDue(now, is_stalled), !want.empty()) << "step " << step;
+        int64_t until = -1;
+        for (auto& [k, m] : model)
+          if (!m.busy) {
+            int64_t wait = std::max<int64_t>(0, std::max(m.next, s.site_down_until()) - now);
+            if (until < 0 || wait < until) until = wait;
+          }
+        EXPECT_EQ(s.MicrosUntilDue(now), until) << "step " << step;
+        std::vector<Schedule::Work> got = s.TakeDue(now, is_stalled);
+        if (paused) want.clear();
+        ASSERT_EQ(Ids(got), want) << "step " << step;
+        for (const Schedule::Work& w : got) {
+          EXPECT_EQ(w.forced, model[w.id].forced) << w.id;
+          model[w.id].busy = true;
+          model[w.id].forced = false;
+        }
+      }
+    }
+    bool any_busy = false;
+    for (auto& [k, m] : model) any_busy |= m.busy;
+    ASSERT_EQ(s.AnyBusy(), any_busy) << "step " << step;
+    ASSERT_EQ(s.size(), model.size());
+  }
 }
 
 }  // namespace

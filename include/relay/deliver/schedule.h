@@ -11,6 +11,8 @@
 //   the recipients it records).
 // - Due entries are handed out in queue ID order, which is arrival order
 //   (a queue ID begins with its arrival time).
+// - Cost: finding what is due looks only at the entries due now (and the
+//   first one that is not), whatever the size of the queue.
 // - While the smarthost is paused, nothing is handed out; the next due
 //   time is the later of an entry's own and the pause's end.
 // - A flush makes every entry due now and forced (attempted even if
@@ -29,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,9 +51,9 @@ class Schedule {
   bool Add(const std::string& id, int64_t next);
   bool Knows(const std::string& id) const { return entries_.count(id) > 0; }
   bool Busy(const std::string& id) const;
-  void Remove(const std::string& id) { entries_.erase(id); }
+  void Remove(const std::string& id);
   size_t size() const { return entries_.size(); }
-  bool AnyBusy() const;
+  bool AnyBusy() const { return busy_ > 0; }
 
   void FlushAll();
   bool Paused(int64_t now) const { return now < site_down_until_; }
@@ -94,18 +97,40 @@ class Schedule {
   // (0: due already); -1 when there is none.
   int64_t MicrosUntilDue(int64_t now) const;
 
+  // Entries the last AnyDue, TakeDue or MicrosUntilDue looked at: the
+  // work a dispatch costs, for tests (no clock needed to see it grow).
+  size_t visited() const { return visited_; }
+
  private:
   struct Entry {
     int64_t next = 0;
     bool busy = false;
     bool forced = false;
   };
-  bool Due(const std::string& id, const Entry& e, int64_t now, const Stalled& stalled) const;
+  using Entries = std::map<std::string, Entry>;
+  // The entries not being worked on, by (next, id): what is due is at its
+  // front, so a dispatch costs what it hands out, not the queue's size
+  // (with every worker busy on a 1M queue, a scan per dispatch made the
+  // drain quadratic). The id points at the key of entries_, whose nodes
+  // do not move.
+  struct ByDue {
+    bool operator()(const std::pair<int64_t, const std::string*>& a,
+                    const std::pair<int64_t, const std::string*>& b) const {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    }
+  };
+  void Park(Entries::iterator it) { idle_.emplace(it->second.next, &it->first); }
+  void Unpark(Entries::iterator it) { idle_.erase({it->second.next, &it->first}); }
+  // A busy entry back to idle at next.
+  void Release(Entries::iterator it, int64_t next);
 
-  std::map<std::string, Entry> entries_;  // by queue ID: arrival order
+  Entries entries_;  // by queue ID: arrival order
+  std::set<std::pair<int64_t, const std::string*>, ByDue> idle_;
+  size_t busy_ = 0;
   int64_t site_down_until_ = 0;
   std::string pause_reason_;
   int site_failures_ = 0;
+  mutable size_t visited_ = 0;
 };
 
 }  // namespace relay
