@@ -52,7 +52,34 @@ std::once_flag g_ares_init;
 
 }  // namespace
 
+bool AddressLiteral(const std::string& host, uint16_t port, SockAddr* out) {
+  SockAddr a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
+  // inet_pton, not inet_aton: "127.1" or "0x7f.0.0.1" are names here, as
+  // they are to a resolver that is not being lenient.
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    a.len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    a.len = sizeof(sockaddr_in6);
+  } else {
+    return false;
+  }
+  a.text = host;
+  *out = a;
+  return true;
+}
+
 Status Resolve(const std::string& host, uint16_t port, int timeout_ms, std::vector<SockAddr>* out) {
+  SockAddr literal;
+  if (AddressLiteral(host, port, &literal)) {
+    *out = {literal};
+    return Status::Ok();
+  }
   std::call_once(g_ares_init, [] { ares_library_init(ARES_LIB_INIT_ALL); });
   ares_channel channel;
   struct ares_options opts;

@@ -26,8 +26,15 @@ struct SockAddr {
 
 inline constexpr int kHappyEyeballsDelayMs = 250;
 
-// Resolves host (a name or an address literal) for TCP port. A failure is
-// temporary, with c-ares' reason.
+// An IPv4 dotted quad ("127.0.0.1", all four parts) or an IPv6 address
+// ("::1", no brackets) for TCP port: true and *out filled; false for
+// anything else (a name). Pure.
+bool AddressLiteral(const std::string& host, uint16_t port, SockAddr* out);
+
+// Resolves host (a name or an address literal) for TCP port. A literal is
+// its own answer: no query leaves the host for it (c-ares 1.18, asked for
+// any family, sends "127.0.0.1" to the nameservers in resolv.conf as a
+// name). A failure is temporary, with c-ares' reason.
 Status Resolve(const std::string& host, uint16_t port, int timeout_ms, std::vector<SockAddr>* out);
 
 // Orders addresses as RFC 8305 4 does: families alternate, starting with
