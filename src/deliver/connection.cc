@@ -19,6 +19,7 @@
 #include "relay/deliver/resolver.h"
 #include "relay/base/strings.h"
 #include "relay/message/wire_form.h"
+#include "relay/tls/openssl_loader.h"
 
 namespace relay {
 namespace {
@@ -53,6 +54,8 @@ TlsContext::~TlsContext() {
 }
 
 Status TlsContext::Create(const Config& cfg, std::unique_ptr<TlsContext>* out) {
+  std::string why;
+  if (!OpenSslLoaded(&why)) return Temp("TLS: " + why);
   auto t = std::unique_ptr<TlsContext>(new TlsContext);
   t->ctx_ = SSL_CTX_new(TLS_client_method());
   if (!t->ctx_) return Temp("TLS: " + OpenSslError());

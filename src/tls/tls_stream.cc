@@ -10,12 +10,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "relay/tls/openssl_loader.h"
+
 namespace relay {
 namespace {
 
 Status Temp(std::string msg) { return Status::TempFail(std::move(msg)); }
 
 }  // namespace
+
+// Linked directly, OpenSSL is always there; relay-deliver's
+// openssl_lazy.cc defines the strong OpenSslLoaded that loads it.
+__attribute__((weak)) bool OpenSslLoaded(std::string*) { return true; }
 
 std::string OpenSslError() {
   unsigned long e = ERR_get_error();
