@@ -6,6 +6,8 @@
 // stack.
 #include "relay/message/address.h"
 
+#include <arpa/inet.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -410,6 +412,87 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+// A letter, digit, or a byte of a UTF-8 (internationalized) label.
+bool IsLetDig(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+// RFC 5321 4.1.2 Domain: labels of letters, digits and inner hyphens.
+bool ValidDomainName(std::string_view d) {
+  if (d.empty() || d.size() > 255) return false;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = d.find('.', start);
+    std::string_view label = d.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63) return false;
+    if (!IsLetDig(label.front()) || !IsLetDig(label.back())) return false;
+    for (char c : label)
+      if (!IsLetDig(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// "" when lit (brackets included) is "[IPv4]" or "[IPv6:address]", else
+// the problem. General address literals ("[tag:text]") are refused: no
+// smarthost can deliver to one.
+std::string AddressLiteralProblem(std::string_view lit) {
+  std::string inner(lit.substr(1, lit.size() >= 2 ? lit.size() - 2 : 0));
+  unsigned char addr[16];
+  bool v6 = inner.size() > 5 && (inner.compare(0, 5, "IPv6:") == 0 || inner.compare(0, 5, "ipv6:") == 0 ||
+                                 inner.compare(0, 5, "IPV6:") == 0);
+  bool ok = lit.size() >= 2 && lit.front() == '[' && lit.back() == ']' &&
+            (v6 ? inet_pton(AF_INET6, inner.c_str() + 5, addr) == 1 : inet_pton(AF_INET, inner.c_str(), addr) == 1);
+  if (ok) return "";
+  return "a bad address literal \"" + Printable(lit.substr(0, 100)) + "\" (not an IPv4 or IPv6 address)";
+}
+
+// The problem with one hop of a source route (the text after its "@"),
+// or "".
+std::string RouteHopProblem(std::string_view hop, bool at) {
+  if (hop.empty()) return "an empty domain in the source route";
+  std::string quoted = "\"" + Printable(hop.substr(0, 100)) + "\"";
+  if (!at) return "a bad domain " + quoted + " in the source route (each hop is @domain)";
+  if (hop.front() == '[') {
+    if (AddressLiteralProblem(hop).empty()) return "";
+    return "a bad address literal " + quoted + " in the source route";
+  }
+  if (!ValidDomainName(hop)) return "a bad domain " + quoted + " in the source route";
+  return "";
+}
+
+// path starts with '@' and holds a ':': an RFC 5321 source route,
+// "@hop,@hop:mailbox". Checks every hop and sets *mailbox to what follows
+// the route. Returns the problem, or "".
+std::string StripSourceRoute(std::string_view path, std::string_view* mailbox) {
+  size_t i = 0;
+  for (;;) {
+    bool at = i < path.size() && path[i] == '@';
+    if (at) ++i;
+    size_t end = i;
+    // A hop ends at ',' or ':' outside a domain literal.
+    while (end < path.size() && path[end] != ',' && path[end] != ':') {
+      if (path[end] == '[') {
+        end = path.find(']', end);
+        if (end == std::string_view::npos) return "an unterminated domain literal in the source route";
+      }
+      ++end;
+    }
+    std::string problem = RouteHopProblem(path.substr(i, end - i), at);
+    if (!problem.empty()) return problem;
+    if (end == path.size()) return "a source route with no ':' before the mailbox";
+    if (path[end] == ':') {
+      *mailbox = path.substr(end + 1);
+      return mailbox->empty() ? "a source route with no mailbox" : "";
+    }
+    i = end + 1;
+  }
+}
+
+bool IsSourceRoute(std::string_view path) {
+  return !path.empty() && path.front() == '@' && path.find(':') != std::string_view::npos;
+}
+
 }  // namespace
 
 std::string Mailbox::addr_spec() const {
@@ -451,11 +534,24 @@ Status ParseSenderArgument(std::string_view value, std::string* sender) {
     if (sender != nullptr) sender->clear();
     return Status::Ok();
   }
+  // "<@a:>" and "@a:" hold a route and no mailbox: that is an error, not
+  // the null sender, and a route is checked as SMTP paths are.
+  std::string_view inner = v;
+  if (inner.size() >= 2 && inner.front() == '<' && inner.back() == '>') inner = inner.substr(1, inner.size() - 2);
+  if (IsSourceRoute(inner)) {
+    std::string problem = StripSourceRoute(inner, &v);
+    if (!problem.empty()) return Status::Usage("sender \"" + Printable(value) + "\": " + problem);
+  }
   AddressList list = ParseAddressList(v);
   if (list.mailboxes.empty()) {
     return Status::Usage("no address in sender \"" + Printable(v) + "\"");
   }
-  if (sender != nullptr) *sender = list.mailboxes.front().addr_spec();
+  const Mailbox& mb = list.mailboxes.front();
+  if (!mb.domain.empty() && mb.domain.front() == '[') {
+    std::string problem = AddressLiteralProblem(mb.domain);
+    if (!problem.empty()) return Status::Usage("sender \"" + Printable(value) + "\": " + problem);
+  }
+  if (sender != nullptr) *sender = mb.addr_spec();
   return Status::Ok();
 }
 
@@ -522,8 +618,28 @@ Status ParseEnvelopePath(std::string_view path, std::string* address) {
   AddressList list = ParseAddressList(path);
   if (list.errors > 0 || list.mailboxes.size() != 1 || !list.mailboxes[0].display_name.empty())
     return Status::Usage("not an address (local-part@domain)");
+  const std::string& domain = list.mailboxes[0].domain;
+  if (!domain.empty() && domain.front() == '[') {
+    problem = AddressLiteralProblem(domain);
+    if (!problem.empty()) return Status::Usage(problem);
+  }
   if (address != nullptr) *address = std::string(path);
   return Status::Ok();
+}
+
+Status ParseSmtpPath(std::string_view path, std::string* address) {
+  std::string_view mailbox = path;
+  if (IsSourceRoute(path)) {
+    Status s = CheckEnvelopeAddress(path);
+    if (!s.ok()) return s;
+    std::string problem = StripSourceRoute(path, &mailbox);
+    if (!problem.empty()) return Status::Usage(problem);
+  }
+  if (mailbox.empty()) {
+    if (address != nullptr) address->clear();
+    return Status::Ok();
+  }
+  return ParseEnvelopePath(mailbox, address);
 }
 
 std::string Qualified(const std::string& addr, const std::string& domain) {

@@ -62,8 +62,8 @@ struct PathCommand {
 };
 
 // "FROM:<addr> PARAMS" (case-insensitive keyword, optional space after the
-// colon as many clients send) -> addr and the parameter words. Source
-// routes (<@a,@b:user@c>) are dropped, as RFC 5321 allows.
+// colon as many clients send) -> addr and the parameter words. The path
+// is kept as written: ParseSmtpPath checks and drops a source route.
 std::optional<PathCommand> ParsePathCommand(std::string_view args, std::string_view keyword) {
   if (!StartsWithIgnoreCase(args, keyword)) return std::nullopt;
   args.remove_prefix(keyword.size());
@@ -73,8 +73,6 @@ std::optional<PathCommand> ParsePathCommand(std::string_view args, std::string_v
   if (close == std::string_view::npos) return std::nullopt;
   PathCommand cmd;
   cmd.path = std::string(args.substr(1, close - 1));
-  if (!cmd.path.empty() && cmd.path[0] == '@' && cmd.path.find(':') != std::string::npos)
-    cmd.path = cmd.path.substr(cmd.path.find(':') + 1);
   for (std::string_view w : Split(Trim(args.substr(close + 1)), ' ')) {
     if (w.empty()) continue;
     size_t eq = w.find('=');
@@ -483,18 +481,17 @@ void SmtpServer::Mail(std::string_view args, std::string* out) {
     *out += "501 5.5.4 syntax: MAIL FROM:<address>\r\n";
     return;
   }
-  // <> is the null sender of bounces and stays empty.
-  if (!cmd->path.empty()) {
-    Status s = ParseEnvelopePath(cmd->path, nullptr);
-    if (s.ok()) s = CheckQualifiedLength(cmd->path, /*recipient=*/false, p_.local);
-    if (!s.ok()) {
-      *out += BadAddress("501 5.1.7 bad sender address", cmd->path, s);
-      return;
-    }
+  // <> is the null sender of bounces and stays empty; <@a:> is not <>.
+  std::string sender;
+  Status s = ParseSmtpPath(cmd->path, &sender);
+  if (s.ok() && !sender.empty()) s = CheckQualifiedLength(sender, /*recipient=*/false, p_.local);
+  if (!s.ok()) {
+    *out += BadAddress("501 5.1.7 bad sender address", cmd->path, s);
+    return;
   }
   for (const Param& prm : cmd->params)
     if (!MailParam(prm.key, prm.value, out)) return;
-  t_.sender = cmd->path;
+  t_.sender = sender;
   t_.tls = tls_active_;
   t_.auth_user = auth_user_;
   in_mail_ = true;
@@ -550,8 +547,9 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
     *out += "553 5.1.3 bad recipient address: <> is no recipient\r\n";
     return;
   }
-  Status bad = ParseEnvelopePath(cmd->path, nullptr);
-  if (bad.ok()) bad = CheckQualifiedLength(cmd->path, /*recipient=*/true, p_.local);
+  std::string rcpt;
+  Status bad = ParseSmtpPath(cmd->path, &rcpt);
+  if (bad.ok()) bad = CheckQualifiedLength(rcpt, /*recipient=*/true, p_.local);
   if (!bad.ok()) {
     *out += BadAddress("501 5.1.3 bad recipient address", cmd->path, bad);
     return;
@@ -563,7 +561,7 @@ void SmtpServer::Rcpt(std::string_view args, std::string* out) {
   std::string orcpt, notify;
   for (const Param& prm : cmd->params)
     if (!RcptParam(prm, &notify, &orcpt, out)) return;
-  t_.recipients.push_back(cmd->path);
+  t_.recipients.push_back(rcpt);
   t_.orcpts.push_back(orcpt);
   t_.notifies.push_back(notify);
   *out += "250 2.1.5 Ok\r\n";

@@ -18,7 +18,10 @@
 #  7. the end of data right behind a line over 64 KiB whose CR and LF come
 #     in different reads is seen;
 #  8. an address too long only once qualified with the domain is refused
-#     at its command, and the other recipients still get the message.
+#     at its command, and the other recipients still get the message;
+#  9. a source route with no mailbox (<@a:>) is no null sender: 501 5.1.7,
+#     as are bad routes and address literals; a valid route is stripped;
+#     sendmail -f '@a:' exits 64 with one line.
 . "$(dirname "$0")/lib.sh"
 PROBE="/usr/bin/python3 $RELAY_SRC/tests/smtp_probe.py"
 LPORT=$(free_port)
@@ -258,4 +261,47 @@ for d in bs listener; do
   wait_for 30 sh -c "grep -q 'X-Token: long-$d' '$T/fs.log'" || true
   for r in long1 long2; do contains "$T/fs.log" "RCPT TO:<$r-$d@x.test>" "$d: $r got the message"; done
 done
+
+# 9. Source routes and address literals, on both doors.
+for d in bs listener; do
+  door $d "EHLO c\\r\\nMAIL FROM:<@a:>\\r\\nMAIL FROM:<@a.example,@b.example:>\\r\\nMAIL FROM:<@:a@b>\\r\\n" \
+    "MAIL FROM:<@a,@:x@y>\\r\\nMAIL FROM:<@@a:x@y>\\r\\nMAIL FROM:<@[bad:x@y>\\r\\nMAIL FROM:<x@[1.2.3]>\\r\\n" \
+    "MAIL FROM:<@a.example,@b.example:route-$d@y.example>\\r\\nRCPT TO:<@a:>\\r\\nRCPT TO:<x@[300.1.1.1]>\\r\\n" \
+    "RCPT TO:<x@[IPv6:zz]>\\r\\nRCPT TO:<x@[1.2.3.4>\\r\\nRCPT TO:<@r.example:routed-$d@x.test>\\r\\n" \
+    "RCPT TO:<v4-$d@[192.0.2.1]>\\r\\nRCPT TO:<v6-$d@[IPv6:2001:db8::1]>\\r\\n" \
+    "DATA\\r\\nX-Token: route-$d\\r\\n\\r\\nbody\\r\\n.\\r\\nQUIT\\r\\n" > "$T/route-$d.out" 2>&1
+  o=$T/route-$d.out
+  contains "$o" "501 5.1.7 bad sender address <@a:>: a source route with no mailbox" "$d: MAIL FROM:<@a:> refused, not <>"
+  contains "$o" "501 5.1.7 bad sender address <@a.example,@b.example:>: a source route with no mailbox" "$d: a longer route with no mailbox refused"
+  contains "$o" "501 5.1.7 bad sender address <@:a@b>: an empty domain in the source route" "$d: <@:a@b> refused"
+  contains "$o" "501 5.1.7 bad sender address <@a,@:x@y>: an empty domain in the source route" "$d: <@a,@:x@y> refused"
+  contains "$o" "501 5.1.7 bad sender address <@@a:x@y>: a bad domain \"@a\" in the source route" "$d: <@@a:x@y> refused"
+  contains "$o" "501 5.1.7 bad sender address <@[bad:x@y>: an unterminated domain literal in the source route" "$d: <@[bad:x@y> refused"
+  contains "$o" "501 5.1.7 bad sender address <x@[1.2.3]>: a bad address literal \"[1.2.3]\"" "$d: <x@[1.2.3]> refused"
+  contains "$o" "501 5.1.3 bad recipient address <@a:>: a source route with no mailbox" "$d: RCPT TO:<@a:> refused"
+  contains "$o" "501 5.1.3 bad recipient address <x@[300.1.1.1]>: a bad address literal" "$d: <x@[300.1.1.1]> refused"
+  contains "$o" "501 5.1.3 bad recipient address <x@[IPv6:zz]>: a bad address literal" "$d: <x@[IPv6:zz]> refused"
+  contains "$o" "501 5.1.3 bad recipient address <x@[1.2.3.4>: an unterminated domain literal" "$d: <x@[1.2.3.4> refused"
+  contains "$o" "summary: queued=1 mail_ok=1" "$d: the routed sender and the good recipients give one message"
+done
+for d in bs listener; do
+  wait_for 30 sh -c "grep -q 'X-Token: route-$d' '$T/fs.log'" || true
+  grep '"event": "message"' "$T/fs.log" | grep "X-Token: route-$d" > "$T/route-$d.json"
+  contains "$T/route-$d.json" "\"mail_from\": \"route-$d@y.example\"" "$d: the route is stripped from the sender"
+  contains "$T/fs.log" "RCPT TO:<routed-$d@x.test>" "$d: and from a recipient"
+  contains "$T/fs.log" "RCPT TO:<v4-$d@[192.0.2.1]>" "$d: an IPv4 literal is kept"
+  contains "$T/fs.log" "RCPT TO:<v6-$d@[IPv6:2001:db8::1]>" "$d: an IPv6 literal is kept"
+done
+n=$(grep '"event": "message"' "$T/fs.log" | grep 'X-Token: route-' | grep -c '"mail_from": ""')
+[ "${n:-0}" = 0 ] && ok "no null-sender message from <@a:>" || bad "$n null-sender messages from <@a:>"
+for f in '@a:' '<@a:>' '<@:a@b>' 'x@[1.2.3]'; do
+  printf 'Subject: r\n\nbody\n' > "$T/in"
+  expect_exit 64 "sendmail -f '$f'" -- "$BIN/sendmail" -C "$CONF" -f "$f" r@x.test
+  [ "$(wc -l < "$T/err")" = 1 ] && ok "sendmail -f '$f': one line: $(cat "$T/err")" || bad "sendmail -f '$f': stderr $(cat "$T/err")"
+done
+contains "$T/err" "a bad address literal" "sendmail -f 'x@[1.2.3]': names the literal"
+printf 'Subject: r\n\nbody\n' > "$T/in"
+expect_exit 64 "sendmail -f '@a:'" -- "$BIN/sendmail" -C "$CONF" -f '@a:' r@x.test
+contains "$T/err" "a source route with no mailbox" "sendmail -f '@a:': names the problem"
+rm -f "$T/in"
 finish

@@ -299,6 +299,103 @@ TEST(Address, ParseEnvelopePath) {
   }
 }
 
+// The path of MAIL FROM and RCPT TO, as the SMTP doors see it (the text
+// between < and >): a valid source route is stripped (RFC 5321 3.3,
+// C.3), a broken one or a route without a mailbox is refused, never taken
+// for the null sender; address literals must be IPv4 or IPv6 addresses.
+TEST(Address, ParseSmtpPath) {
+  const struct {
+    const char* path;
+    const char* address;
+  } good[] = {
+      {"", ""},
+      {"x@y.example", "x@y.example"},
+      {"@a.example:x@y.example", "x@y.example"},
+      {"@a.example,@b.example:x@y.example", "x@y.example"},
+      {"@[192.0.2.9]:x@y.example", "x@y.example"},
+      {"@[IPv6:2001:db8::9],@b-1.example:x@y.example", "x@y.example"},
+      {"@a:root", "root"},
+      {"x@[192.0.2.1]", "x@[192.0.2.1]"},
+      {"x@[IPv6:2001:db8::1]", "x@[IPv6:2001:db8::1]"},
+      {"x@[ipv6:::1]", "x@[ipv6:::1]"},
+      {"@a.example:\"john doe\"@y.example", "\"john doe\"@y.example"},
+  };
+  for (const auto& c : good) {
+    std::string got = "unchanged";
+    Status st = ParseSmtpPath(c.path, &got);
+    EXPECT_TRUE(st.ok()) << c.path << ": " << st.message();
+    EXPECT_EQ(got, c.address) << c.path;
+  }
+  const struct {
+    const char* path;
+    const char* problem;
+  } bad[] = {
+      {"@a:", "a source route with no mailbox"},
+      {"@a.example,@b.example:", "a source route with no mailbox"},
+      {"@:a@b", "an empty domain in the source route"},
+      {"@a,@:x@y", "an empty domain in the source route"},
+      {"@a,:x@y", "an empty domain in the source route"},
+      {"@@a:x@y", "a bad domain \"@a\" in the source route"},
+      {"@[bad:x@y", "an unterminated domain literal in the source route"},
+      {"@[300.1.1.1]:x@y", "a bad address literal \"[300.1.1.1]\" in the source route"},
+      {"@a..b:x@y", "a bad domain \"a..b\" in the source route"},
+      {"@-a:x@y", "a bad domain \"-a\" in the source route"},
+      {"@a b:x@y", "a bad domain \"a b\" in the source route"},
+      {"@a,b:x@y", "a bad domain \"b\" in the source route (each hop is @domain)"},
+      {"@a:@b", "not an address"},
+      {"@a:x@y:z", "':' outside a quoted string"},
+      {"x@[1.2.3]", "a bad address literal \"[1.2.3]\""},
+      {"x@[300.1.1.1]", "a bad address literal \"[300.1.1.1]\""},
+      {"x@[IPv6:zz]", "a bad address literal \"[IPv6:zz]\""},
+      {"x@[IPv6:192.0.2.1]", "a bad address literal"},
+      {"x@[x-tag:foo]", "a bad address literal"},
+      {"x@[]", "a bad address literal"},
+      {"x@[1.2.3.4", "an unterminated domain literal"},
+      {"@x.test", "not an address"},
+  };
+  for (const auto& c : bad) {
+    std::string got = "unchanged";
+    Status st = ParseSmtpPath(c.path, &got);
+    EXPECT_FALSE(st.ok()) << c.path;
+    EXPECT_EQ(st.kind(), Status::Kind::kUsage) << c.path;
+    EXPECT_NE(st.message().find(c.problem), std::string::npos) << c.path << ": " << st.message();
+    EXPECT_EQ(got, "unchanged") << c.path;
+  }
+}
+
+// -f and -r follow the same rule for a source route and address literals:
+// "@a:" is no null sender (sendmail exits 64 with one line).
+TEST(Address, ParseSenderArgumentRoutesAndLiterals) {
+  const struct {
+    const char* value;
+    const char* problem;
+  } bad[] = {
+      {"@a:", "a source route with no mailbox"},
+      {"<@a:>", "a source route with no mailbox"},
+      {" <@a,@b:> ", "a source route with no mailbox"},
+      {"<@:a@b>", "an empty domain in the source route"},
+      {"<@[bad:x@y>", "an unterminated domain literal in the source route"},
+      {"x@[1.2.3]", "a bad address literal \"[1.2.3]\""},
+      {"Joe <x@[IPv6:zz]>", "a bad address literal \"[IPv6:zz]\""},
+  };
+  for (const auto& c : bad) {
+    std::string got = "unchanged";
+    Status st = ParseSenderArgument(c.value, &got);
+    EXPECT_EQ(st.kind(), Status::Kind::kUsage) << c.value;
+    EXPECT_NE(st.message().find(c.problem), std::string::npos) << c.value << ": " << st.message();
+    EXPECT_EQ(st.message().find('\n'), std::string::npos);
+  }
+  for (const char* v : {"<@a.example,@b.example:x@y.example>", "@a.example:x@y.example"}) {
+    std::string got;
+    Status st = ParseSenderArgument(v, &got);
+    EXPECT_TRUE(st.ok()) << v << ": " << st.message();
+    EXPECT_EQ(got, "x@y.example") << v;
+  }
+  std::string got;
+  EXPECT_TRUE(ParseSenderArgument("x@[192.0.2.1]", &got).ok());
+  EXPECT_EQ(got, "x@[192.0.2.1]");
+}
+
 // Inputs built to be expensive: they must parse quickly, without deep
 // recursion, and give the obvious answer.
 TEST(Address, HostileInputs) {

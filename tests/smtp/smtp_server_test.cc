@@ -231,6 +231,35 @@ TEST_F(ServerTest, BadAddressesAreRefusedAtTheirCommand) {
   EXPECT_EQ(b_.messages.size(), 1u);
 }
 
+// A source route with no mailbox is no null sender (Postfix: 501 5.1.7);
+// a valid route is stripped; bad routes and address literals are refused
+// at their command, naming the problem.
+TEST_F(ServerTest, SourceRoutesAndAddressLiterals) {
+  params_.max_recipients = 10;
+  std::string out = Run(
+      "EHLO c\r\nMAIL FROM:<@a:>\r\nMAIL FROM:<@a.example,@b.example:>\r\nMAIL FROM:<@:a@b>\r\n"
+      "MAIL FROM:<x@[1.2.3]>\r\nMAIL FROM:<@a.example,@b.example:s@y.example>\r\n"
+      "RCPT TO:<@a:>\r\nRCPT TO:<@@a:x@y>\r\nRCPT TO:<x@[300.1.1.1]>\r\nRCPT TO:<x@[IPv6:zz]>\r\n"
+      "RCPT TO:<@r.example:x@y.example>\r\nRCPT TO:<x@[192.0.2.1]>\r\nRCPT TO:<x@[IPv6:2001:db8::1]>\r\n"
+      "DATA\r\nhi\r\n.\r\n");
+  EXPECT_NE(out.find("\r\n501 5.1.7 bad sender address <@a:>: a source route with no mailbox\r\n"
+                     "501 5.1.7 bad sender address <@a.example,@b.example:>: a source route with no mailbox\r\n"
+                     "501 5.1.7 bad sender address <@:a@b>: an empty domain in the source route\r\n"
+                     "501 5.1.7 bad sender address <x@[1.2.3]>: a bad address literal \"[1.2.3]\" (not an IPv4 or IPv6 address)\r\n"
+                     "250 2.1.0 Ok\r\n"
+                     "501 5.1.3 bad recipient address <@a:>: a source route with no mailbox\r\n"
+                     "501 5.1.3 bad recipient address <@@a:x@y>: a bad domain \"@a\" in the source route\r\n"
+                     "501 5.1.3 bad recipient address <x@[300.1.1.1]>: a bad address literal \"[300.1.1.1]\" (not an IPv4 or IPv6 address)\r\n"
+                     "501 5.1.3 bad recipient address <x@[IPv6:zz]>: a bad address literal \"[IPv6:zz]\" (not an IPv4 or IPv6 address)\r\n"
+                     "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 "),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(b_.begun.size(), 1u);
+  EXPECT_EQ(b_.begun[0].sender, "s@y.example");
+  EXPECT_EQ(b_.begun[0].recipients,
+            (std::vector<std::string>{"x@y.example", "x@[192.0.2.1]", "x@[IPv6:2001:db8::1]"}));
+}
+
 // NOTIFY and ORCPT belong to their RCPT (RFC 3461 4.1, 4.2).
 TEST_F(ServerTest, NotifyIsKeptPerRecipient) {
   Run("EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y> NOTIFY=NEVER\r\n"

@@ -71,8 +71,10 @@ std::string QualifyAddresses(std::string_view text, std::string_view domain);
 
 // Parses the argument of -f or -r: the first address of an RFC 5322 parse
 // of the value. "" and "<>" (and only those, after trimming whitespace)
-// give the null sender, returned as "". Returns a Usage status when the
-// value holds no address.
+// give the null sender, returned as "". A source route ("<@a:x@y>") is
+// checked and removed as ParseSmtpPath does, and a domain literal checked
+// as ParseEnvelopePath does. Returns a Usage status when the value holds
+// no address, or a route with none ("@a:"), or a bad route or literal.
 Status ParseSenderArgument(std::string_view value, std::string* sender);
 
 // Checks an address before it may enter an envelope record: no CR, LF, NUL
@@ -86,10 +88,22 @@ Status CheckEnvelopeAddress(std::string_view address);
 // sendmail's arguments go through: it must be exactly one mailbox written
 // as a bare addr-spec ("user@example.com", "\"john doe\"@example.com",
 // "root"), with no display name, group, comment, white space, backslash or
-// unbalanced quote outside a quoted string. On success *address is the path
-// as given. Otherwise a Usage status naming what is wrong ("white space
-// outside a quoted string", "an unbalanced quote", ...).
+// unbalanced quote outside a quoted string; a domain literal must be an
+// IPv4 address ("[192.0.2.1]") or "[IPv6:" address "]". On success
+// *address is the path as given. Otherwise a Usage status naming what is
+// wrong ("white space outside a quoted string", "an unbalanced quote",
+// "a bad address literal \"[1.2.3]\" ...", ...).
 Status ParseEnvelopePath(std::string_view path, std::string* address);
+
+// Parses the path of MAIL FROM or RCPT TO: the text between < and >. ""
+// is the null sender (only when nothing at all is between the brackets).
+// An RFC 5321 source route ("@a.example,@b.example:x@y.example") is
+// checked hop by hop (each "@" and a domain or address literal) and
+// removed, as RFC 5321 3.3 and C.3 allow; the rest goes through
+// ParseEnvelopePath. A route with no mailbox ("@a:") is refused, not taken
+// for "<>". On success *address is the mailbox; otherwise a Usage status
+// naming what is wrong ("a source route with no mailbox", ...).
+Status ParseSmtpPath(std::string_view path, std::string* address);
 
 // addr with "@domain" appended when it has no '@' (an unqualified name).
 std::string Qualified(const std::string& addr, const std::string& domain);

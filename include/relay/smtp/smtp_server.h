@@ -17,8 +17,9 @@
 //    unstuffed to an empty one). A bare CR ends nothing; it is handed on
 //    inside its line (the injector drops it). No SMTP smuggling through
 //    relay, however the bytes are split into segments.
-//  - MAIL and RCPT addresses go through ParseEnvelopePath (the parser
-//    sendmail's arguments use): a bad one is refused at its command (501
+//  - MAIL and RCPT addresses go through ParseSmtpPath (a source route
+//    checked and dropped, <@a:> no null sender; then ParseEnvelopePath,
+//    the parser sendmail's arguments use): a bad one is refused at its command (501
 //    5.1.7 / 501 5.1.3, naming the problem); the other recipients stay.
 //    So is one longer than kMaxAddressLength once qualified with the
 //    mail domain as the injector will (ServerParams::local).
