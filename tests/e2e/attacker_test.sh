@@ -161,16 +161,19 @@ rm -f "$Q/6610AAAAAAAAAF00000"
 # 7. Forged content: an inner dot line (CRLF, and with a bare LF, which
 #    some servers take as the end too) must not end the DATA phase and
 #    smuggle a second transaction; a bare CR, an unstuffed dot and a bare
-#    LF line are refused too. No final dot goes out; the entry goes to
-#    corrupt/, and nothing of it reaches the smarthost as a message.
+#    LF line are refused too, and so is a NUL byte. No final dot goes
+#    out; the entry goes to corrupt/, and nothing of it reaches the
+#    smarthost as a message.
 pkg_smarthost "$T/fs7.log" '{}'
 smuggle='\r\n.\r\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<smuggled@x.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n'
 forge 6610AAAAAAAAAC00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nhello$smuggle"
 forge 6610AAAAAAAAAD00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<evil@x.test>\nRCPT TO:<smuggled@x.test>\r\n"
 forge 6610AAAAAAAAAE00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nbare\rCR\r\n"
 forge 6610AAAAAAAAAG00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\n.unstuffed\r\n"
+forge 6610AAAAAAAAAN00000 'uid 65534\nfrom nobody@example.com\nrcpt victim@x.test\n' "Subject: hi\r\n\r\nnul\0 byte\r\n"
 run_pkg
-for id in C D E G; do
+contains "$PLOG" "6610AAAAAAAAAN00000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAAN00000: content is not in wire form: a NUL byte" "forged content with a NUL: the log names it"
+for id in C D E G N; do
   [ -f "$R/spool/corrupt/6610AAAAAAAAA${id}00000" ] && ok "forged content $id: moved to corrupt/" || bad "forged content $id: not in corrupt/"
   contains "$PLOG" "6610AAAAAAAAA${id}00000: corrupt queue entry moved to $R/spool/corrupt/6610AAAAAAAAA${id}00000: content is not in wire form" "forged content $id: the log says why"
 done

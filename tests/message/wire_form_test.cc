@@ -101,6 +101,23 @@ TEST(WireForm, PiecesAgreeWithAReference) {
   EXPECT_GT(failed, 5000);
 }
 
+// The injector never writes NUL (RFC 5321 2.3.8: no NUL in SMTP text); a
+// NUL in queue content was forged, wherever it is in a line or a piece.
+TEST(WireForm, RefusesNul) {
+  const std::string cases[] = {
+      std::string("a\0b\r\n", 5),   std::string("\0\r\n", 3),        std::string("ab\0\r\n", 5),
+      std::string("a\r\n\0", 4),    std::string("a\r\n..\0\r\n", 8), std::string("Subject: x\r\n\r\nbody\0", 19),
+      std::string("\0", 1),
+  };
+  for (const std::string& text : cases) {
+    for (size_t n : {1, 2, 3, 1000}) {
+      std::string err;
+      EXPECT_FALSE(Check(text, n, &err)) << testing::PrintToString(text) << " in pieces of " << n;
+      EXPECT_NE(err.find("a NUL byte"), std::string::npos) << testing::PrintToString(text) << ": " << err;
+    }
+  }
+}
+
 TEST(WireForm, StaysFailed) {
   WireFormCheck c;
   EXPECT_FALSE(c.Feed("a\nb"));

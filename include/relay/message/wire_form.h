@@ -1,5 +1,5 @@
 // WireFormCheck: is a queue file's content in wire form (queue_file.h)?
-// CRLF line ends only (no bare CR, no bare LF), every line that starts
+// CRLF line ends only (no bare CR, no bare LF), no NUL byte, every line that starts
 // with "." starts with ".." (dot-stuffed, so no lone "." line can end the
 // DATA phase early), and the content ends with CRLF or is empty.
 //
