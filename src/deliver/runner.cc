@@ -21,6 +21,7 @@
 #include "relay/queue/queue_summary.h"
 #include "relay/queue/queue_id.h"
 #include "relay/queue/run_status.h"
+#include "relay/base/strings.h"
 
 namespace relay {
 namespace {
@@ -99,17 +100,34 @@ bool QueueRunner::Scan() {
   // Remove what injectors killed by SIGKILL left behind at once: their
   // reserved space would keep the spool at its floor (or full) for
   // everyone. A live writer (a cron job streaming for a day) holds a lock.
+  // Writers create only regular files there: anything else was planted or
+  // made by hand. It is named once (not on every scan) and left alone, as
+  // removing it could mean recursing into a directory relay never made.
   if (Env::Default()->ListDir(paths_.tmp(), &names).ok()) {
     time_t now = time(nullptr);
     for (const std::string& n : names) {
       std::string p = paths_.tmp_file(n);
       struct stat st;
       if (lstat(p.c_str(), &st) != 0 || now - st.st_mtime <= kDeadWriterSeconds) continue;
+      if (!S_ISREG(st.st_mode)) {
+        const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISLNK(st.st_mode)  ? "a symbolic link"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "a device";
+        if (tmp_oddities_.insert(n).second)
+          log_->Warn(Printable(p) + ": " + what + ", not a temporary file; left alone");
+        continue;
+      }
       int fd = open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
       bool held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
       if (fd >= 0) close(fd);
       if (held) continue;
-      unlink(p.c_str());
+      if (unlink(p.c_str()) != 0) {
+        if (tmp_oddities_.insert(n).second)
+          log_->Warn("cannot remove temporary file " + Printable(p) + ": " + std::strerror(errno));
+        continue;
+      }
       log_->Info("removed temporary file " + p + " (its writer is gone)");
     }
   }

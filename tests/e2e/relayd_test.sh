@@ -95,4 +95,27 @@ send after-corrupt
 [ -f "$T/spool/corrupt/6610FFFFFFFFF000000" ] && ok "corrupt entry moved to corrupt/" || bad "corrupt entry not moved aside"
 contains "$T/relayd.log" "corrupt queue entry moved" "corrupt entry logged"
 [ "$(received)" = 1 ] && ok "the good message still delivered" || bad "good message not delivered"
+
+# 7. Entries in tmp/ that are not regular files (planted: a directory with
+#    a file in it, a FIFO, a symlink), old enough for the sweep: each is
+#    named once per run with what it is, left alone, and mail still flows.
+: > "$SINK"; : > "$T/relayd.log"
+mkdir "$T/spool/tmp/planted-dir"; echo keep > "$T/spool/tmp/planted-dir/inside"
+mkfifo "$T/spool/tmp/planted-fifo"; ln -s /etc/passwd "$T/spool/tmp/planted-link"
+touch -h -d '2000-01-01 00:00:00' "$T/spool/tmp/planted-dir" "$T/spool/tmp/planted-fifo" "$T/spool/tmp/planted-link"
+for run in 1 2; do
+  send "tmp-odd-$run"
+  "$BIN/relayd" -C "$CONF" --once; rc=$?
+  [ $rc = 0 ] && ok "run $run with odd entries in tmp/: exit 0" || bad "run $run with odd entries in tmp/: exit $rc"
+  [ "$(received)" = $run ] && ok "run $run: the message is delivered" || bad "run $run: received $(received)"
+  for what in "planted-dir: a directory" "planted-fifo: a FIFO" "planted-link: a symbolic link"; do
+    n=$(grep -c "tmp/${what%%:*}" "$T/relayd.log")
+    [ "$n" = $run ] && ok "run $run: tmp/${what%%:*} logged once in this run" || bad "run $run: tmp/${what%%:*} logged $n times in $run runs"
+    contains "$T/relayd.log" "tmp/$what, not a temporary file; left alone" "tmp/${what%%:*}: the line says what it is"
+  done
+done
+lacks "$T/relayd.log" "removed temporary file $T/spool/tmp/planted" "no odd entry is reported as removed"
+[ -f "$T/spool/tmp/planted-dir/inside" ] && ok "the planted directory and its file are left alone" || bad "the planted directory was changed"
+[ -p "$T/spool/tmp/planted-fifo" ] && [ -L "$T/spool/tmp/planted-link" ] && ok "the FIFO and the symlink are left alone" ||
+  bad "the FIFO or the symlink was removed"
 finish

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,6 +150,9 @@ class QueueRunner {
   Schedule schedule_;  // main thread only
   int64_t last_dir_sync_ = 0;
   int64_t last_unsaved_try_ = 0;
+  // Entries of tmp/ that are no regular file (a planted directory, say),
+  // already logged: the sweep names each once and leaves it alone.
+  std::set<std::string> tmp_oddities_;
 
   // Shared with workers, under mu_.
   mutable std::mutex mu_;
