@@ -184,25 +184,22 @@ class PosixEnv : public Env {
     return Status::Ok();
   }
 
-  Status RenameNoReplace(const std::string& from, const std::string& to,
-                         bool* exists) override {
+  Status RenameExclusive(const std::string& from, const std::string& to, bool* exists,
+                         bool* unsupported) override {
     if (exists) *exists = false;
-    // renameat2(RENAME_NOREPLACE) is atomic and keeps one link, so a reader
-    // woken by inotify never sees the file under two names. File systems
-    // without it get link() + unlink(), which also never replaces.
+    if (unsupported) *unsupported = false;
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
       return Status::Ok();
-    if (errno == EEXIST) {
-      if (exists) *exists = true;
-      return Status::FromErrno(errno, "rename " + from + " to " + to);
-    }
-    if (errno != EINVAL && errno != ENOSYS) return Status::FromErrno(errno, "rename " + from + " to " + to);
-    if (::link(from.c_str(), to.c_str()) != 0) {
-      if (errno == EEXIST && exists) *exists = true;
-      return Status::FromErrno(errno, "link " + from + " to " + to);
-    }
-    if (::unlink(from.c_str()) != 0) return Status::FromErrno(errno, "unlink " + from);
-    return Status::Ok();
+    if (errno == EEXIST && exists) *exists = true;
+    if ((errno == EINVAL || errno == ENOSYS) && unsupported) *unsupported = true;
+    return Status::FromErrno(errno, "rename " + from + " to " + to);
+  }
+
+  Status LinkFile(const std::string& from, const std::string& to, bool* exists) override {
+    if (exists) *exists = false;
+    if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
+    if (errno == EEXIST && exists) *exists = true;
+    return Status::FromErrno(errno, "link " + from + " to " + to);
   }
 
   Status RemoveFile(const std::string& path) override {
@@ -280,6 +277,23 @@ Env* Env::Default() {
 #ifndef RELAY_LIBEXECDIR
 #define RELAY_LIBEXECDIR "/usr/lib/relay"
 #endif
+
+// renameat2(RENAME_NOREPLACE) is atomic and keeps one link, so a reader
+// woken by inotify never sees the file under two names. File systems
+// without it get link() + unlink(), which also never replaces.
+Status Env::RenameNoReplace(const std::string& from, const std::string& to, bool* exists,
+                            bool* from_left) {
+  if (from_left) *from_left = false;
+  bool unsupported = false;
+  Status s = RenameExclusive(from, to, exists, &unsupported);
+  if (s.ok() || !unsupported) return s;
+  s = LinkFile(from, to, exists);
+  if (!s.ok()) return s;
+  // to is complete and visible from here on: a failure now must not make
+  // the caller write the message again.
+  if (!RemoveFile(from).ok() && from_left) *from_left = true;
+  return Status::Ok();
+}
 
 std::string HelperPath(const std::string& name) {
   char self[PATH_MAX];

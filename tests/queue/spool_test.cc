@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "testutil/fault_env.h"
 #include "testutil/temp_dir.h"
 
 namespace relay {
@@ -97,6 +99,49 @@ TEST(Spool, CommitRelayMessageWritesACompleteEntry) {
   Status s = CommitRelayMessage(Env::Default(), paths, e,
                                 [](const ContentSink&) { return Status::TempFail("read queue file"); });
   EXPECT_EQ(s.message(), "read queue file");
+  EXPECT_TRUE(dir.List("queue").empty());
+  EXPECT_TRUE(dir.List("tmp").empty());
+}
+
+// Without renameat2 (some network and FUSE file systems) the commit is
+// link + unlink. Once the link is made the entry is in queue/: an unlink
+// of the temporary name that fails then is no failure of the commit, or
+// the caller would submit the message again and it would go out twice.
+// The temporary name is left for relayd's sweep of tmp/.
+TEST(Spool, CommitWithoutRenameat2) {
+  testing::TempDir dir;
+  SpoolPaths paths(dir.path());
+  ASSERT_TRUE(CreatePrivateSpool(Env::Default(), paths).ok());
+  testing::FaultEnv env;
+  env.LackRenameat2();
+  Envelope e;
+  e.id = "6610AAE723F5700TMGK";
+  e.recipients = {{"alice@example.com", ""}};
+  auto content = [](const ContentSink& sink) { return sink("Subject: s\r\n\r\nbody\r\n"); };
+  const std::vector<std::string> just_id = {e.id};
+
+  // The fallback on its own: one name, in queue/.
+  ASSERT_TRUE(CommitRelayMessage(&env, paths, e, content).ok());
+  EXPECT_EQ(dir.List("queue"), just_id);
+  EXPECT_TRUE(dir.List("tmp").empty());
+  ASSERT_EQ(std::remove(paths.queue_file(e.id).c_str()), 0);
+
+  // The unlink fails: committed all the same, the temporary name left.
+  env.FailNth(testing::Op::kRemove, 1, EACCES);
+  Status s = CommitRelayMessage(&env, paths, e, content);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(dir.List("queue"), just_id);
+  EXPECT_EQ(dir.List("tmp"), just_id);
+  QueueEntryInfo info;
+  ASSERT_TRUE(ReadQueueEntryInfo(paths.queue_file(e.id), &info).ok());
+  EXPECT_TRUE(info.complete);
+  ASSERT_EQ(std::remove(paths.queue_file(e.id).c_str()), 0);
+  ASSERT_EQ(std::remove(paths.tmp_file(e.id).c_str()), 0);
+
+  // The link fails: that is a failure, and nothing is left anywhere.
+  env.FailNth(testing::Op::kLink, 1, EIO);
+  s = CommitRelayMessage(&env, paths, e, content);
+  EXPECT_FALSE(s.ok());
   EXPECT_TRUE(dir.List("queue").empty());
   EXPECT_TRUE(dir.List("tmp").empty());
 }

@@ -70,11 +70,27 @@ Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
   return s;
 }
 
-Status FaultEnv::RenameNoReplace(const std::string& from, const std::string& to, bool* exists) {
+Status FaultEnv::RenameExclusive(const std::string& from, const std::string& to, bool* exists,
+                                 bool* unsupported) {
+  if (no_renameat2_) {
+    if (exists) *exists = false;
+    if (unsupported) *unsupported = true;
+    return Status::FromErrno(EINVAL, "rename " + from + " to " + to);
+  }
   Status s = Check(Op::kLink);
-  if (s.ok()) s = target()->RenameNoReplace(from, to, exists);
+  if (s.ok()) s = target()->RenameExclusive(from, to, exists, unsupported);
   if (s.ok()) {
     unsynced_renames_[to] = from;
+    synced_size_[to] = synced_size_[from];
+  }
+  return s;
+}
+
+Status FaultEnv::LinkFile(const std::string& from, const std::string& to, bool* exists) {
+  Status s = Check(Op::kLink);
+  if (s.ok()) s = target()->LinkFile(from, to, exists);
+  if (s.ok()) {
+    unsynced_names_.insert(to);
     synced_size_[to] = synced_size_[from];
   }
   return s;

@@ -30,6 +30,9 @@ class FaultEnv : public EnvWrapper {
     return it == count_.end() ? 0 : it->second;
   }
   void SetNow(int64_t micros) { now_ = micros; }
+  // From now on RenameExclusive fails as on a file system without
+  // renameat2, so RenameNoReplace falls back to LinkFile + RemoveFile.
+  void LackRenameat2() { no_renameat2_ = true; }
 
   // Simulates losing power: see the comment at the top.
   void DropUnsyncedData();
@@ -37,7 +40,10 @@ class FaultEnv : public EnvWrapper {
   Status NewExclusiveFile(const std::string& path, mode_t mode,
                           std::unique_ptr<WritableFile>* file, bool* exists) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
-  Status RenameNoReplace(const std::string& from, const std::string& to, bool* exists) override;
+  // One kLink check per RenameNoReplace, whichever way it goes.
+  Status RenameExclusive(const std::string& from, const std::string& to, bool* exists,
+                         bool* unsupported) override;
+  Status LinkFile(const std::string& from, const std::string& to, bool* exists) override;
   Status RemoveFile(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
   Status ReadFile(const std::string& path, std::string* data, bool* missing) override;
@@ -54,6 +60,7 @@ class FaultEnv : public EnvWrapper {
   int fail_at_ = -1;
   int fail_errno_ = 0;
   int64_t now_ = 0;
+  bool no_renameat2_ = false;
   // Power-cut model.
   std::map<std::string, uint64_t> synced_size_;     // path -> bytes fsynced
   std::set<std::string> unsynced_names_;             // created, dir not synced

@@ -61,9 +61,21 @@ class Env {
                                  mode_t mode) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // Like RenameFile, but fails with *exists = true instead of replacing an
-  // existing target (renameat2 RENAME_NOREPLACE, else link + unlink).
-  virtual Status RenameNoReplace(const std::string& from, const std::string& to,
-                                 bool* exists) = 0;
+  // existing target: RenameExclusive where the file system has it, else
+  // LinkFile + RemoveFile (made through this Env's own calls, so that a
+  // test Env can fail each step). Once the link is made, the rename has
+  // happened: if from cannot then be removed, the result is still Ok (to
+  // is complete; reporting a failure would have the caller submit it
+  // again), *from_left is set, and from is left to the spool's tmp/ sweep.
+  Status RenameNoReplace(const std::string& from, const std::string& to, bool* exists,
+                         bool* from_left = nullptr);
+  // renameat2(RENAME_NOREPLACE) alone: a failed status with *unsupported =
+  // true on a file system without it (EINVAL, ENOSYS).
+  virtual Status RenameExclusive(const std::string& from, const std::string& to,
+                                 bool* exists, bool* unsupported) = 0;
+  // link(2): a second name for from, never replacing to (*exists = true
+  // when it is there).
+  virtual Status LinkFile(const std::string& from, const std::string& to, bool* exists) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   // fsyncs a directory, making the names created in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
@@ -96,9 +108,12 @@ class EnvWrapper : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override {
     return target_->RenameFile(from, to);
   }
-  Status RenameNoReplace(const std::string& from, const std::string& to,
-                         bool* exists) override {
-    return target_->RenameNoReplace(from, to, exists);
+  Status RenameExclusive(const std::string& from, const std::string& to, bool* exists,
+                         bool* unsupported) override {
+    return target_->RenameExclusive(from, to, exists, unsupported);
+  }
+  Status LinkFile(const std::string& from, const std::string& to, bool* exists) override {
+    return target_->LinkFile(from, to, exists);
   }
   Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
   Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
