@@ -263,7 +263,8 @@ void Respond(int fd, int code, const std::string& text) {
 }
 
 // Waits on the loopback socket for the browser's redirect; other requests
-// (a favicon) get 404 and the wait goes on.
+// (a favicon) get 404, a redirect without this login's state gets 400, and
+// the wait goes on until the timeout.
 Status AwaitRedirect(int lfd, const std::string& state, int64_t timeout, std::string* code) {
   int64_t deadline = time(nullptr) + timeout;
   for (;;) {
@@ -287,7 +288,18 @@ Status AwaitRedirect(int lfd, const std::string& state, int64_t timeout, std::st
       close(fd);
       continue;
     }
-    Status s = ParseRedirectTarget(target, state, code);
+    bool not_ours = false;
+    Status s = ParseRedirectTarget(target, state, code, &not_ours);
+    if (not_ours) {
+      // Any local user can reach this port: a redirect that is not this
+      // login's is refused and the login goes on, or anyone could end it.
+      // The page and the line name the problem, never the request's text.
+      Respond(fd, 400, "relay: this is not the answer to the login in progress: " + s.message() + ".");
+      close(fd);
+      std::printf("ignored   a redirect that is not this login's: %s; still waiting\n", s.message().c_str());
+      std::fflush(stdout);
+      continue;
+    }
     Respond(fd, s.ok() ? 200 : 400, s.ok() ? "relay has the authorization; you may close this page."
                                            : "relay: the login failed; see relayctl's message.");
     close(fd);

@@ -192,21 +192,24 @@ const std::string* QueryValue(const std::vector<std::pair<std::string, std::stri
 
 }  // namespace
 
-Status ParseRedirectTarget(std::string_view target, std::string_view expected_state, std::string* code) {
+Status ParseRedirectTarget(std::string_view target, std::string_view expected_state, std::string* code,
+                           bool* not_ours) {
+  if (not_ours) *not_ours = true;
   size_t qm = target.find('?');
   if (qm == std::string_view::npos)
     return Status::DataErr("the redirect carries no query (no code, no error)");
   std::vector<std::pair<std::string, std::string>> q;
   if (!ParseQuery(target.substr(qm + 1), &q)) return Status::DataErr("the redirect's query is not URL-encoded");
   const std::string* state = QueryValue(q, "state");
+  if (!state) return Status::DataErr("the redirect has no state parameter: not the answer to this login");
+  if (*state != expected_state)
+    return Status::DataErr("the redirect's state does not match this login's (a stale or forged redirect)");
+  if (not_ours) *not_ours = false;
   if (const std::string* err = QueryValue(q, "error")) {
     const std::string* desc = QueryValue(q, "error_description");
     return Status::DataErr("the provider refused the login: " + Printable(*err) +
                            (desc ? ": " + Printable(*desc) : std::string()));
   }
-  if (!state) return Status::DataErr("the redirect has no state parameter: not the answer to this login");
-  if (*state != expected_state)
-    return Status::DataErr("the redirect's state does not match this login's (a stale or forged redirect)");
   const std::string* c = QueryValue(q, "code");
   if (!c || c->empty()) return Status::DataErr("the redirect has no code");
   *code = *c;

@@ -132,6 +132,37 @@ TEST(RedirectTest, CodeOnlyWithTheRightState) {
   }
 }
 
+// A redirect without this login's state is not an answer to it, whatever
+// else it says (an error included): the caller refuses it and waits on.
+// Only one with the right state ends the login, with its code or error.
+TEST(RedirectTest, OnlyTheRightStateEndsTheLogin) {
+  struct Case {
+    const char* target;
+    bool not_ours;
+    const char* says;
+  };
+  for (Case c : {Case{"/?code=stolen&state=s2", true, "does not match"}, Case{"/?code=stolen", true, "no state"},
+                 Case{"/?error=access_denied&state=s2", true, "does not match"},
+                 Case{"/?error=access_denied", true, "no state"}, Case{"/", true, "no query"},
+                 Case{"/?code=%zz&state=s1", true, "not URL-encoded"},
+                 Case{"/?error=access_denied&state=s1", false, "access_denied"},
+                 Case{"/?state=s1", false, "no code"}}) {
+    std::string code = "unchanged";
+    bool not_ours = !c.not_ours;
+    Status s = ParseRedirectTarget(c.target, "s1", &code, &not_ours);
+    EXPECT_FALSE(s.ok()) << c.target;
+    EXPECT_EQ(not_ours, c.not_ours) << c.target;
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << c.target << ": " << s.message();
+    EXPECT_EQ(s.message().find("stolen"), std::string::npos) << s.message();
+    EXPECT_EQ(code, "unchanged");
+  }
+  std::string code;
+  bool not_ours = true;
+  ASSERT_TRUE(ParseRedirectTarget("/?code=c1&state=s1", "s1", &code, &not_ours).ok());
+  EXPECT_FALSE(not_ours);
+  EXPECT_EQ(code, "c1");
+}
+
 TEST(TokenResponseTest, Tokens) {
   TokenResponse t;
   ASSERT_TRUE(ParseTokenResponse(200,

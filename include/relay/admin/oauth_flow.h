@@ -90,7 +90,12 @@ std::string AuthorizationUrl(const AuthorizationRequest& req);
 // The redirect's request line target ("/?code=...&state=..."): the code
 // when state matches, else a DataErr naming what came back (the provider's
 // error and description, a missing code, a state that does not match).
-Status ParseRedirectTarget(std::string_view target, std::string_view expected_state, std::string* code);
+// The state is checked first, even for an error: anyone on the host can
+// reach the loopback listener, so a redirect without this login's state
+// (none, or another) is not an answer to it, and *not_ours (when given)
+// is set so that the caller can refuse it and go on waiting.
+Status ParseRedirectTarget(std::string_view target, std::string_view expected_state, std::string* code,
+                           bool* not_ours = nullptr);
 
 // ---------------------------------------------------------------- tokens
 
