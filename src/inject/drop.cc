@@ -96,7 +96,11 @@ DropReply Commit() {
   if (renameat2(AT_FDCWD, g.temp, AT_FDCWD, g.final, RENAME_NOREPLACE) != 0) {
     if (errno != EINVAL && errno != ENOSYS) return {errno, kStepRename};
     if (link(g.temp, g.final) != 0) return {errno, kStepLink};
-    if (unlink(g.temp) != 0) return {errno, kStepUnlink};
+    // The entry is in queue/ from here on: a failed unlink must not make
+    // sendmail report a failure (and its caller submit again). The name
+    // is left to relayd's sweep of tmp/; till then the entry's two links
+    // say "still being committed".
+    (void)unlink(g.temp);
   }
   g.temp[0] = '\0';
   int dir = open(SpoolPaths(g_spool).queue().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

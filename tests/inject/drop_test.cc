@@ -5,11 +5,18 @@
 #include "relay/inject/drop.h"
 
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -185,6 +192,66 @@ TEST_F(DropTest, AnOversizedFrameEndsTheChildAndLeavesNothing) {
   EXPECT_EQ(Count("spool/tmp"), 0);
   close(fd_);
   fd_ = -1;
+}
+
+// Starts the child in a process where renameat2 fails with EINVAL (a
+// file system without it) and every unlink with EACCES, through a seccomp
+// filter: the OS as the child sees it, without an Env in the child.
+bool StartDropperWithoutRenameat2NorUnlink(const std::string& conf, int* fd, pid_t* pid) {
+#if defined(__x86_64__)
+  const uint32_t arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  const uint32_t arch = AUDIT_ARCH_AARCH64;
+#else
+  return false;
+#endif
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  *pid = fork();
+  if (*pid < 0) return false;
+  if (*pid == 0) {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_renameat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unlinkat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+#ifdef __NR_unlink
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unlink, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+#endif
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      _exit(99);
+    RunDropper(sv, conf.c_str());
+  }
+  close(sv[1]);
+  *fd = sv[0];
+  return true;
+}
+
+// Without renameat2 the commit is link + unlink. Once the link is made the
+// entry is in queue/: an unlink of the temporary name that fails then is
+// no failure of the commit, or sendmail would report one and the caller
+// submit the message again (a duplicate). The name is left to relayd's
+// sweep of tmp/.
+TEST_F(DropTest, ACommitWhoseTemporaryNameCannotBeRemovedIsACommit) {
+  End();
+  ASSERT_TRUE(StartDropperWithoutRenameat2NorUnlink(dir_.path() + "/relay.conf", &fd_, &pid_));
+  ASSERT_EQ(Begin(spool_, kId).err, 0);
+  DropReply r{-1, -1};
+  ASSERT_TRUE(Ask(kDropWrite, 0, "whole message", &r, false));
+  ASSERT_TRUE(Ask(kDropCommit, 0, "", &r));
+  EXPECT_EQ(r.err, 0) << "step " << r.step << ": " << std::strerror(r.err);
+  EXPECT_EQ(Read(spool_ + "/queue/" + kId), "whole message");
+  EXPECT_EQ(Count("spool/tmp"), 1);  // for the sweep
+  End();
+  EXPECT_EQ(Count("spool/queue"), 1);
 }
 
 TEST_F(DropTest, FlushTriggerIsCreatedOnceAndAgainIsFine) {
