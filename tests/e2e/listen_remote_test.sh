@@ -228,6 +228,20 @@ lacks "$T/rehlo.eml" "trusted.example.com" "relay-smtpd: the fake name is nowher
 wait_for 20 grep -q "is not a domain or address literal" "$T/relayd.log" && ok "relay-smtpd: the forged EHLO is logged" ||
   bad "relay-smtpd: no log line for the forged EHLO"
 
+# 8c. Source routes and address literals, as on the other doors
+#     (smtp_doors_test.sh): <@a:> is no null sender, a broken route or
+#     literal is refused naming the problem, a valid route is stripped.
+PROBE "EHLO c\\r\\nMAIL FROM:<@a:>\\r\\nMAIL FROM:<@:a@b>\\r\\nMAIL FROM:<@r.example:app@remote.test>\\r\\n" \
+  "RCPT TO:<@a:>\\r\\nRCPT TO:<x@[1.2.3]>\\r\\nRCPT TO:<@r.example,@s.example:ops@example.net>\\r\\n" \
+  "DATA\\r\\nX-Token: rroute\\r\\n\\r\\nx\\r\\n.\\r\\nQUIT\\r\\n" > "$T/rroute.out" 2>&1
+contains "$T/rroute.out" "501 5.1.7 bad sender address <@a:>: a source route with no mailbox" "relay-smtpd: MAIL FROM:<@a:> refused, not <>"
+contains "$T/rroute.out" "501 5.1.7 bad sender address <@:a@b>: an empty domain in the source route" "relay-smtpd: <@:a@b> refused"
+contains "$T/rroute.out" "501 5.1.3 bad recipient address <@a:>: a source route with no mailbox" "relay-smtpd: RCPT TO:<@a:> refused"
+contains "$T/rroute.out" "501 5.1.3 bad recipient address <x@[1.2.3]>: a bad address literal" "relay-smtpd: <x@[1.2.3]> refused"
+contains "$T/rroute.out" "summary: queued=1 mail_ok=1" "relay-smtpd: the routed sender and recipient give one message"
+wait_for 20 grep -q "^rroute ops@example.net" "$T/sink.out" && ok "relay-smtpd: the route is stripped from the recipient" ||
+  bad "relay-smtpd: rroute not delivered to ops@example.net: $(grep '^rroute' "$T/sink.out")"
+
 # 9. Guessing: the session ends after three wrong passwords.
 RC brute 192.0.2.1 $RPORT 192.0.2.2 "$T/ca.pem" alice > "$T/brute.out" 2>&1
 contains "$T/brute.out" "closed after 3 wrong passwords" "421 after 3 wrong passwords"
