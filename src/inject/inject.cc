@@ -1,5 +1,7 @@
 #include "relay/inject/inject.h"
 
+#include <cstdint>
+#include <cstring>
 #include <set>
 
 #include "relay/message/address.h"
@@ -7,6 +9,23 @@
 
 namespace relay {
 namespace {
+
+// Whether a byte of s has its high bit set (the 8bit flag), 8 bytes at a
+// time: it runs over every byte of every message, and the byte loop it
+// replaces (a member written through a char pointer, so never vectorised)
+// was half of the instructions of a large injection (callgrind, 20 MB:
+// 136 M of 262 M in EmitPiece).
+bool HasHighBit(std::string_view s) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    acc |= w;
+  }
+  for (; i < s.size(); ++i) acc |= static_cast<unsigned char>(s[i]);
+  return (acc & 0x8080808080808080ull) != 0;
+}
 
 bool IsRemovedHeader(const HeaderField& f) {
   return f.Is("Bcc") || f.Is("Resent-Bcc") || f.Is("Return-Path") || f.Is("Content-Length");
@@ -340,17 +359,16 @@ bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line
   }
   while (!text.empty()) {
     if (column_ == kMaxLineLength) {
-      buf.append("\r\n ");
+      buf.append("\r\n ", 3);
       column_ = 1;
     }
     size_t take = std::min(kMaxLineLength - column_, text.size());
-    for (size_t i = 0; i < take; ++i)
-      if (static_cast<unsigned char>(text[i]) >= 0x80) eight_bit_ = true;
+    if (!eight_bit_) eight_bit_ = HasHighBit(text.substr(0, take));
     buf.append(text.substr(0, take));
     column_ += take;
     text.remove_prefix(take);
   }
-  if (ends_line) buf.append("\r\n");
+  if (ends_line) buf.append("\r\n", 2);
   content_size_ += buf.size();
   if (p_.size_limit != 0 && content_size_ > p_.size_limit)
     return Fail(Status::DataErr("message is larger than message_size_limit (" +

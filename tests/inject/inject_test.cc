@@ -204,6 +204,25 @@ TEST_F(InjectTest, EightBitBodyIsFlagged) {
                          true));
 }
 
+// The 8-bit scan goes a word at a time: one high byte anywhere in a line,
+// at every offset (word heads, tails, the last byte before the 998-octet
+// break), must be seen; a 7-bit body must not be flagged.
+TEST_F(InjectTest, EightBitByteIsSeenAtEveryOffset) {
+  for (size_t len : {1u, 7u, 8u, 9u, 15u, 16u, 17u, 77u, 997u, 998u, 999u, 2100u}) {
+    std::string line(len, 'a');
+    Result r = Run({"-i", "a@x.org"}, "Subject: s\n\n" + line + "\n");
+    ASSERT_TRUE(r.status.ok());
+    EXPECT_NE(r.file.find(" 7bit\n"), std::string::npos) << "7-bit line of " << len;
+    for (size_t at = 0; at < len; at += (len > 40 && at > 20 && at + 20 < len) ? 37 : 1) {
+      std::string eight = line;
+      eight[at] = '\x80';
+      r = Run({"-i", "a@x.org"}, "Subject: s\n\n" + eight + "\n");
+      ASSERT_TRUE(r.status.ok());
+      EXPECT_NE(r.file.find(" 8bit\n"), std::string::npos) << "line of " << len << ", high byte at " << at;
+    }
+  }
+}
+
 TEST_F(InjectTest, SenderOptionsAndNullSender) {
   Result r = Run({"-f", "<>", "-i", "a@x.org"}, "Subject: s\n\nb\n");
   ASSERT_TRUE(r.status.ok());
