@@ -49,4 +49,11 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+std::string_view NextWord(std::string_view* rest) {
+  size_t sp = rest->find(' ');
+  std::string_view w = rest->substr(0, sp);
+  *rest = sp == std::string_view::npos ? std::string_view() : rest->substr(sp + 1);
+  return w;
+}
+
 }  // namespace relay

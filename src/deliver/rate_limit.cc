@@ -8,12 +8,6 @@
 namespace relay {
 namespace {
 
-bool Number(std::string_view s, int64_t* v) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 // The end of the daily window of a message counted in minute m.
 int64_t DayEnd(int64_t m) { return (m + 1) * RateLimiter::kMinute + RateLimiter::kDay; }
 
@@ -169,20 +163,20 @@ RateLimiter RateLimiter::Parse(std::string_view text) {
     if (key == "pause") {
       size_t sp2 = rest.find(' ');
       int64_t until = 0;
-      if (!Number(rest.substr(0, sp2), &until)) continue;
+      if (!WholeNumber(rest.substr(0, sp2), &until)) continue;
       h->pause_until = until;
       h->pause_reason = sp2 == std::string_view::npos ? "" : OneLine(std::string(rest.substr(sp2 + 1)));
     } else if (key == "sent") {
       for (std::string_view w : Split(rest, ' ')) {
         int64_t t = 0;
-        if (Number(w, &t) && (h->recent.empty() || t >= h->recent.back())) h->recent.push_back(t);
+        if (WholeNumber(w, &t) && (h->recent.empty() || t >= h->recent.back())) h->recent.push_back(t);
       }
     } else if (key == "day") {
       for (std::string_view w : Split(rest, ' ')) {
         size_t colon = w.find(':');
         int64_t m = 0, c = 0;
-        if (colon == std::string_view::npos || !Number(w.substr(0, colon), &m) ||
-            !Number(w.substr(colon + 1), &c) || c <= 0 || c > 1000000000 || h->minutes[m] + c > 1000000000)
+        if (colon == std::string_view::npos || !WholeNumber(w.substr(0, colon), &m) ||
+            !WholeNumber(w.substr(colon + 1), &c) || c <= 0 || c > 1000000000 || h->minutes[m] + c > 1000000000)
           continue;
         h->minutes[m] += static_cast<int>(c);
       }

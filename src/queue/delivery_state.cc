@@ -8,19 +8,6 @@
 namespace relay {
 namespace {
 
-template <typename T>
-bool Num(std::string_view s, T* v) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
-
-std::string_view NextWord(std::string_view* rest) {
-  size_t sp = rest->find(' ');
-  std::string_view w = rest->substr(0, sp);
-  *rest = sp == std::string_view::npos ? std::string_view() : rest->substr(sp + 1);
-  return w;
-}
-
 }  // namespace
 
 size_t DeliveryState::pending() const {
@@ -64,15 +51,15 @@ Status ParseState(std::string_view text, size_t nrcpts, DeliveryState* s) {
     std::string_view rest = line;
     std::string_view key = NextWord(&rest);
     if (key == "attempts") {
-      if (!Num(rest, &s->attempts)) return bad();
+      if (!WholeNumber(rest, &s->attempts)) return bad();
     } else if (key == "next") {
-      if (!Num(rest, &s->next_attempt_micros)) return bad();
+      if (!WholeNumber(rest, &s->next_attempt_micros)) return bad();
     } else if (key == "delay_warned") {
       if (rest != "1") return bad();
       s->delay_warned = true;
     } else if (key == "rcpt") {
       size_t idx = 0;
-      if (!Num(NextWord(&rest), &idx) || idx >= nrcpts) return bad();
+      if (!WholeNumber(NextWord(&rest), &idx) || idx >= nrcpts) return bad();
       std::string_view kind = NextWord(&rest);
       RcptStatus& r = s->rcpts[idx];
       if (kind == "done") r.kind = RcptStatus::Kind::kDone;
@@ -94,7 +81,7 @@ int64_t ParseNextAttempt(std::string_view text) {
   if (at == std::string_view::npos) return 0;
   std::string_view rest = text.substr(at + 6);
   int64_t v = 0;
-  return Num(rest.substr(0, rest.find('\n')), &v) ? v : 0;
+  return WholeNumber(rest.substr(0, rest.find('\n')), &v) ? v : 0;
 }
 
 int64_t RetryDelaySeconds(int attempts, int64_t retry_min, int64_t retry_max, double jitter) {

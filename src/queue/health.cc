@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "relay/base/env.h"
+#include "relay/base/strings.h"
 
 namespace relay {
 namespace {
@@ -72,25 +73,15 @@ void Read(std::string_view value, bool* out) {
 }
 template <typename T>
 void Read(std::string_view s, T* out) {
-  T v{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) *out = v;
-}
-
-// Splits "word rest" at the first space.
-std::string_view Word(std::string_view* s) {
-  size_t sp = s->find(' ');
-  std::string_view w = s->substr(0, sp);
-  *s = sp == std::string_view::npos ? std::string_view() : s->substr(sp + 1);
-  return w;
+  WholeNumber(s, out);  // a bad value keeps the default
 }
 
 // Applies one "KEY VALUE" line (without its newline) to *h.
 void ParseLine(std::string_view line, Health* h) {
-  std::string_view key = Word(&line);
+  std::string_view key = NextWord(&line);
   if (key == "host") {
-    std::string_view name = Word(&line);
-    key = Word(&line);
+    std::string_view name = NextWord(&line);
+    key = NextWord(&line);
     if (name.empty() || key.empty()) return;
     SmarthostHealth* host = FindHost(h, name);
     VisitHostFields(*host, [&](std::string_view k, auto& v) {

@@ -27,13 +27,6 @@ Status Put(std::string* out, std::string_view key, std::string_view value) {
   return Status::Ok();
 }
 
-template <typename T>
-bool ParseNumber(std::string_view s, T* v) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 Status Malformed(int line, std::string_view what) {
   return Status::DataErr("queue file line " + std::to_string(line) + ": " + std::string(what));
 }
@@ -47,9 +40,9 @@ bool ApplyRecord(int version, std::string_view key, std::string_view value, Enve
   if (key == "id") {
     env->id = value;
   } else if (key == "time") {
-    *ok = ParseNumber(value, &env->arrival_micros);
+    *ok = WholeNumber(value, &env->arrival_micros);
   } else if (key == "uid") {
-    *ok = ParseNumber(value, &env->uid);
+    *ok = WholeNumber(value, &env->uid);
   } else if (key == "from") {
     env->sender = value;
   } else if (key == "rcpt") {
@@ -196,7 +189,7 @@ Status ParseTrailer(std::string_view tail, Trailer* t, size_t* trailer_size) {
   if (rec.substr(0, 4) != "end ") return Status::DataErr("queue file has no end record");
   rec.remove_prefix(4);
   size_t sp = rec.find(' ');
-  if (sp == std::string_view::npos || !ParseNumber(rec.substr(0, sp), &t->content_size))
+  if (sp == std::string_view::npos || !WholeNumber(rec.substr(0, sp), &t->content_size))
     return Status::DataErr("queue file end record is malformed");
   std::string_view bits = rec.substr(sp + 1);
   if (bits != "7bit" && bits != "8bit") return Status::DataErr("queue file end record is malformed");

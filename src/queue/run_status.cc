@@ -3,32 +3,15 @@
 #include <charconv>
 
 #include "relay/base/env.h"
+#include "relay/base/strings.h"
 
 namespace relay {
 namespace {
-
-template <typename T>
-bool Number(std::string_view s, T* out) {
-  if (s.empty()) return false;
-  T v{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  *out = v;
-  return true;
-}
 
 std::string OneLine(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
   return s;
-}
-
-// Splits "word rest" at the first space.
-std::string_view Word(std::string_view* s) {
-  size_t sp = s->find(' ');
-  std::string_view w = s->substr(0, sp);
-  *s = sp == std::string_view::npos ? std::string_view() : s->substr(sp + 1);
-  return w;
 }
 
 }  // namespace
@@ -44,9 +27,9 @@ RunStatus RunStatus::Parse(std::string_view text) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    std::string_view key = Word(&line);
-    if (key == "last_sent") Number(line, &st.last_sent);
-    else if (key == "last_error_time") Number(line, &st.last_error_time);
+    std::string_view key = NextWord(&line);
+    if (key == "last_sent") WholeNumber(line, &st.last_sent);
+    else if (key == "last_error_time") WholeNumber(line, &st.last_error_time);
     else if (key == "last_error") st.last_error = std::string(line);
   }
   return st;
@@ -77,7 +60,7 @@ std::vector<std::string> SmarthostPause::ToArgs() const {
 
 bool SmarthostPause::FromArgs(std::string_view failures, std::string_view until, SmarthostPause* pause) {
   SmarthostPause p;
-  if (!Number(failures, &p.failures) || p.failures < 0 || !Number(until, &p.until)) return false;
+  if (!WholeNumber(failures, &p.failures) || p.failures < 0 || !WholeNumber(until, &p.until)) return false;
   *pause = p;
   return true;
 }
@@ -90,15 +73,15 @@ std::string RunReport::Encode() const {
 bool RunReport::Parse(std::string_view text, RunReport* report) {
   std::string_view line = text.substr(0, text.find('\n'));
   RunReport r;
-  if (Word(&line) != "next" || !Number(Word(&line), &r.next)) return false;
-  if (Word(&line) != "hold" || !Number(Word(&line), &r.pause.until)) return false;
-  if (Word(&line) != "failures" || !Number(Word(&line), &r.pause.failures)) return false;
+  if (NextWord(&line) != "next" || !WholeNumber(NextWord(&line), &r.next)) return false;
+  if (NextWord(&line) != "hold" || !WholeNumber(NextWord(&line), &r.pause.until)) return false;
+  if (NextWord(&line) != "failures" || !WholeNumber(NextWord(&line), &r.pause.failures)) return false;
   // Optional figures after the pause, KEY VALUE pairs: "sent", and any a
   // newer relay-deliver adds (skipped).
   while (!line.empty()) {
-    std::string_view key = Word(&line), value = Word(&line);
+    std::string_view key = NextWord(&line), value = NextWord(&line);
     if (key.empty() || value.empty()) return false;
-    if (key == "sent" && !Number(value, &r.sent)) return false;
+    if (key == "sent" && !WholeNumber(value, &r.sent)) return false;
   }
   *report = r;
   return true;

@@ -3,29 +3,13 @@
 #include <algorithm>
 #include <charconv>
 
+#include "relay/base/strings.h"
 #include "relay/relayd/json_object.h"
 
 namespace relay {
 namespace {
 
 constexpr int64_t kMicros = 1000000;
-
-template <typename T>
-bool Number(std::string_view s, T* out) {
-  if (s.empty()) return false;
-  T v{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  *out = v;
-  return true;
-}
-
-std::string_view Word(std::string_view* s) {
-  size_t sp = s->find(' ');
-  std::string_view w = s->substr(0, sp);
-  *s = sp == std::string_view::npos ? std::string_view() : s->substr(sp + 1);
-  return w;
-}
 
 AlertCondition Cond(std::string key, std::string kind) {
   AlertCondition c;
@@ -228,10 +212,10 @@ namespace {
 bool ParseAlertLine(std::string_view line, AlertState* st) {
   AlertState::Entry e;
   int firing = 0;
-  if (!Number(Word(&line), &firing) || firing < 0 || firing > 1) return false;
+  if (!WholeNumber(NextWord(&line), &firing) || firing < 0 || firing > 1) return false;
   e.firing = firing == 1;
-  if (!Number(Word(&line), &e.since) || !Number(Word(&line), &e.last_alert) || !Number(Word(&line), &e.last_seen) ||
-      !Number(Word(&line), &e.unreported) || line.empty())
+  if (!WholeNumber(NextWord(&line), &e.since) || !WholeNumber(NextWord(&line), &e.last_alert) || !WholeNumber(NextWord(&line), &e.last_seen) ||
+      !WholeNumber(NextWord(&line), &e.unreported) || line.empty())
     return false;
   st->entries[std::string(line)] = e;
   return true;
@@ -246,14 +230,14 @@ AlertState AlertState::Parse(std::string_view text) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    std::string_view key = Word(&line);
+    std::string_view key = NextWord(&line);
     if (key == "alert") {
       ParseAlertLine(line, &st);
     } else if (key == "heartbeat") {
-      Number(line, &st.last_heartbeat);
+      WholeNumber(line, &st.last_heartbeat);
     } else if (key == "counters") {
       uint64_t b = 0, c = 0, f = 0;
-      if (Number(Word(&line), &b) && Number(Word(&line), &c) && Number(line, &f)) {
+      if (WholeNumber(NextWord(&line), &b) && WholeNumber(NextWord(&line), &c) && WholeNumber(line, &f)) {
         st.counters_known = true;
         st.bounces_total = b, st.corrupt_total = c, st.failed_total = f;
       }
