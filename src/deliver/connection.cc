@@ -27,8 +27,8 @@ namespace {
 Status Temp(std::string msg) { return Status::TempFail(std::move(msg)); }
 
 bool IsIpLiteral(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  SockAddr ignored;
+  return AddressLiteral(host, 0, &ignored);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "relay/base/config.h"
 #include "relay/base/env.h"
+#include "testutil/import_util.h"
 
 namespace relay {
 namespace {
@@ -104,40 +105,6 @@ namespace relay {
 namespace {
 
 const std::string kData = std::string(RELAY_TESTDATA) + "/import";
-
-std::string Joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += "  " + s + "\n";
-  return out;
-}
-
-bool HasWarning(const ImportResult& r, const std::string& part) {
-  for (const std::string& w : r.warnings)
-    if (w.find(part) != std::string::npos) return true;
-  return false;
-}
-
-// Texts given directly: one file each, as the peer names it; the result
-// must parse as relay.conf (into *cfg when given).
-Status ImportText(ImportKind kind, std::map<std::string, std::string> files, ImportResult* r,
-                  Config* cfg = nullptr) {
-  ImportSource src;
-  src.kind = kind;
-  src.files = std::move(files);
-  Status s = ImportConfig(src, ImportOptions(), r);
-  if (!s.ok()) return s;
-  Config local;
-  Status ps = ParseConfig(r->relay_conf, "imported", cfg ? cfg : &local);
-  EXPECT_TRUE(ps.ok()) << ps.message() << "\n" << r->relay_conf;
-  return s;
-}
-
-Status ImportFile(const std::string& path, ImportResult* r) {
-  ImportSource src;
-  Status s = ReadImportSource(Env::Default(), path, ImportKind::kAuto, &src);
-  if (!s.ok()) return s;
-  return ImportConfig(src, ImportOptions(), r);
-}
 
 TEST(ImportOAuth, MsmtpWithOamaBecomesTheGmailPreset) {
   ImportResult r;

@@ -14,6 +14,7 @@
 
 #include "relay/base/config.h"
 #include "relay/base/env.h"
+#include "testutil/import_util.h"
 #include "testutil/temp_dir.h"
 
 namespace relay {
@@ -157,25 +158,6 @@ std::vector<Case> Cases() {
   };
 }
 
-std::string Joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += "  " + s + "\n";
-  return out;
-}
-
-bool HasWarning(const ImportResult& r, const std::string& part) {
-  for (const std::string& w : r.warnings)
-    if (w.find(part) != std::string::npos) return true;
-  return false;
-}
-
-Status Import(const std::string& path, ImportResult* r, ImportKind forced = ImportKind::kAuto) {
-  ImportSource src;
-  Status s = ReadImportSource(Env::Default(), path, forced, &src);
-  if (!s.ok()) return s;
-  return ImportConfig(src, ImportOptions(), r);
-}
-
 TEST(Import, Fixtures) {
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.name);
@@ -232,20 +214,6 @@ TEST(Import, SecretFileIsNamedInTheConfig) {
   Config cfg;
   ASSERT_TRUE(ParseConfig(r.relay_conf, "x", &cfg).ok());
   EXPECT_EQ(cfg.auth_password_file, "/etc/relay/ssmtp.secret");
-}
-
-// Texts given directly: one file each, as the peer names it.
-Status ImportText(ImportKind kind, std::map<std::string, std::string> files, ImportResult* r,
-                  Config* cfg = nullptr) {
-  ImportSource src;
-  src.kind = kind;
-  src.files = std::move(files);
-  Status s = ImportConfig(src, ImportOptions(), r);
-  if (!s.ok()) return s;
-  Config local;
-  Status ps = ParseConfig(r->relay_conf, "imported", cfg ? cfg : &local);
-  EXPECT_TRUE(ps.ok()) << ps.message() << "\n" << r->relay_conf;
-  return s;
 }
 
 TEST(Import, EmptyInputIsAnError) {
@@ -351,7 +319,7 @@ TEST(Import, KindFromContentOrForced) {
   std::string path = dir.path() + "/old-mailer.cfg";
   std::ofstream(path) << "# copied from another host\nmailhub=relay.example.org\n";
   ImportResult r;
-  ASSERT_TRUE(Import(path, &r).ok());
+  ASSERT_TRUE(ImportFile(path, &r).ok());
   Config cfg;
   ASSERT_TRUE(ParseConfig(r.relay_conf, "x", &cfg).ok());
   ASSERT_EQ(cfg.smarthosts.size(), 1u);
@@ -362,9 +330,9 @@ TEST(Import, KindFromContentOrForced) {
 
   std::string odd = dir.path() + "/settings";
   std::ofstream(odd) << "# no hint in here\n";
-  EXPECT_FALSE(Import(odd, &r).ok());
+  EXPECT_FALSE(ImportFile(odd, &r).ok());
   std::ofstream(odd) << "host smtp.example.com\nport 587\ntls on\nuser u\npassword p\n";
-  ASSERT_TRUE(Import(odd, &r, ImportKind::kMsmtp).ok());
+  ASSERT_TRUE(ImportFile(odd, &r, ImportKind::kMsmtp).ok());
   ASSERT_TRUE(ParseConfig(r.relay_conf, "x", &(cfg = Config())).ok());
   EXPECT_EQ(cfg.smarthosts.back().host, "smtp.example.com");
   EXPECT_EQ(r.secret, "p");
