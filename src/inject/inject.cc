@@ -10,14 +10,20 @@
 namespace relay {
 namespace {
 
-// Whether a byte of s has its high bit set (the 8bit flag), 8 bytes at a
-// time: it runs over every byte of every message, and the byte loop it
-// replaces (a member written through a char pointer, so never vectorised)
-// was half of the instructions of a large injection (callgrind, 20 MB:
-// 136 M of 262 M in EmitPiece).
+// Whether a byte of s has its high bit set (the 8bit flag), 32 bytes at a
+// time in four independent words: it runs over every byte of every
+// message, and the byte loop it replaced (a member written through a char
+// pointer, so never vectorised) was half of the instructions of a large
+// injection (callgrind, 20 MB: 136 M of 262 M in EmitPiece).
 bool HasHighBit(std::string_view s) {
-  uint64_t acc = 0;
+  uint64_t acc = 0, a[4] = {0, 0, 0, 0};
   size_t i = 0;
+  for (; i + 32 <= s.size(); i += 32) {
+    uint64_t w[4];
+    std::memcpy(w, s.data() + i, 32);
+    for (int k = 0; k < 4; ++k) a[k] |= w[k];
+  }
+  acc = a[0] | a[1] | a[2] | a[3];
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
@@ -125,11 +131,14 @@ std::vector<Recipient> ExpandRecipients(const std::vector<std::string>& addrs,
 }
 
 Injector::Injector(InjectParams params, MessageSink* out)
-    : p_(std::move(params)), out_(out), splitter_(this) {}
+    : p_(std::move(params)), out_(out), splitter_(this) {
+  wire_.reserve(kWireBatch + 8192);
+}
 
 bool Injector::Fail(Status s) {
   if (status_.ok()) status_ = std::move(s);
   phase_ = Phase::kDone;
+  wire_.clear();
   // What was written is of no use now: its space (and what it reserved)
   // goes back at once, not when the sender closes its end, however long
   // that takes (the rest of the input is still read, so that the sender
@@ -348,8 +357,11 @@ Status Injector::WriteHeaders() {
 
 bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line) {
   if (!status_.ok()) return false;
-  std::string& buf = wire_;  // reused: no allocation per line
-  buf.clear();
+  // Lines gather in wire_ and reach the sink kWireBatch at a time: one
+  // Append per batch, not per line, and a batch that size goes from here
+  // to write() with no copy in between (PosixWritableFile, DropClient).
+  std::string& buf = wire_;
+  size_t before = buf.size();
   if (starts_line) {
     column_ = 0;
     if (!text.empty() && text[0] == '.') {  // dot-stuffing (RFC 5321 4.5.2)
@@ -357,19 +369,26 @@ bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line
       column_ = 1;
     }
   }
+  if (column_ + text.size() <= kMaxLineLength) {  // the usual case: no fold
+    buf.append(text);
+    column_ += text.size();
+    text = {};
+  }
   while (!text.empty()) {
     if (column_ == kMaxLineLength) {
       buf.append("\r\n ", 3);
       column_ = 1;
     }
     size_t take = std::min(kMaxLineLength - column_, text.size());
-    if (!eight_bit_) eight_bit_ = HasHighBit(text.substr(0, take));
     buf.append(text.substr(0, take));
     column_ += take;
     text.remove_prefix(take);
   }
-  if (ends_line) buf.append("\r\n", 2);
-  content_size_ += buf.size();
+  if (ends_line) {  // two push_backs: inlined, where a 2-byte append is a call
+    buf.push_back('\r');
+    buf.push_back('\n');
+  }
+  content_size_ += buf.size() - before;
   if (p_.size_limit != 0 && content_size_ > p_.size_limit)
     return Fail(Status::DataErr("message is larger than message_size_limit (" +
                                 std::to_string(p_.size_limit) + " bytes)"));
@@ -383,7 +402,17 @@ bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line
     if (s.ok()) s = p_.space_check();
     if (!s.ok()) return Fail(s);
   }
-  Status s = out_->Append(buf);
+  if (buf.size() >= kWireBatch) return FlushWire();
+  return true;
+}
+
+bool Injector::FlushWire() {
+  // The 8bit flag, over a whole batch at a time: what the wire form adds
+  // (".", CR, LF, space) is ASCII, so the batch has a high byte exactly when
+  // the lines it came from did.
+  if (!eight_bit_) eight_bit_ = HasHighBit(wire_);
+  Status s = out_->Append(wire_);
+  wire_.clear();
   if (!s.ok()) return Fail(s);
   return true;
 }
@@ -397,6 +426,7 @@ Status Injector::Finish() {
   }
   // A final line that came in pieces and was cut by EOF was ended by the
   // splitter; nothing else can be left open here.
+  if (status_.ok()) FlushWire();
   if (status_.ok()) {
     Status s = out_->Append(EncodeTrailer({content_size_, eight_bit_}));
     if (!s.ok()) Fail(s);

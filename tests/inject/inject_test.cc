@@ -418,6 +418,73 @@ TEST_F(InjectTest, StreamsLargeBodyThroughSmallChunks) {
   EXPECT_NE(r.file.find("line 19999\r\nend "), std::string::npos);
 }
 
+// The wire form of a body, written the obvious way (the rules of
+// line_reader.h and queue_file.h): lines end at LF or CRLF, a bare CR and
+// NUL are dropped, a leading dot is doubled, and a line is folded with
+// CRLF SP before it would pass 998 octets.
+std::string WireReference(const std::string& body) {
+  std::vector<std::string> lines;
+  std::string cur;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '\n') {
+      lines.push_back(cur);
+      cur.clear();
+    } else if (c != '\r' && c != '\0') {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) lines.push_back(cur);
+  std::string out;
+  for (std::string line : lines) {
+    if (!line.empty() && line[0] == '.') line.insert(0, 1, '.');
+    size_t column = 0;
+    for (char c : line) {
+      if (column == 998) {
+        out += "\r\n ";
+        column = 1;
+      }
+      out.push_back(c);
+      ++column;
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+// A body of several hundred KiB (so many batches of wire form, see
+// Injector::FlushWire) with every kind of line: the queue file is the
+// same however the input is cut, its content is the reference wire form,
+// and the 8bit flag sees a high byte in the first line or in the last.
+TEST_F(InjectTest, LargeBodiesAreTheSameWhateverTheChunks) {
+  std::string body;
+  for (int i = 0; i < 3000; ++i) {
+    body += "line " + std::to_string(i) + "\n";
+    if (i % 7 == 0) body += ".dot " + std::to_string(i) + "\r\n";
+    if (i % 11 == 0) body += std::string(997 + i % 5, 'a' + i % 26) + "\n";
+    if (i % 13 == 0) body += "bare\rcr and\0nul\r\n\n";
+    if (i % 101 == 0) body += std::string(5000 + i, 'L') + "\r\n";
+  }
+  for (int where = 0; where < 3; ++where) {
+    std::string b = body;
+    if (where == 1) b.insert(0, "\xc3\xa9 first\n");
+    if (where == 2) b += "last \xff";
+    SCOPED_TRACE(where);
+    std::string first;
+    for (size_t chunk : {size_t{1}, size_t{7}, size_t{4093}, size_t{65536}, b.size() + 100}) {
+      Result r = Run({"-i", "a@x.org"}, "Subject: big\n\n" + b, nullptr, chunk);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      if (first.empty()) {
+        first = r.file;
+        std::string content = kReceived + "Subject: big\r\n" + kMsgId + kDate + kFrom + "\r\n" + WireReference(b);
+        EXPECT_EQ(r.file, File(Head("rcpt a@x.org\n"), content, where != 0));
+      } else {
+        EXPECT_EQ(r.file, first) << "chunk " << chunk;
+      }
+    }
+  }
+}
+
 // Every write, fsync, link and directory fsync of the commit path, failed
 // with each of ENOSPC, EDQUOT and EIO: a temporary failure, and nothing
 // left in tmp/ or queue/.

@@ -101,6 +101,9 @@ TEST(LineSplitter, Splits) {
       {"\0"s, {}, 0, 1},
       {"a\r\0\nb\n"s, {"a", "b"}, 1, 1},
       {"a\0\r\n"s, {"a"}, 0, 1},
+      // Several CRs and NULs among whole lines: each is found once, and
+      // the lines around them are still whole.
+      {"a\rb\nc\r\nd\0e\r\nf\n\0\r\ng\r\r\n"s, {"ab", "c", "de", "f", "", "g"}, 2, 2},
       // A last line without a newline is ended as if it had one.
       {"abc", {"abc"}, 0, 0},
       {"a\nb", {"a", "b"}, 0, 0},
@@ -126,6 +129,9 @@ TEST(LineSplitter, LongLinesComeInPieces) {
       {"abcdefghij", {"abcd|efgh|ij"}, 0, 0},
       {"abcdefgh", {"abcd|efgh|"}, 0, 0},
       {"abcdefgh\r\nxy\n", {"abcd|efgh|", "xy"}, 0, 0},
+      // Just under, at and over the piece size, after LF and after CRLF.
+      {"abc\r\nabcd\r\nabcde\r\nabc\nabcd\nabcde\n",
+       {"abc", "abcd|", "abcd|e", "abc", "abcd|", "abcd|e"}, 0, 0},
       // Dropped bytes do not count towards a piece.
       {"ab\0\0cd\ref\n"s, {"abcd|ef"}, 1, 2},
   };

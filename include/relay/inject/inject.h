@@ -145,6 +145,8 @@ class Injector : private LineSink {
   // Writes a piece of a content line in wire form (see queue_file.h).
   bool EmitPiece(std::string_view text, bool starts_line, bool ends_line);
   bool EmitLine(std::string_view line) { return EmitPiece(line, true, true); }
+  // Hands what wire_ holds to the sink.
+  bool FlushWire();
   bool Fail(Status s);
 
   InjectParams p_;
@@ -164,7 +166,8 @@ class Injector : private LineSink {
   size_t column_ = 0;  // octets on the current wire line
   uint64_t next_space_check_ = 0;
   bool eight_bit_ = false;
-  std::string wire_;  // scratch for EmitPiece
+  static constexpr size_t kWireBatch = 64 * 1024;
+  std::string wire_;  // lines in wire form not yet handed to out_
 };
 
 }  // namespace relay

@@ -25,7 +25,8 @@ namespace relay {
 class LineSink {
  public:
   virtual ~LineSink() = default;
-  // Receives a piece of a line. Returns false to stop the splitter (for
+  // Receives a piece of a line; text may point into the bytes given to
+  // Feed, so it is valid only during the call. Returns false to stop the splitter (for
   // example after the lone "." that ends the input, or on an error).
   virtual bool OnPiece(std::string_view text, bool end_of_line) = 0;
 };
@@ -47,7 +48,8 @@ class LineSplitter {
   uint64_t dropped_nul() const { return dropped_nul_; }
 
  private:
-  bool Emit(bool end_of_line);
+  bool Emit(bool end_of_line);  // cur_
+  bool Emit(std::string_view text, bool end_of_line);
 
   LineSink* sink_;
   size_t piece_size_;
