@@ -295,8 +295,10 @@ METRICS = [
     ("idle_ticks", "idle CPU ticks in 5 s", "ticks", 1, "lo", False),
     ("big_inject_rss", "1 GiB inject, max RSS", "MiB", 1 / 1024, "lo", True),
     ("big_inject_time", "1 GiB inject, wall time", "s", 1, "lo", False),
+    ("big_inject_cpu", "1 GiB inject, CPU (user+system)", "s", 1, "lo", False),
     ("big_relay_rss", "1 GiB relay to sink, max RSS", "MiB", 1 / 1024, "lo", True),
     ("big_relay_time", "1 GiB relay to sink, wall time", "s", 1, "lo", False),
+    ("big_relay_cpu", "1 GiB relay to sink, CPU (user+system)", "s", 1, "lo", False),
     ("mailq_100k", "mailq, 100,000 entries (median of 5)", "s", 1, "lo", False),
     ("startup_100k", "--once start to first message, 100,000 queued", "s", 1, "lo", False),
 ]
