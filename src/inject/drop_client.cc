@@ -2,8 +2,10 @@
 // MessageSink that sends what QueueWriter would write to the child that
 // holds the spool group, and words its failures as QueueWriter does.
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,16 +14,28 @@
 namespace relay {
 namespace {
 
-// Appends are sent in frames of this size; the child takes up to 1 MiB.
+// Small appends are gathered into frames of kFrameBytes; larger ones go
+// out as they are, in frames of at most kMaxFrameBytes (the child takes up
+// to 1 MiB, and holds one frame at a time).
 constexpr size_t kFrameBytes = 64 * 1024;
+constexpr size_t kMaxFrameBytes = 256 * 1024;
 
-bool WriteFull(int fd, const char* p, size_t n) {
+// Writes all of iov[0..n), which it may change.
+bool WriteFull(int fd, struct iovec* iov, int n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = writev(fd, iov, n);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
+    size_t done = static_cast<size_t>(w);
+    while (n > 0 && done >= iov->iov_len) {  // the parts written whole
+      done -= iov->iov_len;
+      ++iov;
+      --n;
+    }
+    if (n > 0) {  // and the one written in part
+      iov->iov_base = static_cast<char*>(iov->iov_base) + done;
+      iov->iov_len -= done;
+    }
   }
   return true;
 }
@@ -36,7 +50,8 @@ Status SendFrame(int fd, DropOp op, uint64_t arg, std::string_view payload) {
   uint32_t len = static_cast<uint32_t>(payload.size());
   std::memcpy(head + 1, &arg, sizeof arg);
   std::memcpy(head + 9, &len, sizeof len);
-  if (!WriteFull(fd, head, sizeof head) || !WriteFull(fd, payload.data(), payload.size())) return Gone();
+  struct iovec iov[2] = {{head, sizeof head}, {const_cast<char*>(payload.data()), payload.size()}};
+  if (!WriteFull(fd, iov, 2)) return Gone();  // one system call per frame, head and payload
   return Status::Ok();
 }
 
@@ -118,6 +133,14 @@ Status DropClient::Flush() {
 
 Status DropClient::Append(std::string_view data) {
   size_ += data.size();
+  // A frame's worth or more with nothing held (the Injector's batches) is
+  // sent from where it lies, not copied into buf_ first.
+  while (buf_.empty() && data.size() >= kFrameBytes) {
+    size_t n = std::min(data.size(), kMaxFrameBytes);
+    Status s = SendFrame(fd_, kDropWrite, 0, data.substr(0, n));
+    if (!s.ok()) return s;
+    data.remove_prefix(n);
+  }
   buf_.append(data);
   return buf_.size() >= kFrameBytes ? Flush() : Status::Ok();
 }

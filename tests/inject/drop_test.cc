@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstring>
 #include <fstream>
@@ -252,6 +253,37 @@ TEST_F(DropTest, ACommitWhoseTemporaryNameCannotBeRemovedIsACommit) {
   EXPECT_EQ(Count("spool/tmp"), 1);  // for the sweep
   End();
   EXPECT_EQ(Count("spool/queue"), 1);
+}
+
+// sendmail's own side (DropClient) against the child: appends of every
+// size around its frame sizes, small ones gathered and large ones sent
+// from where they lie (split below the child's 1 MiB limit), make one
+// entry with exactly those bytes.
+TEST_F(DropTest, TheClientsAppendsOfEverySizeArriveWhole) {
+  signal(SIGPIPE, SIG_IGN);  // as sendmail does: a child that left is an error here, not a death
+  DropClient client(fd_, SpoolPaths(spool_));
+  bool exists = true;
+  ASSERT_TRUE(client.Begin(kId, 0600, &exists).ok());
+  EXPECT_FALSE(exists);
+  std::string want;
+  size_t sizes[] = {1, 77, 65535, 65536, 65536 + 77, 3, 262144, 262145, 300000, 2 << 20, 5, 1 << 20, 0, 64};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; ++i) {
+    std::string piece(sizes[i], static_cast<char>('a' + i));
+    if (!piece.empty()) {  // the ends of each piece are seen in place
+      piece[0] = '<';
+      piece.back() = '>';
+    }
+    want += piece;
+    ASSERT_TRUE(client.Append(piece).ok()) << "append of " << sizes[i];
+    if (i == 4) {
+      ASSERT_TRUE(client.Reserve(1 << 20).ok());
+    }
+  }
+  EXPECT_EQ(client.Size(), want.size());
+  Status s = client.Commit();
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(Read(spool_ + "/queue/" + kId), want);
+  EXPECT_EQ(Count("tmp"), 0);
 }
 
 TEST_F(DropTest, FlushTriggerIsCreatedOnceAndAgainIsFine) {
