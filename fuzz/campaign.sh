@@ -14,7 +14,9 @@
 #   fuzz/campaign.sh --merge [WORK]      minimise WORK/corpus/* into fuzz/corpus/*
 #
 # TARGETS="a b" limits a run to those targets, so that two runs over
-# disjoint sets (same WORK) can use both cores.
+# disjoint sets (same WORK) can use both cores. An entry NAME:SECONDS gives
+# that target its own slice length, and ROUNDS=N stops after N rounds, so
+# that a run can give each target just the CPU time it still lacks.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 merge=0
@@ -23,8 +25,9 @@ WORK=${1:-$ROOT/build-fuzz/campaign}
 BIN=${FUZZ_BIN:-$ROOT/build-fuzz/bin}
 mkdir -p "$WORK/logs"
 targets=${TARGETS:-$(cd "$ROOT/fuzz" && ls *_fuzz.cc | sed 's/_fuzz\.cc$//')}
+names=$(for e in $targets; do echo "${e%%:*}"; done)
 if [ $merge = 1 ]; then
-  for t in $targets; do
+  for t in $names; do
     [ -d "$WORK/corpus/$t" ] && [ -x "$BIN/${t}_fuzz" ] || continue
     rm -rf "$WORK/merged/$t"; mkdir -p "$WORK/merged/$t"
     "$BIN/${t}_fuzz" -merge=1 -max_len=4096 "$WORK/merged/$t" "$ROOT/fuzz/corpus/$t" "$WORK/corpus/$t" \
@@ -35,16 +38,18 @@ if [ $merge = 1 ]; then
   exit 0
 fi
 round=0
-while [ ! -e "$WORK/STOP" ]; do
+while [ ! -e "$WORK/STOP" ] && [ "$round" != "${ROUNDS:-}" ]; do
   round=$((round + 1))
-  for t in $targets; do
+  for e in $targets; do
+    t=${e%%:*} slice=${SLICE:-600}
+    [ "$e" = "$t" ] || slice=${e#*:}
     [ -e "$WORK/STOP" ] && break
     [ -x "$BIN/${t}_fuzz" ] || continue
     mkdir -p "$WORK/corpus/$t" "$WORK/crashes/$t"
     [ -n "$(ls "$WORK/corpus/$t")" ] || cp "$ROOT/fuzz/corpus/$t"/* "$WORK/corpus/$t"/ 2> /dev/null
     out=$WORK/logs/$t.$round.log
     /usr/bin/time -f "%U %S" -o "$WORK/logs/$t.$round.time" nice -n 19 "$BIN/${t}_fuzz" \
-      -max_total_time="${SLICE:-600}" -max_len=4096 -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
+      -max_total_time="$slice" -max_len=4096 -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
       -artifact_prefix="$WORK/crashes/$t/" "$WORK/corpus/$t" > "$out" 2>&1
     rc=$?
     cpu=$(awk '{ print $1 + $2 }' "$WORK/logs/$t.$round.time" | tail -1)
