@@ -393,12 +393,15 @@ bool Injector::EmitPiece(std::string_view text, bool starts_line, bool ends_line
     return Fail(Status::DataErr("message is larger than message_size_limit (" +
                                 std::to_string(p_.size_limit) + " bytes)"));
   if (p_.space_check && content_size_ >= next_space_check_) {
-    next_space_check_ = content_size_ + kSpaceCheckBytes;
     // The space up to the next check is taken first, then the floor is
     // checked: each writer's check sees what every other writer may still
     // add before its own next check, so writers that stall just short of
-    // it (or are killed there) cannot together fill the spool.
-    Status s = out_->Reserve(buf.size() + kSpaceCheckBytes);
+    // it (or are killed there) cannot together fill the spool. An input
+    // already read whole cannot stall, so its first check reserves nothing
+    // (WholeInputFollows).
+    bool reserve = !(whole_input_ && next_space_check_ == 0);
+    next_space_check_ = content_size_ + kSpaceCheckBytes;
+    Status s = reserve ? out_->Reserve(buf.size() + kSpaceCheckBytes) : Status::Ok();
     if (s.ok()) s = p_.space_check();
     if (!s.ok()) return Fail(s);
   }

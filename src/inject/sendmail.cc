@@ -243,10 +243,38 @@ mode_t QueueFileMode(const SpoolPaths& paths) {
   return 0600;
 }
 
+// Reads into buf until it is full or the input ends; *end says which.
+Status ReadUpTo(char* buf, size_t size, size_t* got, bool* end) {
+  *got = 0;
+  *end = false;
+  while (*got < size) {
+    ssize_t n = read(0, buf + *got, size - *got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "read standard input");
+    }
+    if (n == 0) {
+      *end = true;
+      break;
+    }
+    *got += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
 Status ReadInput(Injector* inj) {
   char buf[65536];
-  bool wanted = true;
-  for (;;) {
+  // The first 64 KiB are read before any is fed: a message that ends
+  // within them (most do) is known whole before a byte is written, and the
+  // injector can skip its space reservation (Injector::WholeInputFollows).
+  // Waiting for them costs nothing: the input is read to its end anyway.
+  size_t got = 0;
+  bool end = false;
+  Status s = ReadUpTo(buf, sizeof buf, &got, &end);
+  if (!s.ok()) return s;
+  if (end) inj->WholeInputFollows();
+  bool wanted = got == 0 || inj->Feed(std::string_view(buf, got));
+  while (!end) {
     ssize_t n = read(0, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;

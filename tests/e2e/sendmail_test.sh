@@ -331,4 +331,29 @@ rm -f "$T/fifo"
 contains "$T/spool/queue/$(last_entry)" "rcpt one@example.net" "-bs SIGTERM: the queued one is the first"
 contains "$T/bs.out" "250 2.0.0 Ok: queued as" "-bs SIGTERM: the first was acknowledged"
 rm -f "$T/in"; clear_queue
+
+# spool_min_free (relay.conf(5)): a message whose input ends within its
+# first 64 KiB is read whole, then checked against the floor without a
+# reservation (no fallocate, nor the truncate that gives it back); a
+# longer one reserves before its first write, as it always did.
+if strace -f -o /dev/null true 2> /dev/null; then
+  printf 'Subject: small\n\nsmall\n' > "$T/in"
+  head -c 200000 /dev/zero | tr '\0' y | fold -w 70 > "$T/long"
+  for m in in long; do
+    # LeakSanitizer (the test build) cannot run under ptrace.
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+      strace -f -e trace=fallocate,ftruncate,statfs -o "$T/trace.$m" \
+      "$BIN/sendmail" -C "$CONF" -i a@example.net < "$T/$m" > /dev/null 2>&1; rc=$?
+    [ $rc = 0 ] && ok "traced $m message queued" || bad "traced $m message: exit $rc"
+  done
+  contains "$T/trace.in" "statfs(" "a small message is checked against the floor"
+  lacks "$T/trace.in" "fallocate(" "a small message reserves nothing"
+  lacks "$T/trace.in" "ftruncate(" "a small message has nothing to give back"
+  contains "$T/trace.long" "statfs(" "a long message is checked against the floor"
+  contains "$T/trace.long" "fallocate(" "a long message reserves its space first"
+  [ "$(queue_count)" = 2 ] && ok "both traced messages queued" || bad "$(queue_count) queued after the traced ones"
+  rm -f "$T/in" "$T/long" "$T"/trace.*; clear_queue
+else
+  echo "SKIP (part): strace cannot trace here, so the space reservation is not checked"
+fi
 finish

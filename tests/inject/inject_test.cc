@@ -488,6 +488,85 @@ TEST_F(InjectTest, LargeBodiesAreTheSameWhateverTheChunks) {
 // Every write, fsync, link and directory fsync of the commit path, failed
 // with each of ENOSPC, EDQUOT and EIO: a temporary failure, and nothing
 // left in tmp/ or queue/.
+// A MessageSink in memory that counts its reservations.
+class CountingSink : public MessageSink {
+ public:
+  Status Begin(const std::string&, mode_t, bool* exists) override {
+    *exists = false;
+    return Status::Ok();
+  }
+  Status Append(std::string_view data) override {
+    data_.append(data);
+    return Status::Ok();
+  }
+  uint64_t Size() const override { return data_.size(); }
+  Status Reserve(uint64_t bytes) override {
+    reserved_.push_back(bytes);
+    return Status::Ok();
+  }
+  Status Commit() override { return Status::Ok(); }
+  void Abort() override {}
+  const std::string& temp_path() const override { return path_; }
+
+  std::string data_;
+  std::vector<uint64_t> reserved_;
+  std::string path_ = "tmp/x";
+};
+
+// The space checks of spool_min_free (InjectParams::space_check): each
+// reserves the space up to the next one first, except the first check of
+// an input the caller has read whole (Injector::WholeInputFollows), which
+// checks without reserving; a refusal stops either kind.
+TEST_F(InjectTest, AWholeInputIsCheckedWithoutItsFirstReservation) {
+  const std::string small = "Subject: s\n\nbody\n";
+  std::string big = "Subject: b\n\n";
+  while (big.size() < 3 * kSpaceCheckBytes) big += std::string(70, 'y') + "\n";
+  struct Case {
+    const std::string* input;
+    bool whole;
+    bool floor_ok;
+    size_t checks, reserves;
+    bool ok;
+  };
+  const Case cases[] = {
+      {&small, false, true, 1, 1, true},  {&small, true, true, 1, 0, true},
+      {&small, true, false, 1, 0, false}, {&small, false, false, 1, 1, false},
+      {&big, false, true, 4, 4, true},    {&big, true, true, 4, 3, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "size " << c.input->size() << " whole " << c.whole
+                                      << " floor_ok " << c.floor_ok);
+    Options opts;
+    ASSERT_TRUE(ParseArgs({"sendmail", "-i", "a@x.org"}, &opts).ok());
+    InjectParams p;
+    p.opts = opts;
+    p.domain = "example.com";
+    p.hostname = "host.example.com";
+    p.submitter = {1000, "alice", ""};
+    p.now_micros = kNow;
+    p.queue_id = kId;
+    p.msgid_nonce = "NONCE1";
+    size_t checks = 0;
+    p.space_check = [&] {
+      ++checks;
+      return c.floor_ok ? Status::Ok() : Status::TempFail("below spool_min_free");
+    };
+    CountingSink sink;
+    Injector inj(p, &sink);
+    ASSERT_TRUE(inj.Start().ok());
+    if (c.whole) inj.WholeInputFollows();
+    inj.Feed(*c.input);
+    Status s = inj.Finish();
+    EXPECT_EQ(s.ok(), c.ok) << s.message();
+    if (!c.ok) {
+      EXPECT_EQ(s.kind(), Status::Kind::kTempFail);
+    }
+    EXPECT_EQ(checks, c.checks);
+    EXPECT_EQ(sink.reserved_.size(), c.reserves);
+    for (uint64_t r : sink.reserved_) EXPECT_GE(r, kSpaceCheckBytes);
+  }
+}
+
 TEST_F(InjectTest, FaultsGiveTempFailAndLeaveNothing) {
   struct Point {
     Op op;
