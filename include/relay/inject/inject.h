@@ -128,7 +128,8 @@ class Injector : private LineSink {
   // reserves nothing: the writes follow it at once, with no input to wait
   // for, so no other writer's check needs to see them in advance; and a
   // small message is spared an fallocate and the truncate that gives the
-  // unused space back, which together cost it about as much as its fsync.
+  // unused space back (about a quarter of its wall time on this project's
+  // benchmark disk: bench/README.md, "The space reservation").
   void WholeInputFollows() { whole_input_ = true; }
   // Ends the input and writes the trailer. The caller then commits the
   // MessageSink. Returns the first error met while reading, if any.
